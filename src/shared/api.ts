@@ -99,6 +99,8 @@ export interface ImportRequest {
   password?: string;
   insecureRegistries?: string[];
   docker?: boolean;
+  /** Docker engine address (unix:///path or tcp://host:port); default DOCKER_HOST or the local socket. */
+  dockerHost?: string;
   modelsDir?: string;
 }
 

@@ -1,0 +1,86 @@
+import { join, resolve } from 'node:path';
+import type { ImportRequest, ImportResult } from '../../shared/api';
+import { FerryError, UsageError } from '../../shared/errors';
+import type { CustodyStore } from '../custody/custody-store';
+import { dockerFromEnv, loadIntoDocker } from '../docker/docker-loader';
+import type { HashPool } from '../hash/hash-pool';
+import { OciLayout } from '../oci/layout';
+import { RegistryClient } from '../registry/registry-client';
+import { readManifest } from './manifest-io';
+import { IMAGES_DIR, type ImageArtifact, type ModelArtifact } from './manifest-schema';
+import { placeModels } from './place-models';
+import { pushImages } from './push-images';
+import { parseRegistryTarget } from './registry-target';
+import { verifyBundle, type Progress } from './verify';
+
+export interface ImportDeps {
+  custody: CustodyStore;
+  pool: HashPool;
+}
+
+const ROLE = 'admin';
+
+/** Verifies the whole bundle first; nothing is imported from a bundle that fails. */
+export async function importBundle(req: ImportRequest, deps: ImportDeps, progress: Progress): Promise<ImportResult> {
+  if (!req.registry && !req.docker && !req.modelsDir) {
+    throw new UsageError('Nothing to do: choose a registry, Docker, or a models directory.', 'Use --registry HOST[:PORT][/PREFIX], --docker and/or --models-dir DIR.');
+  }
+  const dir = resolve(req.dir);
+  const target = req.registry ? parseRegistryTarget(req.registry) : undefined;
+
+  const verdict = await verifyBundle(dir, deps.pool, progress);
+  deps.custody.append({
+    type: 'verified',
+    role: ROLE,
+    bundleId: verdict.bundleId,
+    details: { dir, ok: verdict.ok, files: verdict.checkedFiles, bytes: verdict.checkedBytes, problems: verdict.problems.length, purpose: 'import' },
+  });
+  if (!verdict.ok) {
+    const first = verdict.problems[0]!;
+    throw new FerryError(
+      `Bundle ${dir} failed verification (${verdict.problems.length} problem(s), first: ${first.path}: ${first.detail}); nothing was imported.`,
+      `Run "ferry verify ${dir}" to list every problem.`,
+      'VerificationFailed',
+    );
+  }
+  const { manifest } = await readManifest(dir);
+  const images = manifest.artifacts.filter((a): a is ImageArtifact => a.kind === 'image');
+  const models = manifest.artifacts.filter((a): a is ModelArtifact => a.kind === 'model');
+  const layout = images.length > 0 ? await OciLayout.open(join(dir, IMAGES_DIR)) : undefined;
+  const result: ImportResult = { bundleId: manifest.bundleId, registry: [], docker: [], models: [] };
+
+  if (target && layout && images.length > 0) {
+    progress.phase('pushing to registry');
+    const client = new RegistryClient({
+      registry: target.registry,
+      insecure: (req.insecureRegistries ?? []).includes(target.registry),
+      caFile: req.caFile,
+      credentials: req.username ? { username: req.username, password: req.password ?? '' } : undefined,
+    });
+    result.registry = await pushImages(images, layout, client, target, progress);
+    deps.custody.append({ type: 'imported', role: ROLE, bundleId: manifest.bundleId, details: { into: 'registry', registry: req.registry, images: result.registry.map((i) => ({ target: i.target, digest: i.digest })) } });
+  }
+  if (req.docker && layout && images.length > 0) {
+    progress.phase('loading into Docker');
+    const docker = dockerFromEnv(req.dockerHost);
+    const itemId = 'docker:load';
+    progress.item(itemId, 'docker load', images.reduce((s, a) => s + a.size, 0));
+    const loaded = await loadIntoDocker(docker, layout.dir, images.map((a) => ({ manifestDigest: a.digest, tag: dockerTag(a) })), {
+      signal: progress.signal,
+      onBytes: (n) => progress.advance(n, itemId),
+    });
+    progress.itemState(itemId, 'done');
+    result.docker = loaded.map((l, i) => ({ source: images[i]!.source, tag: l.tag, imageId: l.imageId }));
+    deps.custody.append({ type: 'imported', role: ROLE, bundleId: manifest.bundleId, details: { into: 'docker', images: result.docker } });
+  }
+  if (req.modelsDir && models.length > 0) {
+    progress.phase('placing models');
+    result.models = await placeModels(dir, models, req.modelsDir, progress);
+    deps.custody.append({ type: 'imported', role: ROLE, bundleId: manifest.bundleId, details: { into: 'models', models: result.models } });
+  }
+  return result;
+}
+
+function dockerTag(a: ImageArtifact): string {
+  return `${a.registry}/${a.repository}:${a.tag ?? `digest-${a.digest.slice(7, 19)}`}`;
+}

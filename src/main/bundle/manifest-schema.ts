@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { isSafePath } from './safe-path';
+
+export const BUNDLE_FORMAT = 'ferry.bundle.v1';
+export const MANIFEST_FILE = 'manifest.json';
+export const IMAGES_DIR = 'images';
+export const MODELS_DIR = 'models';
+/** A manifest larger than this is refused before parsing. */
+export const MAX_MANIFEST_BYTES = 64 << 20;
+
+const sha256Hex = z.string().regex(/^[a-f0-9]{64}$/, 'must be 64 lowercase hex characters');
+const digest = z.string().regex(/^sha256:[a-f0-9]{64}$/, 'must be sha256:<64 hex>');
+const safePath = z.string().refine(isSafePath, 'must be a relative path without .., absolute parts or characters FAT/NTFS reject');
+const size = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+export const BundleFileSchema = z.strictObject({ path: safePath, size, sha256: sha256Hex });
+
+export const ImageArtifactSchema = z.strictObject({
+  kind: z.literal('image'),
+  /** Name in the OCI layout (org.opencontainers.image.ref.name). */
+  name: z.string().min(1).max(512),
+  source: z.string().min(1).max(1024),
+  registry: z.string().min(1).max(255),
+  repository: z.string().min(1).max(255),
+  tag: z.string().max(128).optional(),
+  digest,
+  indexDigest: digest.optional(),
+  mediaType: z.string().max(255),
+  platform: z.string().max(64),
+  size,
+  config: digest,
+  layers: z.array(digest).max(1000),
+});
+
+export const ModelFileSchema = z.strictObject({ path: safePath, size, sha256: sha256Hex });
+
+export const ModelArtifactSchema = z.strictObject({
+  kind: z.literal('model'),
+  name: z.string().min(1).max(255),
+  source: z.string().min(1).max(2048),
+  hubUrl: z.string().max(1024),
+  repo: z.string().regex(/^[A-Za-z0-9][\w.-]{0,95}\/[A-Za-z0-9][\w.-]{0,95}$/, 'must be ORG/NAME'),
+  requestedRevision: z.string().max(255),
+  revision: z.string().max(255),
+  dir: safePath,
+  size,
+  files: z.array(ModelFileSchema).max(100_000),
+});
+
+export const ArtifactSchema = z.discriminatedUnion('kind', [ImageArtifactSchema, ModelArtifactSchema]);
+
+export const BundleManifestSchema = z.strictObject({
+  format: z.literal(BUNDLE_FORMAT),
+  bundleId: z.uuid(),
+  createdAt: z.string().max(64),
+  createdBy: z.strictObject({ actor: z.string().max(255), station: z.string().max(255) }),
+  tool: z.strictObject({ name: z.literal('ferry'), version: z.string().max(64) }),
+  artifacts: z.array(ArtifactSchema).max(10_000),
+  files: z.array(BundleFileSchema).max(1_000_000),
+});
+
+export type BundleManifest = z.infer<typeof BundleManifestSchema>;
+export type BundleFile = z.infer<typeof BundleFileSchema>;
+export type ImageArtifact = z.infer<typeof ImageArtifactSchema>;
+export type ModelArtifact = z.infer<typeof ModelArtifactSchema>;

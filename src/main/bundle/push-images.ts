@@ -1,0 +1,61 @@
+import { createReadStream } from 'node:fs';
+import type { ImportedImage } from '../../shared/api';
+import { mapLimit } from '../core/concurrency';
+import type { OciLayout } from '../oci/layout';
+import type { Descriptor, RegistryClient } from '../registry/registry-client';
+import { FerryError } from '../../shared/errors';
+import type { ImageArtifact } from './manifest-schema';
+import { targetRepository, type RegistryTarget } from './registry-target';
+import type { Progress } from './verify';
+
+const MAX_MANIFEST = 4 << 20;
+
+/**
+ * Pushes each image's blobs (skipping what the registry has, mounting what an earlier
+ * repository in this run already holds) and then its manifest, byte-for-byte.
+ */
+export async function pushImages(
+  images: ImageArtifact[],
+  layout: OciLayout,
+  client: RegistryClient,
+  target: RegistryTarget,
+  progress: Progress,
+  concurrency = 4,
+): Promise<ImportedImage[]> {
+  const holder = new Map<string, string>();
+  const plans = [];
+  for (const a of images) {
+    const manifest = JSON.parse((await layout.readBlob(a.digest, MAX_MANIFEST)).toString('utf8')) as { config: Descriptor; layers: Descriptor[] };
+    const blobs = [manifest.config, ...manifest.layers];
+    const itemId = `push:${a.name}`;
+    progress.item(itemId, `push ${a.source}`, blobs.reduce((s, b) => s + b.size, 0));
+    plans.push({ a, blobs, itemId });
+  }
+  const results: ImportedImage[] = [];
+  for (const { a, blobs, itemId } of plans) {
+    const repo = targetRepository(target, a.repository);
+    let uploaded = 0;
+    let skipped = 0;
+    await mapLimit(blobs, concurrency, async (b) => {
+      const outcome = await client.pushBlob(repo, b, () => createReadStream(layout.blobPath(b.digest), { highWaterMark: 1 << 20 }), {
+        signal: progress.signal,
+        onBytes: (n) => progress.advance(n, itemId),
+        mountFrom: holder.get(b.digest),
+      });
+      if (outcome === 'uploaded') uploaded++;
+      else {
+        skipped++;
+        progress.advance(b.size, itemId);
+      }
+      if (!holder.has(b.digest)) holder.set(b.digest, repo);
+    });
+    const bytes = await layout.readBlob(a.digest, MAX_MANIFEST);
+    const reference = a.tag ?? a.digest;
+    const digest = await client.putManifest(repo, reference, bytes, a.mediaType);
+    if (digest !== a.digest) throw new FerryError(`Registry ${target.registry} stored ${repo} as ${digest}, expected ${a.digest}`, 'The registry rewrote the manifest; use a registry that preserves digests.');
+    progress.itemState(itemId, 'done');
+    const sep = reference.startsWith('sha256:') ? '@' : ':';
+    results.push({ source: a.source, target: `${target.registry}/${repo}${sep}${reference}`, digest, blobsUploaded: uploaded, blobsSkipped: skipped });
+  }
+  return results;
+}

@@ -1,0 +1,42 @@
+import { Command } from 'commander';
+import type { CreateResult } from '../../bundle/create';
+import { formatBytes } from '../../../shared/format';
+import { followJob, jobResult, print, withCommon, withServices, type CommonOptions } from '../context';
+
+interface Opts extends CommonOptions {
+  image?: string[];
+  model?: string[];
+  hubUrl?: string;
+  platform?: string;
+  out: string;
+  insecureRegistry?: string[];
+}
+
+export function bundleCommand(): Command {
+  const bundle = new Command('bundle').description('create bundles');
+  bundle.addCommand(
+    withCommon(new Command('create'))
+      .description('resolve images and models to exact digests and write them into a bundle directory')
+      .option('--image <ref...>', 'image reference, e.g. registry.gitlab.com/org/image:tag (repeatable)')
+      .option('--model <repo[@rev]...>', 'hub model, e.g. mistralai/Mistral-Small-3.2-24B-Instruct-2506 (repeatable)')
+      .option('--hub-url <url>', 'Hugging Face–compatible hub (default https://huggingface.co or $FERRY_HUB_URL)')
+      .option('--platform <os/arch>', 'image platform to select from multi-platform indexes', 'linux/amd64')
+      .option('--insecure-registry <host...>', 'allow plain HTTP to this non-loopback registry')
+      .requiredOption('--out <dir>', 'bundle directory to create')
+      .action(async (o: Opts) =>
+        withServices(o, async (cli) => {
+          const started = await cli.handlers['bundle:create']({
+            images: o.image ?? [],
+            models: o.model ?? [],
+            outDir: o.out,
+            hubUrl: o.hubUrl ?? process.env.FERRY_HUB_URL,
+            platform: o.platform,
+            insecureRegistries: o.insecureRegistry,
+          });
+          const r = jobResult<CreateResult>(await followJob(cli, started));
+          print(cli, r, () => `Created bundle ${r.bundleId}\n  ${r.dir}\n  ${r.files} files, ${formatBytes(r.bytes)}\n  manifest sha256 ${r.manifestSha256}`);
+        }),
+      ),
+  );
+  return bundle;
+}

@@ -1,0 +1,61 @@
+import { Command } from 'commander';
+import type { ImportResult } from '../../../shared/api';
+import { UsageError } from '../../../shared/errors';
+import { followJob, jobResult, print, withCommon, withServices, type CommonOptions } from '../context';
+
+interface Opts extends CommonOptions {
+  registry?: string;
+  ca?: string;
+  username?: string;
+  passwordStdin?: boolean;
+  insecureRegistry?: string[];
+  docker?: boolean;
+  dockerHost?: string;
+  modelsDir?: string;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin as AsyncIterable<Buffer>) chunks.push(c);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+export function importCommand(): Command {
+  return withCommon(new Command('import'))
+    .description('verify a bundle, then push its images to a registry and/or load them into Docker, and place its models')
+    .argument('<dir>', 'bundle directory')
+    .option('--registry <host[:port][/prefix]>', 'internal registry to push images to')
+    .option('--ca <file>', 'CA certificate file for a registry with a private CA')
+    .option('--username <user>', 'registry user')
+    .option('--password-stdin', 'read the registry password from stdin')
+    .option('--insecure-registry <host...>', 'allow plain HTTP to this non-loopback registry')
+    .option('--docker', 'load the images into the Docker engine')
+    .option('--docker-host <url>', 'Docker engine (unix:///path or tcp://host:port; default $DOCKER_HOST)')
+    .option('--models-dir <dir>', 'directory to place model weights in (<dir>/<org>/<name>)')
+    .action(async (dir: string, o: Opts) => {
+      if (o.passwordStdin && !o.username) throw new UsageError('--password-stdin needs --username');
+      const password = o.passwordStdin ? await readStdin() : undefined;
+      await withServices(o, async (cli) => {
+        const started = await cli.handlers['bundle:import']({
+          dir,
+          registry: o.registry,
+          caFile: o.ca,
+          username: o.username,
+          password,
+          insecureRegistries: o.insecureRegistry,
+          docker: o.docker,
+          dockerHost: o.dockerHost,
+          modelsDir: o.modelsDir,
+        });
+        const r = jobResult<ImportResult>(await followJob(cli, started));
+        print(cli, r, () =>
+          [
+            `Imported bundle ${r.bundleId}`,
+            ...r.registry.map((i) => `  pushed  ${i.target}  ${i.digest}  (${i.blobsUploaded} uploaded, ${i.blobsSkipped} already there)`),
+            ...r.docker.map((d) => `  loaded  ${d.tag}  ${d.imageId}`),
+            ...r.models.map((m) => `  placed  ${m.repo} → ${m.dir} (${m.files} files)`),
+          ].join('\n'),
+        );
+      });
+    });
+}

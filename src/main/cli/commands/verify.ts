@@ -1,0 +1,21 @@
+import { Command } from 'commander';
+import type { VerifyResult } from '../../../shared/api';
+import { formatBytes } from '../../../shared/format';
+import { EXIT, followJob, jobResult, print, withCommon, withServices, type CommonOptions } from '../context';
+
+export function verifyCommand(): Command {
+  return withCommon(new Command('verify'))
+    .description('re-hash every file of a bundle against its manifest; exit 1 on any problem')
+    .argument('<dir>', 'bundle directory')
+    .action(async (dir: string, o: CommonOptions) =>
+      withServices(o, async (cli) => {
+        const r = jobResult<VerifyResult>(await followJob(cli, await cli.handlers['bundle:verify']({ dir })));
+        print(cli, r, () =>
+          r.ok
+            ? `OK: bundle ${r.bundleId}: ${r.checkedFiles} files, ${formatBytes(r.checkedBytes)} match the manifest`
+            : [`FAILED: ${r.problems.length} problem(s) in ${dir}`, ...r.problems.map((p) => `  ${p.kind.padEnd(11)} ${p.path}: ${p.detail}`)].join('\n'),
+        );
+        if (!r.ok) process.exitCode = EXIT.failed;
+      }),
+    );
+}

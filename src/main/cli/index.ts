@@ -1,0 +1,49 @@
+import { Command, CommanderError } from 'commander';
+import { FerryError, UsageError } from '../../shared/errors';
+import { FERRY_VERSION } from '../core/version';
+import { bundleCommand } from './commands/bundle-create';
+import { custodyCommand } from './commands/custody';
+import { importCommand } from './commands/import';
+import { serveCommand } from './commands/serve';
+import { verifyCommand } from './commands/verify';
+import { EXIT } from './context';
+
+export function buildProgram(): Command {
+  const program = new Command('ferry')
+    .description('Move self-hosted AI stacks across an air gap, with a verifiable chain of custody')
+    .version(FERRY_VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+  for (const c of [bundleCommand(), verifyCommand(), importCommand(), custodyCommand(), serveCommand()]) program.addCommand(c);
+  const override = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.commands.forEach(override);
+  };
+  override(program);
+  return program;
+}
+
+/** Runs the CLI and returns the exit code: 0 ok, 1 operation failed, 2 bad usage. */
+export async function main(argv: string[]): Promise<number> {
+  process.exitCode = undefined;
+  try {
+    await buildProgram().parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? EXIT.ok : EXIT.usage;
+    }
+    const json = argv.includes('--json');
+    const e = err instanceof Error ? err : new Error(String(err));
+    const hint = err instanceof FerryError ? err.hint : undefined;
+    if (json) process.stdout.write(`${JSON.stringify({ error: { name: e.name, message: e.message, ...(hint ? { hint } : {}) } })}\n`);
+    process.stderr.write(`ferry: ${e.message}\n${hint ? `  → ${hint}\n` : ''}`);
+    if (err instanceof UsageError || e.name === 'UsageError') return EXIT.usage;
+    if (e.name === 'CanceledError') return EXIT.interrupted;
+    return EXIT.failed;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv).then((code) => process.exit(code));
+}

@@ -1,0 +1,304 @@
+import { createHash } from 'node:crypto';
+import { writeVerified } from '../io/verified-write';
+import { CanceledError, FerryError } from '../../shared/errors';
+import { pushBlob, type PushBlobOptions, type PushBlobResult } from './blob-upload';
+import type { Credentials } from './auth';
+import {
+  DOCKER_MANIFEST,
+  MANIFEST_ACCEPT,
+  OCI_INDEX,
+  OCI_MANIFEST,
+  baseMediaType,
+  isImageConfigMediaType,
+  isImageManifestMediaType,
+  isIndexMediaType,
+} from './media-types';
+import { embeddedMediaType, parseImageManifest, parseIndex, toDescriptor, type Descriptor } from './manifest-schema';
+import { DEFAULT_PLATFORM, formatPlatform, parsePlatform, platformMatches, selectPlatformManifest } from './platform';
+import { assertRepository, assertTagOrDigest, DIGEST_RE, formatReference, isDigest, type ImageReference } from './reference';
+import { errorFromResponse, networkError, readErrorBody, type ErrorContext } from './registry-errors';
+import { header, RegistryTransport } from './transport';
+
+export type { Descriptor } from './manifest-schema';
+export type { PushBlobOptions, PushBlobResult } from './blob-upload';
+
+export interface RegistryClientOptions {
+  /** host[:port] (an explicit http:// or https:// prefix is honoured under the scheme rule). */
+  registry: string;
+  /** Plain HTTP is allowed for this registry. */
+  insecure?: boolean;
+  /** PEM CA certificate for a registry with a private/self-signed CA. */
+  caFile?: string;
+  credentials?: Credentials;
+}
+
+export interface FetchedManifest {
+  bytes: Buffer;
+  mediaType: string;
+  /** sha256 of exactly `bytes`. */
+  digest: string;
+}
+
+export interface ResolvedImage {
+  index?: FetchedManifest;
+  manifest: FetchedManifest;
+  config: Descriptor;
+  layers: Descriptor[];
+  /** os/arch[/variant] of the chosen manifest. */
+  platform: string;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
+const sha256 = (b: Uint8Array): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+function assertDescriptor(desc: Descriptor): void {
+  if (!DIGEST_RE.test(desc.digest)) throw new FerryError(`Invalid digest "${desc.digest}"`, 'Digests are sha256:<64 lowercase hex>.');
+  if (!Number.isSafeInteger(desc.size) || desc.size < 0) throw new FerryError(`Invalid size ${desc.size} for ${desc.digest}`);
+}
+
+/** A hand-written OCI distribution client for one registry. */
+export class RegistryClient {
+  private readonly t: RegistryTransport;
+
+  constructor(readonly options: RegistryClientOptions) {
+    this.t = new RegistryTransport(options);
+  }
+
+  /** host[:port] as normalised (lowercase, no scheme). */
+  get registry(): string {
+    return this.t.registry;
+  }
+
+  async close(): Promise<void> {
+    await this.t.close();
+  }
+
+  private ctx(repo: string, what: ErrorContext['what'], ref?: string, push = false): ErrorContext {
+    return { registry: this.t.registry, repository: repo, what, ref, push, hadCredentials: this.t.auth.hasCredentials };
+  }
+
+  /** Fetches a manifest or index; bytes are bounded and, when asked by digest, verified. */
+  async getManifest(repo: string, tagOrDigest: string, opts: RequestOptions = {}): Promise<FetchedManifest> {
+    assertRepository(repo);
+    assertTagOrDigest(tagOrDigest);
+    const ctx = this.ctx(repo, 'manifest', tagOrDigest);
+    const { res } = await this.t.send({
+      method: 'GET',
+      url: `/v2/${repo}/manifests/${tagOrDigest}`,
+      scopes: [`repository:${repo}:pull`],
+      headers: { accept: MANIFEST_ACCEPT },
+      signal: opts.signal,
+      followRedirects: true,
+    });
+    if (res.statusCode !== 200) throw await errorFromResponse(res, ctx);
+    const bytes = await this.readBounded(res.body, Number(header(res, 'content-length') ?? -1), MAX_MANIFEST_BYTES, ctx, opts.signal);
+    const digest = sha256(bytes);
+    const where = `${this.t.registry}/${repo}`;
+    if (isDigest(tagOrDigest) && digest !== tagOrDigest) {
+      throw new FerryError(`${where}: manifest ${tagOrDigest} has content with digest ${digest}`, 'The registry served different bytes than requested; do not trust it.');
+    }
+    const echoed = header(res, 'docker-content-digest');
+    if (echoed?.startsWith('sha256:') && echoed !== digest) {
+      throw new FerryError(`${where}:${tagOrDigest}: Docker-Content-Digest ${echoed} does not match the bytes (${digest})`, 'The registry or a proxy altered the manifest; do not trust it.');
+    }
+    return { bytes, digest, mediaType: this.manifestMediaType(res.headers['content-type'], bytes, `${where}:${tagOrDigest}`) };
+  }
+
+  private manifestMediaType(contentType: string | string[] | undefined, bytes: Buffer, where: string): string {
+    const fromHeader = baseMediaType(Array.isArray(contentType) ? contentType[0] : contentType);
+    const embedded = embeddedMediaType(bytes);
+    const known = (m?: string) => m !== undefined && (isIndexMediaType(m) || isImageManifestMediaType(m));
+    if (known(embedded) && known(fromHeader) && embedded !== fromHeader) {
+      throw new FerryError(`${where}: served as ${fromHeader} but declares ${embedded}`, 'The registry response is inconsistent; do not trust it.');
+    }
+    if (known(fromHeader)) return fromHeader;
+    if (known(embedded)) return embedded!;
+    if (fromHeader.includes('manifest.v1')) {
+      throw new FerryError(`${where}: Docker schema 1 manifests are not supported`, 'Re-push the image with a current Docker or skopeo to get a schema 2 / OCI manifest.');
+    }
+    let shape: { manifests?: unknown; config?: unknown } = {};
+    try {
+      shape = JSON.parse(bytes.toString('utf8')) as typeof shape;
+    } catch {
+      /* handled below */
+    }
+    if (shape && Array.isArray(shape.manifests)) return OCI_INDEX;
+    if (shape && shape.config) return OCI_MANIFEST;
+    throw new FerryError(`${where}: unsupported manifest type "${fromHeader || 'none'}"`, 'Ferry handles OCI and Docker v2 images and indexes.');
+  }
+
+  /** Resolves a tag or digest to one platform's manifest, config and layers. */
+  async resolveImage(ref: ImageReference, platform?: string, opts: RequestOptions = {}): Promise<ResolvedImage> {
+    const want = parsePlatform(platform ?? DEFAULT_PLATFORM);
+    const repo = ref.repository;
+    const where = formatReference(ref);
+    const top = await this.getManifest(repo, ref.digest ?? ref.tag ?? 'latest', opts);
+    let index: FetchedManifest | undefined;
+    let manifest = top;
+    let chosen: string | undefined;
+    if (isIndexMediaType(top.mediaType)) {
+      index = top;
+      const idx = parseIndex(top.bytes, where);
+      const desc = selectPlatformManifest(idx.manifests.map(toDescriptor), want, where);
+      if (!isImageManifestMediaType(desc.mediaType)) {
+        throw new FerryError(`${where}: the ${formatPlatform(desc.platform!)} entry is a ${desc.mediaType}, not an image manifest`, 'Nested indexes are not supported.');
+      }
+      manifest = await this.getManifest(repo, desc.digest, opts);
+      if (manifest.bytes.byteLength !== desc.size) {
+        throw new FerryError(`${where}: manifest ${desc.digest} is ${manifest.bytes.byteLength} bytes, the index says ${desc.size}`, 'The registry content is inconsistent.');
+      }
+      chosen = formatPlatform(desc.platform!);
+    } else if (!isImageManifestMediaType(manifest.mediaType)) {
+      throw new FerryError(`${where}: ${manifest.mediaType} is not an image manifest`, 'Ferry handles OCI and Docker v2 images and indexes.');
+    }
+    const m = parseImageManifest(manifest.bytes, where);
+    const config = toDescriptor(m.config);
+    const layers = m.layers.map(toDescriptor);
+    if (chosen === undefined) chosen = await this.configPlatform(repo, config, where, platform !== undefined ? want : undefined, opts);
+    return { ...(index ? { index } : {}), manifest, config, layers, platform: chosen };
+  }
+
+  /** Platform of a single-platform image, read from its config; checks it when one was asked for. */
+  private async configPlatform(repo: string, config: Descriptor, where: string, want: ReturnType<typeof parsePlatform> | undefined, opts: RequestOptions): Promise<string> {
+    if (!isImageConfigMediaType(config.mediaType)) return 'unknown';
+    const bytes = await this.getBlob(repo, config, MAX_CONFIG_BYTES, opts);
+    let os = '';
+    let architecture = '';
+    let variant: string | undefined;
+    try {
+      const c = JSON.parse(bytes.toString('utf8')) as { os?: unknown; architecture?: unknown; variant?: unknown };
+      os = typeof c.os === 'string' ? c.os : '';
+      architecture = typeof c.architecture === 'string' ? c.architecture : '';
+      variant = typeof c.variant === 'string' && c.variant ? c.variant : undefined;
+    } catch {
+      throw new FerryError(`${where}: image config ${config.digest} is not valid JSON`, 'The image is corrupt.');
+    }
+    const have = { os, architecture, ...(variant ? { variant } : {}) };
+    if (want && os && !platformMatches(have, want)) {
+      throw new FerryError(`${where} is a single-platform image for ${formatPlatform(have)}, not ${formatPlatform(want)}`, `Pass --platform ${formatPlatform(have)} or pick a tag built for ${formatPlatform(want)}.`);
+    }
+    return os ? formatPlatform(have) : 'unknown';
+  }
+
+  /** HEAD on a blob: true if the repository has it. */
+  async blobExists(repo: string, digest: string, opts: RequestOptions = {}): Promise<boolean> {
+    assertRepository(repo);
+    assertDescriptor({ mediaType: '', digest, size: 0 });
+    const { res } = await this.t.send({ method: 'HEAD', url: `/v2/${repo}/blobs/${digest}`, scopes: [`repository:${repo}:pull`], signal: opts.signal, followRedirects: true });
+    if (res.statusCode === 200) {
+      await readErrorBody(res.body);
+      return true;
+    }
+    if (res.statusCode === 404) {
+      await readErrorBody(res.body);
+      return false;
+    }
+    throw await errorFromResponse(res, this.ctx(repo, 'blob', digest));
+  }
+
+  /** Opens a blob for streaming (redirects to storage backends followed, no credentials sent there). Not verified: see downloadBlob. */
+  async openBlob(repo: string, desc: Descriptor, opts: RequestOptions = {}): Promise<AsyncIterable<Uint8Array>> {
+    assertRepository(repo);
+    assertDescriptor(desc);
+    const { res, url } = await this.t.send({ method: 'GET', url: `/v2/${repo}/blobs/${desc.digest}`, scopes: [`repository:${repo}:pull`], signal: opts.signal, followRedirects: true });
+    if (res.statusCode !== 200) throw await errorFromResponse(res, this.ctx(repo, 'blob', desc.digest));
+    const len = header(res, 'content-length');
+    if (len !== undefined && Number(len) !== desc.size) {
+      res.body.destroy();
+      throw new FerryError(`${this.t.registry}/${repo}: blob ${desc.digest} is ${len} bytes, expected ${desc.size}`, 'The registry or storage backend serves different content than the manifest says.');
+    }
+    const host = url.host;
+    const signal = opts.signal;
+    const body = res.body;
+    return (async function* () {
+      try {
+        for await (const chunk of body) yield chunk as Uint8Array;
+      } catch (err) {
+        throw signal?.aborted ? new CanceledError() : networkError(err, host, signal);
+      } finally {
+        body.destroy();
+      }
+    })();
+  }
+
+  /** Reads a small blob (config) into memory, bounded and verified. */
+  async getBlob(repo: string, desc: Descriptor, maxBytes: number, opts: RequestOptions = {}): Promise<Buffer> {
+    const ctx = this.ctx(repo, 'blob', desc.digest);
+    if (desc.size > maxBytes) throw new FerryError(`${this.t.registry}/${repo}: blob ${desc.digest} is ${desc.size} bytes, more than the ${maxBytes} allowed here`, 'The image is unusual or hostile.');
+    const buf = await this.readBounded(await this.openBlob(repo, desc, opts), desc.size, maxBytes, ctx, opts.signal);
+    if (buf.byteLength !== desc.size || sha256(buf) !== desc.digest) {
+      throw new FerryError(`${this.t.registry}/${repo}: blob ${desc.digest} content does not match its digest`, 'The registry served corrupt content; retry, and if it persists treat the source as untrusted.');
+    }
+    return buf;
+  }
+
+  /** Streams a blob to `destPath` via writeVerified: hashed while streaming, `.tmp` then rename. */
+  async downloadBlob(repo: string, desc: Descriptor, destPath: string, opts: { signal?: AbortSignal; onBytes?: (n: number) => void } = {}): Promise<void> {
+    const body = await this.openBlob(repo, desc, opts);
+    await writeVerified(body, destPath, { sha256: desc.digest.slice('sha256:'.length), size: desc.size }, opts);
+  }
+
+  /** Pushes a blob unless present: HEAD, optional mount, monolithic PUT or chunked PATCH. */
+  async pushBlob(repo: string, desc: Descriptor, open: () => AsyncIterable<Uint8Array>, opts: PushBlobOptions = {}): Promise<PushBlobResult> {
+    assertRepository(repo);
+    assertDescriptor(desc);
+    if (opts.mountFrom) assertRepository(opts.mountFrom);
+    return pushBlob(this.t, repo, desc, open, opts);
+  }
+
+  /** PUTs manifest bytes unchanged (so the digest is preserved); returns the digest. */
+  async putManifest(repo: string, tagOrDigest: string, bytes: Buffer, mediaType: string, opts: RequestOptions = {}): Promise<string> {
+    assertRepository(repo);
+    assertTagOrDigest(tagOrDigest);
+    if (bytes.byteLength > MAX_MANIFEST_BYTES) throw new FerryError(`Manifest for ${repo} is larger than ${MAX_MANIFEST_BYTES} bytes`, 'Registries reject manifests this large.');
+    const digest = sha256(bytes);
+    if (isDigest(tagOrDigest) && tagOrDigest !== digest) {
+      throw new FerryError(`Manifest bytes hash to ${digest}, not ${tagOrDigest}`, 'The local manifest is corrupt; verify the bundle.');
+    }
+    const ctx = this.ctx(repo, 'manifest', tagOrDigest, true);
+    const { res } = await this.t.send({
+      method: 'PUT',
+      url: `/v2/${repo}/manifests/${tagOrDigest}`,
+      scopes: [`repository:${repo}:pull,push`],
+      headers: { 'content-type': mediaType || DOCKER_MANIFEST },
+      body: bytes,
+      signal: opts.signal,
+    });
+    if (res.statusCode !== 201 && res.statusCode !== 200) throw await errorFromResponse(res, ctx);
+    await readErrorBody(res.body);
+    const echoed = header(res, 'docker-content-digest');
+    if (echoed?.startsWith('sha256:') && echoed !== digest) {
+      throw new FerryError(`${this.t.registry}/${repo}: registry stored the manifest as ${echoed}, expected ${digest}`, 'The registry rewrote the manifest; its digest would not match the bundle.');
+    }
+    return digest;
+  }
+
+  private async readBounded(body: AsyncIterable<unknown> & { destroy?: () => void }, declared: number, max: number, ctx: ErrorContext, signal?: AbortSignal): Promise<Buffer> {
+    const tooBig = () => new FerryError(`${ctx.registry}/${ctx.repository}: ${ctx.what} ${ctx.ref ?? ''} is larger than ${max} bytes`, 'Refusing to read an oversized document; the source may be hostile.');
+    if (declared > max) {
+      body.destroy?.();
+      throw tooBig();
+    }
+    const chunks: Buffer[] = [];
+    let n = 0;
+    try {
+      for await (const c of body) {
+        const b = Buffer.from(c as Uint8Array);
+        n += b.byteLength;
+        if (n > max) throw tooBig();
+        chunks.push(b);
+      }
+    } catch (err) {
+      body.destroy?.();
+      if (err instanceof FerryError) throw err;
+      throw networkError(err, ctx.registry, signal);
+    }
+    return Buffer.concat(chunks);
+  }
+}

@@ -1,0 +1,95 @@
+import { useShallow } from 'zustand/react/shallow';
+import { useConnection } from './api/connection';
+import { JobList } from './components/JobList';
+import { Bundles } from './screens/Bundles';
+import { CreateBundle } from './screens/CreateBundle';
+import { CustodyLog } from './screens/CustodyLog';
+import { NoToken } from './screens/NoToken';
+import { VerifyImport } from './screens/VerifyImport';
+import { useApp, type Screen } from './state/app';
+
+const NAV: { role: string; items: { screen: Screen; label: string }[] }[] = [
+  { role: 'Operator', items: [{ screen: 'create', label: 'Create bundle' }] },
+  { role: 'Reviewer', items: [{ screen: 'review', label: 'Bundles' }] },
+  { role: 'Offline admin', items: [{ screen: 'verify', label: 'Verify & import' }] },
+  { role: 'Everyone', items: [{ screen: 'custody', label: 'Custody log' }] },
+];
+
+const SCREENS: Record<Screen, () => React.JSX.Element> = {
+  create: CreateBundle,
+  review: Bundles,
+  verify: VerifyImport,
+  custody: CustodyLog,
+};
+
+const CONN_LABEL = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', unauthorized: 'Unauthorized' };
+
+function TopBar() {
+  const { info, infoError } = useApp(useShallow((s) => ({ info: s.info, infoError: s.infoError })));
+  const conn = useConnection((s) => s.state);
+  return (
+    <header className="topbar">
+      <div className="brand">Ferry</div>
+      <div className="topbar-facts">
+        {infoError && <span className="text-bad" title={infoError}>Station info unavailable</span>}
+        <span className="fact">
+          <span className="fact-label">Station</span>
+          <span className="fact-value" data-testid="app-station">{info?.station ?? '…'}</span>
+        </span>
+        <span className="fact">
+          <span className="fact-label">Actor</span>
+          <span className="fact-value" data-testid="app-actor">{info?.actor ?? '…'}</span>
+        </span>
+        <span className={`conn conn-${conn}`} data-testid="connection" title="Event stream from the Ferry service">
+          <span className="conn-dot" />
+          {CONN_LABEL[conn]}
+        </span>
+      </div>
+    </header>
+  );
+}
+
+function SideNav() {
+  const { screen, go, info } = useApp(useShallow((s) => ({ screen: s.screen, go: s.go, info: s.info })));
+  return (
+    <nav className="sidebar" aria-label="Screens">
+      {NAV.map((g) => (
+        <div key={g.role} className="nav-group">
+          <div className="nav-heading">{g.role}</div>
+          {g.items.map((it) => (
+            <button
+              key={it.screen}
+              type="button"
+              className={`nav-item${screen === it.screen ? ' active' : ''}`}
+              aria-current={screen === it.screen ? 'page' : undefined}
+              data-testid={`nav-${it.screen}`}
+              onClick={() => go(it.screen)}
+            >
+              {it.label}
+            </button>
+          ))}
+        </div>
+      ))}
+      <JobList />
+      <div className="sidebar-foot" title={info?.dataDir}>
+        {info ? `Ferry ${info.version}` : ''}
+      </div>
+    </nav>
+  );
+}
+
+export function App() {
+  const screen = useApp((s) => s.screen);
+  const conn = useConnection((s) => s.state);
+  if (conn === 'unauthorized') return <NoToken rejected />;
+  const Current = SCREENS[screen];
+  return (
+    <div className="app">
+      <TopBar />
+      <SideNav />
+      <main className="content">
+        <Current />
+      </main>
+    </div>
+  );
+}

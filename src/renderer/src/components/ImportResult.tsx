@@ -1,0 +1,111 @@
+import type { ImportResult } from '../../../shared/api';
+import { formatBytes } from '../../../shared/format';
+import { Digest, Path } from './Mono';
+
+export function isImportResult(v: unknown): v is ImportResult {
+  const r = v as ImportResult;
+  return typeof v === 'object' && v !== null && Array.isArray(r.registry) && Array.isArray(r.docker) && Array.isArray(r.models);
+}
+
+/** Where every artifact went: registry pushes, Docker loads, model directories. */
+export function ImportResultView({ result }: { result: ImportResult }) {
+  const none = result.registry.length + result.docker.length + result.models.length === 0;
+  return (
+    <div className="result" data-testid="import-result">
+      <div className="alert alert-good">
+        <div className="alert-title">Imported bundle</div>
+        <div className="alert-message">
+          <code className="mono">{result.bundleId}</code>
+        </div>
+      </div>
+      {none && <p className="muted">Nothing was imported (no target was configured).</p>}
+      {result.registry.length > 0 && (
+        <>
+          <h3>Registry</h3>
+          <table className="table" data-testid="import-registry-table">
+            <thead>
+              <tr>
+                <th>Source</th>
+                <th aria-label="to" />
+                <th>Target</th>
+                <th>Digest</th>
+                <th className="num">Blobs pushed</th>
+                <th className="num">Already present</th>
+              </tr>
+            </thead>
+            <tbody>
+              {result.registry.map((r) => (
+                <tr key={r.target} data-testid="import-row">
+                  <td className="mono">{r.source}</td>
+                  <td className="arrow">→</td>
+                  <td className="mono">{r.target}</td>
+                  <td>
+                    <Digest value={r.digest} />
+                  </td>
+                  <td className="num">{r.blobsUploaded}</td>
+                  <td className="num">{r.blobsSkipped}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+      {result.docker.length > 0 && (
+        <>
+          <h3>Docker</h3>
+          <table className="table" data-testid="import-docker-table">
+            <thead>
+              <tr>
+                <th>Source</th>
+                <th aria-label="to" />
+                <th>Tag</th>
+                <th>Image id</th>
+              </tr>
+            </thead>
+            <tbody>
+              {result.docker.map((r) => (
+                <tr key={r.tag} data-testid="import-row">
+                  <td className="mono">{r.source}</td>
+                  <td className="arrow">→</td>
+                  <td className="mono">{r.tag}</td>
+                  <td>
+                    <Digest value={r.imageId} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+      {result.models.length > 0 && (
+        <>
+          <h3>Models</h3>
+          <table className="table" data-testid="import-models-table">
+            <thead>
+              <tr>
+                <th>Repository</th>
+                <th aria-label="to" />
+                <th>Directory</th>
+                <th className="num">Files</th>
+                <th className="num">Size</th>
+              </tr>
+            </thead>
+            <tbody>
+              {result.models.map((m) => (
+                <tr key={m.dir} data-testid="import-row">
+                  <td className="mono">{m.repo}</td>
+                  <td className="arrow">→</td>
+                  <td>
+                    <Path value={m.dir} />
+                  </td>
+                  <td className="num">{m.files}</td>
+                  <td className="num">{formatBytes(m.bytes)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </div>
+  );
+}

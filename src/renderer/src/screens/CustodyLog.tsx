@@ -1,0 +1,123 @@
+import { useState } from 'react';
+import type { CustodyEvent } from '../../../shared/api';
+import { Digest, ShortId } from '../components/Mono';
+import { stamp } from '../components/time';
+import { useCustodyView } from '../state/custody';
+
+const HEXISH = /^(sha256:)?[0-9a-f]{40,}$/i;
+
+function value(v: unknown): string {
+  if (typeof v === 'string') return HEXISH.test(v) ? (v.includes(':') ? v.slice(0, 19) : v.slice(0, 12)) + '…' : v;
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
+  return JSON.stringify(v);
+}
+
+function Details({ details }: { details: Record<string, unknown> }) {
+  const entries = Object.entries(details ?? {});
+  if (entries.length === 0) return <span className="muted">—</span>;
+  const full = entries.map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join('\n');
+  return (
+    <span className="details" title={full}>
+      {entries.map(([k, v]) => (
+        <span key={k} className="kvpair">
+          <span className="k">{k}</span>=<span className="v">{value(v)}</span>
+        </span>
+      ))}
+    </span>
+  );
+}
+
+function matches(e: CustodyEvent, q: string): boolean {
+  if (!q) return true;
+  const hay = `${e.type} ${e.actor} ${e.role} ${e.station} ${e.bundleId ?? ''} ${e.hash}`.toLowerCase();
+  return q
+    .toLowerCase()
+    .split(/\s+/)
+    .filter(Boolean)
+    .every((t) => hay.includes(t));
+}
+
+export function CustodyLog() {
+  const { events, loaded, error, baselineSeq } = useCustodyView();
+  const [q, setQ] = useState('');
+  const shown = events.filter((e) => matches(e, q));
+  return (
+    <div className="screen screen-wide">
+      <header className="screen-head">
+        <h1>Custody log</h1>
+        <p className="lede">
+          Every step by every role, hash-chained. Newest first; new events appear as they are recorded.
+        </p>
+      </header>
+      <div className="toolbar">
+        <input
+          className="search"
+          type="search"
+          placeholder="Filter by type, actor, station, bundle id…"
+          value={q}
+          onChange={(e) => setQ(e.target.value)}
+          data-testid="custody-filter"
+          aria-label="Filter events"
+        />
+        <span className="muted" data-testid="custody-count">
+          {q ? `${shown.length} of ${events.length}` : events.length} events
+        </span>
+      </div>
+      {error && (
+        <div className="alert alert-bad" role="alert">
+          <div className="alert-title">Could not load the custody log</div>
+          <div className="alert-message">{error}</div>
+        </div>
+      )}
+      <div className="panel panel-flush">
+        <table className="table table-custody">
+          <thead>
+            <tr>
+              <th className="num">Seq</th>
+              <th>Time</th>
+              <th>Type</th>
+              <th>Actor</th>
+              <th>Role</th>
+              <th>Station</th>
+              <th>Bundle</th>
+              <th>Details</th>
+              <th>Hash</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((e) => (
+              <tr key={e.seq} data-testid="custody-row" data-type={e.type} data-seq={e.seq} className={e.seq > baselineSeq ? 'row-new' : undefined}>
+                <td className="num muted">{e.seq}</td>
+                <td className="num nowrap" title={e.at}>
+                  {stamp(e.at)}
+                </td>
+                <td>
+                  <code className="event-type">{e.type}</code>
+                </td>
+                <td className="nowrap">{e.actor}</td>
+                <td className="nowrap">{e.role}</td>
+                <td className="nowrap">{e.station}</td>
+                <td>
+                  <ShortId value={e.bundleId} />
+                </td>
+                <td className="cell-details">
+                  <Details details={e.details} />
+                </td>
+                <td>
+                  <Digest value={e.hash} />
+                </td>
+              </tr>
+            ))}
+            {shown.length === 0 && (
+              <tr>
+                <td colSpan={9} className="empty">
+                  {!loaded ? 'Loading…' : q ? 'No events match the filter.' : 'No custody events yet.'}
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,28 @@
+// Station facts from `app:info`, and which screen is showing.
+import { create } from 'zustand';
+import type { AppInfo } from '../../../shared/api';
+import { api } from '../api/client';
+
+export type Screen = 'create' | 'review' | 'verify' | 'custody';
+
+interface AppStore {
+  info: AppInfo | null;
+  infoError: string | null;
+  screen: Screen;
+  go(screen: Screen): void;
+}
+
+export const useApp = create<AppStore>((set) => ({
+  info: null,
+  infoError: null,
+  screen: 'create',
+  go: (screen) => set({ screen }),
+}));
+
+export async function loadAppInfo(): Promise<void> {
+  try {
+    useApp.setState({ info: await api.invoke('app:info', {}), infoError: null });
+  } catch (err) {
+    useApp.setState({ infoError: err instanceof Error ? err.message : String(err) });
+  }
+}

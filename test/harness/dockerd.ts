@@ -1,0 +1,163 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Dockerode from 'dockerode';
+import { requireTool } from './require-tool';
+
+/**
+ * A private Docker engine for tests: Debian's `dockerd` with its own data-root, exec-root,
+ * socket, pidfile and daemon.json under a short temp dir, no iptables and no default bridge
+ * (containers run with `--network none`). Never touches the host's /var/run/docker.sock.
+ */
+export interface TestDockerd {
+  socketPath: string;
+  /** The temp dir holding data-root, exec-root, socket, pidfile and dockerd.log (undefined for a shared engine). */
+  root?: string;
+  pid?: number;
+  docker: Dockerode;
+  /** Terminates the engine, waits for it to exit, unmounts leftovers, removes the temp dir. */
+  stop(): Promise<void>;
+}
+
+/** Env var a vitest globalSetup can set (see `setupSharedDockerd`) so test files reuse one engine. */
+export const SHARED_DOCKERD_ENV = 'FERRY_TEST_DOCKERD_SOCKET';
+
+const READY_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 30_000;
+
+export async function startDockerd(): Promise<TestDockerd> {
+  const dockerdBin = requireTool('dockerd', 'docker.io');
+  requireTool('containerd', 'docker.io');
+  requireTool('runc', 'docker.io');
+  if (process.getuid?.() !== 0) throw new Error('startDockerd: dockerd must run as root in the test environment');
+
+  // Unix socket paths are limited to ~107 bytes: keep the root short and outside os.tmpdir().
+  const root = mkdtempSync('/tmp/fd-');
+  const socketPath = join(root, 'docker.sock');
+  const configFile = join(root, 'daemon.json');
+  const logPath = join(root, 'dockerd.log');
+  writeFileSync(configFile, '{}\n');
+  const logFd = openSync(logPath, 'a');
+  const args = [
+    '--data-root', join(root, 'data'),
+    '--exec-root', join(root, 'exec'),
+    '--host', `unix://${socketPath}`,
+    '--pidfile', join(root, 'docker.pid'),
+    '--config-file', configFile,
+    '--iptables=false',
+    '--ip6tables=false',
+    '--bridge=none',
+    '--shutdown-timeout=2',
+    '--log-level=warn',
+  ];
+  let child: ChildProcess;
+  try {
+    child = spawn(dockerdBin, args, { stdio: ['ignore', logFd, logFd] });
+  } finally {
+    closeSync(logFd);
+  }
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.once('error', () => resolve(-1));
+  });
+  let exitCode: number | null | undefined;
+  void exited.then((c) => (exitCode = c));
+  // Last resort if the test process dies without calling stop(): never leave an engine behind.
+  const killOnExit = (): void => void child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  const docker = new Dockerode({ socketPath });
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    process.removeListener('exit', killOnExit);
+    if (exitCode === undefined) {
+      // Containers left running would each cost dockerd's shutdown timeout: kill them first.
+      const running = await docker.listContainers().catch(() => []);
+      await Promise.all(running.map((c) => docker.getContainer(c.Id).kill().catch(() => undefined)));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    }
+    unmountUnder(root);
+    rmSync(root, { recursive: true, force: true });
+  };
+
+  try {
+    await waitForPing(docker, () => exitCode !== undefined, logPath);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { socketPath, root, pid: child.pid, docker, stop };
+}
+
+async function waitForPing(docker: Dockerode, hasExited: () => boolean, logPath: string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let delay = 20;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    if (hasExited()) throw new Error(`dockerd exited during startup:\n${tail(logPath)}`);
+    try {
+      await docker.ping();
+      return;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 250);
+  }
+  throw new Error(`dockerd did not answer /_ping within ${READY_TIMEOUT_MS} ms (${String(last)}):\n${tail(logPath)}`);
+}
+
+function tail(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').split('\n').slice(-30).join('\n');
+  } catch {
+    return '(no dockerd log)';
+  }
+}
+
+/** Unmounts anything still mounted under `root` (netns bind mounts, overlay merged dirs), deepest first. */
+function unmountUnder(root: string): void {
+  let mountinfo: string;
+  try {
+    mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return;
+  }
+  const points = mountinfo
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((p): p is string => p !== undefined)
+    .map((p) => p.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
+    .filter((p) => p === root || p.startsWith(`${root}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const p of points) spawnSync('umount', ['-l', p], { stdio: 'ignore' });
+}
+
+/** A test file's engine: the shared one when a globalSetup started it, else a private one. */
+export async function useDockerd(): Promise<TestDockerd> {
+  const shared = process.env[SHARED_DOCKERD_ENV];
+  if (shared) {
+    const docker = new Dockerode({ socketPath: shared });
+    await docker.ping();
+    return { socketPath: shared, docker, stop: async () => {} };
+  }
+  return startDockerd();
+}
+
+/**
+ * For a vitest globalSetup: starts one engine, exports its socket through
+ * `SHARED_DOCKERD_ENV` (inherited by test workers), and returns the teardown.
+ */
+export async function setupSharedDockerd(): Promise<() => Promise<void>> {
+  const d = await startDockerd();
+  process.env[SHARED_DOCKERD_ENV] = d.socketPath;
+  return async () => {
+    delete process.env[SHARED_DOCKERD_ENV];
+    await d.stop();
+  };
+}
