@@ -7,8 +7,8 @@
 //                                                           302 to /cdn/... with X-Linked-Size/-Etag
 //   GET|HEAD  /cdn/:commit/:org/:name/:path?sig=            signed "CDN" URL serving LFS bytes
 //
-// `{size, seed}` files are AES-CTR keystreams: deterministic, seekable for Range, generated
-// while streaming (never held in memory) and hashed once at startup by streaming.
+// `{size, seed}` files are MiB blocks derived from an AES-CTR keystream: deterministic, seekable
+// for Range, generated while streaming (never held in memory) and hashed once at startup by streaming.
 import { createCipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -61,30 +61,41 @@ interface Repo {
 }
 
 const CHUNK = 1 << 16;
-const ZEROS = Buffer.alloc(CHUNK);
 const DATE = '2024-01-01T00:00:00.000Z';
 
 async function* bufferReader(buf: Buffer, start: number, end: number): AsyncIterable<Buffer> {
   for (let off = start; off < end; off += CHUNK) yield buf.subarray(off, Math.min(end, off + CHUNK));
 }
 
-/** AES-128-CTR keystream of `seed`, from byte `start` to `end` (exclusive). */
+const BLOCK = 1 << 20;
+const seedBlocks = new Map<number, Buffer>();
+
+/** One pseudo-random MiB per seed (AES-128-CTR keystream), computed once. */
+function seedBlock(seed: number): Buffer {
+  let block = seedBlocks.get(seed);
+  if (!block) {
+    const key = createHash('sha256').update(`ferry-hub-seed:${seed}`).digest().subarray(0, 16);
+    block = createCipheriv('aes-128-ctr', key, Buffer.alloc(16)).update(Buffer.alloc(BLOCK));
+    seedBlocks.set(seed, block);
+  }
+  return block;
+}
+
+/**
+ * Bytes [start, end) of the generated file `seed`: MiB block i is the seed's block with its
+ * first 8 bytes XORed with i, so every block differs, any offset is cheap to reach, and
+ * producing it is a copy, fast enough to serve GiBs in tests.
+ */
 async function* generatedReader(seed: number, start: number, end: number): AsyncIterable<Buffer> {
-  const key = createHash('sha256').update(`ferry-hub-seed:${seed}`).digest().subarray(0, 16);
-  const iv = Buffer.alloc(16);
-  iv.writeBigUInt64BE(BigInt(Math.floor(start / 16)), 8);
-  const cipher = createCipheriv('aes-128-ctr', key, iv);
-  let skip = start % 16;
-  let left = end - start;
-  while (left > 0) {
-    const n = Math.min(CHUNK, left + skip);
-    let out = cipher.update(n === CHUNK ? ZEROS : ZEROS.subarray(0, n));
-    if (skip) {
-      out = out.subarray(skip);
-      skip = 0;
-    }
-    left -= out.length;
-    yield out;
+  const base = seedBlock(seed);
+  for (let off = start; off < end; ) {
+    const index = Math.floor(off / BLOCK);
+    const block = Buffer.from(base);
+    block.writeBigUInt64BE(block.readBigUInt64BE(0) ^ BigInt(index), 0);
+    const from = off - index * BLOCK;
+    const to = Math.min(BLOCK, end - index * BLOCK);
+    yield block.subarray(from, to);
+    off += to - from;
   }
 }
 

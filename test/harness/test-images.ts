@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { requireTool } from './require-tool';
@@ -188,12 +189,13 @@ export interface PushOptions {
  * Ferry's own client) to `registryHost/repoPrefix/<name>`, preserving digests. Returns the
  * pushed references and the manifest digest the registry reports.
  */
-export function pushTestImages(
+export async function pushTestImages(
   layoutDir: string,
   registryHost: string,
   repoPrefix: string,
   opts: PushOptions = {},
-): { ref: string; digest: string }[] {
+): Promise<{ ref: string; digest: string }[]> {
+  const run = promisify(execFile);
   const skopeo = requireTool('skopeo', 'skopeo');
   const tls = opts.certDir ? ['--dest-cert-dir', opts.certDir] : ['--dest-tls-verify=false'];
   const creds = opts.creds ? ['--dest-creds', opts.creds] : [];
@@ -202,14 +204,16 @@ export function pushTestImages(
     const name = m.annotations?.['org.opencontainers.image.ref.name'];
     if (!name) continue;
     const ref = `${registryHost}/${repoPrefix.replace(/\/+$/, '')}/${name}`;
-    execFileSync(
-      skopeo,
-      ['copy', '--quiet', '--insecure-policy', '--preserve-digests', ...tls, ...creds, `oci:${layoutDir}:${name}`, `docker://${ref}`],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    const args = ['copy', '--quiet', '--insecure-policy', '--preserve-digests', ...tls, ...creds, `oci:${layoutDir}:${name}`, `docker://${ref}`];
+    await run(skopeo, args).catch((err: { stderr?: string; message: string }) => {
+      throw new Error(`pushTestImages: skopeo copy to ${ref} failed: ${err.stderr || err.message}`);
+    });
     const inspectTls = opts.certDir ? ['--cert-dir', opts.certDir] : ['--tls-verify=false'];
     const inspectCreds = opts.creds ? ['--creds', opts.creds] : [];
-    const raw = execFileSync(skopeo, ['inspect', '--raw', ...inspectTls, ...inspectCreds, `docker://${ref}`]);
+    const { stdout: raw } = await run(skopeo, ['inspect', '--raw', ...inspectTls, ...inspectCreds, `docker://${ref}`], {
+      encoding: 'buffer',
+      maxBuffer: 8 << 20,
+    });
     const digest = sha256(raw);
     if (digest !== m.digest) throw new Error(`pushTestImages: ${ref} has digest ${digest} in the registry, expected ${m.digest}`);
     out.push({ ref, digest });

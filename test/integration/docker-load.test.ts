@@ -178,7 +178,7 @@ describe('pushTestImages', () => {
         if (!up) await new Promise((r) => setTimeout(r, 50));
       }
       expect(up).toBe(true);
-      const pushed = pushTestImages(layoutDir, `127.0.0.1:${port}`, 'ferry/test');
+      const pushed = await pushTestImages(layoutDir, `127.0.0.1:${port}`, 'ferry/test');
       expect(pushed).toEqual([
         { ref: `127.0.0.1:${port}/ferry/test/busybox:1.0`, digest: busybox.manifestDigest },
         { ref: `127.0.0.1:${port}/ferry/test/hello:1.0`, digest: hello.manifestDigest },

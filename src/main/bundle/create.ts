@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { CreateBundleRequest } from '../../shared/api';
-import { UsageError } from '../../shared/errors';
+import { FerryError, UsageError } from '../../shared/errors';
 import { isoWithOffset } from '../core/clock';
 import type { CustodyStore, Identity } from '../custody/custody-store';
 import { parseModelRef } from '../hub/model-ref';
@@ -50,8 +50,8 @@ export async function createBundle(req: CreateBundleRequest, deps: CreateDeps, p
   const platform = req.platform || DEFAULT_PLATFORM;
   const hubUrl = (req.hubUrl || DEFAULT_HUB_URL).replace(/\/+$/, '');
   const insecure = new Set(req.insecureRegistries ?? []);
-  const imageRefs = req.images.map((source) => ({ source, ref: parseReference(source) }));
-  const modelRefs = req.models.map((source) => ({ source, ref: parseModelRef(source) }));
+  const imageRefs = req.images.map((source) => ({ source, ref: asUsage(() => parseReference(source)) }));
+  const modelRefs = req.models.map((source) => ({ source, ref: asUsage(() => parseModelRef(source)) }));
   const bundleId = randomUUID();
 
   progress.phase('resolving');
@@ -113,6 +113,16 @@ export async function createBundle(req: CreateBundleRequest, deps: CreateDeps, p
   const bytes = files.reduce((s, f) => s + f.size, 0);
   deps.custody.append({ type: 'created', role: ROLE, bundleId, details: { dir: out, manifestSha256, artifacts: manifest.artifacts.length, files: files.length, bytes } });
   return { bundleId, dir: out, manifestSha256, files: files.length, bytes };
+}
+
+/** A reference the user typed that does not parse is bad usage (exit 2), not a failed operation. */
+function asUsage<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof FerryError && !(err instanceof UsageError)) throw new UsageError(err.message, err.hint);
+    throw err;
+  }
 }
 
 async function refuseExisting(out: string): Promise<void> {

@@ -44,6 +44,11 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** For the benchmark: FERRY_PRINT_PEAK_RSS=1 prints this process's peak resident memory at exit. */
+if (process.env.FERRY_PRINT_PEAK_RSS === '1') {
+  process.once('exit', () => process.stderr.write(`ferry-peak-rss-kib: ${process.resourceUsage().maxRSS}\n`));
+}
+
 if (require.main === module) {
   void main(process.argv).then((code) => process.exit(code));
 }

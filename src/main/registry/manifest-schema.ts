@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FerryError } from '../../shared/errors';
+import { OCI_INDEX, OCI_MANIFEST, baseMediaType, isImageManifestMediaType, isIndexMediaType } from './media-types';
 import { DIGEST_RE } from './reference';
 
 export interface PlatformSpec {
@@ -94,3 +95,28 @@ export function embeddedMediaType(bytes: Buffer): string | undefined {
     return undefined;
   }
 }
+
+/** Media type of a fetched manifest: Content-Type, else its own mediaType field, else its shape. */
+export function detectManifestMediaType(contentType: string | string[] | undefined, bytes: Buffer, where: string): string {
+  const fromHeader = baseMediaType(Array.isArray(contentType) ? contentType[0] : contentType);
+  const embedded = embeddedMediaType(bytes);
+  const known = (m?: string) => m !== undefined && (isIndexMediaType(m) || isImageManifestMediaType(m));
+  if (known(embedded) && known(fromHeader) && embedded !== fromHeader) {
+    throw new FerryError(`${where}: served as ${fromHeader} but declares ${embedded}`, 'The registry response is inconsistent; do not trust it.');
+  }
+  if (known(fromHeader)) return fromHeader;
+  if (known(embedded)) return embedded!;
+  if (fromHeader.includes('manifest.v1')) {
+    throw new FerryError(`${where}: Docker schema 1 manifests are not supported`, 'Re-push the image with a current Docker or skopeo to get a schema 2 / OCI manifest.');
+  }
+  let shape: { manifests?: unknown; config?: unknown } = {};
+  try {
+    shape = JSON.parse(bytes.toString('utf8')) as typeof shape;
+  } catch {
+    /* handled below */
+  }
+  if (shape && Array.isArray(shape.manifests)) return OCI_INDEX;
+  if (shape && shape.config) return OCI_MANIFEST;
+  throw new FerryError(`${where}: unsupported manifest type "${fromHeader || 'none'}"`, 'Ferry handles OCI and Docker v2 images and indexes.');
+}
+

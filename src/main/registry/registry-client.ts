@@ -3,17 +3,9 @@ import { writeVerified } from '../io/verified-write';
 import { CanceledError, FerryError } from '../../shared/errors';
 import { pushBlob, type PushBlobOptions, type PushBlobResult } from './blob-upload';
 import type { Credentials } from './auth';
-import {
-  DOCKER_MANIFEST,
-  MANIFEST_ACCEPT,
-  OCI_INDEX,
-  OCI_MANIFEST,
-  baseMediaType,
-  isImageConfigMediaType,
-  isImageManifestMediaType,
-  isIndexMediaType,
-} from './media-types';
-import { embeddedMediaType, parseImageManifest, parseIndex, toDescriptor, type Descriptor } from './manifest-schema';
+import { DOCKER_MANIFEST, MANIFEST_ACCEPT, isImageConfigMediaType, isImageManifestMediaType, isIndexMediaType } from './media-types';
+import { detectManifestMediaType, parseImageManifest, parseIndex, toDescriptor, type Descriptor } from './manifest-schema';
+import { readBounded } from './read-bounded';
 import { DEFAULT_PLATFORM, formatPlatform, parsePlatform, platformMatches, selectPlatformManifest } from './platform';
 import { assertRepository, assertTagOrDigest, DIGEST_RE, formatReference, isDigest, type ImageReference } from './reference';
 import { errorFromResponse, networkError, readErrorBody, type ErrorContext } from './registry-errors';
@@ -97,7 +89,7 @@ export class RegistryClient {
       followRedirects: true,
     });
     if (res.statusCode !== 200) throw await errorFromResponse(res, ctx);
-    const bytes = await this.readBounded(res.body, Number(header(res, 'content-length') ?? -1), MAX_MANIFEST_BYTES, ctx, opts.signal);
+    const bytes = await readBounded(res.body, Number(header(res, 'content-length') ?? -1), MAX_MANIFEST_BYTES, ctx, opts.signal);
     const digest = sha256(bytes);
     const where = `${this.t.registry}/${repo}`;
     if (isDigest(tagOrDigest) && digest !== tagOrDigest) {
@@ -107,30 +99,7 @@ export class RegistryClient {
     if (echoed?.startsWith('sha256:') && echoed !== digest) {
       throw new FerryError(`${where}:${tagOrDigest}: Docker-Content-Digest ${echoed} does not match the bytes (${digest})`, 'The registry or a proxy altered the manifest; do not trust it.');
     }
-    return { bytes, digest, mediaType: this.manifestMediaType(res.headers['content-type'], bytes, `${where}:${tagOrDigest}`) };
-  }
-
-  private manifestMediaType(contentType: string | string[] | undefined, bytes: Buffer, where: string): string {
-    const fromHeader = baseMediaType(Array.isArray(contentType) ? contentType[0] : contentType);
-    const embedded = embeddedMediaType(bytes);
-    const known = (m?: string) => m !== undefined && (isIndexMediaType(m) || isImageManifestMediaType(m));
-    if (known(embedded) && known(fromHeader) && embedded !== fromHeader) {
-      throw new FerryError(`${where}: served as ${fromHeader} but declares ${embedded}`, 'The registry response is inconsistent; do not trust it.');
-    }
-    if (known(fromHeader)) return fromHeader;
-    if (known(embedded)) return embedded!;
-    if (fromHeader.includes('manifest.v1')) {
-      throw new FerryError(`${where}: Docker schema 1 manifests are not supported`, 'Re-push the image with a current Docker or skopeo to get a schema 2 / OCI manifest.');
-    }
-    let shape: { manifests?: unknown; config?: unknown } = {};
-    try {
-      shape = JSON.parse(bytes.toString('utf8')) as typeof shape;
-    } catch {
-      /* handled below */
-    }
-    if (shape && Array.isArray(shape.manifests)) return OCI_INDEX;
-    if (shape && shape.config) return OCI_MANIFEST;
-    throw new FerryError(`${where}: unsupported manifest type "${fromHeader || 'none'}"`, 'Ferry handles OCI and Docker v2 images and indexes.');
+    return { bytes, digest, mediaType: detectManifestMediaType(res.headers['content-type'], bytes, `${where}:${tagOrDigest}`) };
   }
 
   /** Resolves a tag or digest to one platform's manifest, config and layers. */
@@ -231,7 +200,7 @@ export class RegistryClient {
   async getBlob(repo: string, desc: Descriptor, maxBytes: number, opts: RequestOptions = {}): Promise<Buffer> {
     const ctx = this.ctx(repo, 'blob', desc.digest);
     if (desc.size > maxBytes) throw new FerryError(`${this.t.registry}/${repo}: blob ${desc.digest} is ${desc.size} bytes, more than the ${maxBytes} allowed here`, 'The image is unusual or hostile.');
-    const buf = await this.readBounded(await this.openBlob(repo, desc, opts), desc.size, maxBytes, ctx, opts.signal);
+    const buf = await readBounded(await this.openBlob(repo, desc, opts), desc.size, maxBytes, ctx, opts.signal);
     if (buf.byteLength !== desc.size || sha256(buf) !== desc.digest) {
       throw new FerryError(`${this.t.registry}/${repo}: blob ${desc.digest} content does not match its digest`, 'The registry served corrupt content; retry, and if it persists treat the source as untrusted.');
     }
@@ -277,28 +246,5 @@ export class RegistryClient {
       throw new FerryError(`${this.t.registry}/${repo}: registry stored the manifest as ${echoed}, expected ${digest}`, 'The registry rewrote the manifest; its digest would not match the bundle.');
     }
     return digest;
-  }
-
-  private async readBounded(body: AsyncIterable<unknown> & { destroy?: () => void }, declared: number, max: number, ctx: ErrorContext, signal?: AbortSignal): Promise<Buffer> {
-    const tooBig = () => new FerryError(`${ctx.registry}/${ctx.repository}: ${ctx.what} ${ctx.ref ?? ''} is larger than ${max} bytes`, 'Refusing to read an oversized document; the source may be hostile.');
-    if (declared > max) {
-      body.destroy?.();
-      throw tooBig();
-    }
-    const chunks: Buffer[] = [];
-    let n = 0;
-    try {
-      for await (const c of body) {
-        const b = Buffer.from(c as Uint8Array);
-        n += b.byteLength;
-        if (n > max) throw tooBig();
-        chunks.push(b);
-      }
-    } catch (err) {
-      body.destroy?.();
-      if (err instanceof FerryError) throw err;
-      throw networkError(err, ctx.registry, signal);
-    }
-    return Buffer.concat(chunks);
   }
 }
