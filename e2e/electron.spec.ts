@@ -31,7 +31,7 @@ test('the desktop window opens sandboxed with the Ferry UI', async () => {
   });
   const win = await app.firstWindow();
   await expect(win.getByTestId('nav-create')).toBeVisible();
-  expect(await win.evaluate(() => typeof (window as unknown as { require?: unknown }).require)).toBe('undefined');
-  expect(await win.evaluate(() => typeof (window as unknown as { ferry?: { invoke?: unknown } }).ferry?.invoke)).toBe('function');
+  expect(await win.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined');
+  expect(await win.evaluate(() => typeof (globalThis as { ferry?: { invoke?: unknown } }).ferry?.invoke)).toBe('function');
   await app.close();
 });

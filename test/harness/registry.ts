@@ -125,7 +125,6 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
       await stop();
       throw new Error(`docker-registry on ${host} not ready after ${READY_TIMEOUT_MS} ms (last status ${status ?? 'none'}):\n${stderr}`);
     }
-    await new Promise<void>((r) => setImmediate(r));
     await new Promise<void>((r) => setTimeout(r, 25)); // poll interval, not a timing assumption
   }
   return { host, ...(caFile ? { caFile } : {}), dir, stop };

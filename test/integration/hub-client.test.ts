@@ -7,6 +7,7 @@ import { IntegrityError } from '../../src/main/io/verified-write';
 import { downloadModelFile, resolveModel, type ResolvedModel } from '../../src/main/hub/hub-client';
 import { modelFileDest } from '../../src/main/hub/model-path';
 import { startHubServer, type HubServer } from '../harness/hub-server';
+import { freePort } from '../harness/ports';
 import { tempDir } from '../harness/temp';
 
 const TOKEN = 'hf_testtoken123';
@@ -117,6 +118,13 @@ describe('resolveModel', () => {
     await expect(resolveModel({ repo: '../etc' }, { hubUrl: hub.url })).rejects.toThrow(/Invalid model reference/);
     await expect(resolveModel({ repo: TINY }, { hubUrl: hub.url, accessToken: 'not-a-token' })).rejects.toThrow(/token/);
     expect(hub.requests.length).toBe(before);
+  });
+
+  it('says when the hub cannot be reached', async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const err = await caught(resolveModel({ repo: TINY }, { hubUrl: url }));
+    expect(err).toBeInstanceOf(FerryError);
+    expect(err.message).toContain(`Cannot reach the hub at ${url}`);
   });
 
   it('refuses a listing with a hostile path, naming it', async () => {

@@ -37,3 +37,23 @@ describe('HashPool', () => {
     await expect(pool.hashFile(join(t.path, 'after'), { signal: AbortSignal.abort() })).rejects.toThrow(/Canceled/);
   });
 });
+
+describe('HashPool with one long-lived signal', () => {
+  it('does not pile up abort listeners across many files', async () => {
+    const p2 = new HashPool(2);
+    const controller = new AbortController();
+    const path = join(t.path, 'small');
+    writeFileSync(path, 'x');
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      await Promise.all(Array.from({ length: 40 }, () => p2.hashFile(path, { signal: controller.signal })));
+      await new Promise((r) => setImmediate(r));
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+      await p2.close();
+    }
+  });
+});

@@ -6,7 +6,7 @@ import { FerryError, UsageError } from '../../shared/errors';
 import { isoWithOffset } from '../core/clock';
 import type { CustodyStore, Identity } from '../custody/custody-store';
 import { parseModelRef } from '../hub/model-ref';
-import { resolveModel } from '../hub/hub-client';
+import { DEFAULT_HUB_URL, resolveModel } from '../hub/hub-client';
 import { OciLayout } from '../oci/layout';
 import { parseReference } from '../registry/reference';
 import { RegistryClient } from '../registry/registry-client';
@@ -17,7 +17,7 @@ import { writeManifest } from './manifest-io';
 import { BUNDLE_FORMAT, IMAGES_DIR, type BundleManifest } from './manifest-schema';
 import type { Progress } from './verify';
 
-export const DEFAULT_HUB_URL = 'https://huggingface.co';
+export { DEFAULT_HUB_URL };
 export const DEFAULT_PLATFORM = 'linux/amd64';
 
 export interface CreateDeps {

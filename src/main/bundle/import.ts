@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import type { ImportRequest, ImportResult } from '../../shared/api';
 import { FerryError, UsageError } from '../../shared/errors';
 import type { CustodyStore } from '../custody/custody-store';
+import { planDockerArchive } from '../docker/docker-archive';
 import { dockerFromEnv, loadIntoDocker } from '../docker/docker-loader';
 import type { HashPool } from '../hash/hash-pool';
 import { OciLayout } from '../oci/layout';
@@ -64,8 +65,9 @@ export async function importBundle(req: ImportRequest, deps: ImportDeps, progres
     progress.phase('loading into Docker');
     const docker = dockerFromEnv(req.dockerHost);
     const itemId = 'docker:load';
-    progress.item(itemId, 'docker load', images.reduce((s, a) => s + a.size, 0));
-    const loaded = await loadIntoDocker(docker, layout.dir, images.map((a) => ({ manifestDigest: a.digest, tag: dockerTag(a) })), {
+    const wanted = images.map((a) => ({ manifestDigest: a.digest, tag: dockerTag(a) }));
+    progress.item(itemId, 'docker load', (await planDockerArchive(layout.dir, wanted.map((w) => ({ manifestDigest: w.manifestDigest, repoTags: [w.tag] })))).totalBytes);
+    const loaded = await loadIntoDocker(docker, layout.dir, wanted, {
       signal: progress.signal,
       onBytes: (n) => progress.advance(n, itemId),
     });

@@ -163,7 +163,9 @@ export async function loadIntoDocker(
       if (archiveError instanceof FerryError) throw archiveError;
       if (archiveError) throw new FerryError(`Reading the OCI layout failed: ${(archiveError as Error).message}`);
       if (err instanceof FerryError) throw err;
-      throw new FerryError(`docker load failed: ${(err as Error).message}`, ENGINE_HINT);
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      const lost = ['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE'].includes(code);
+      throw new FerryError(`docker load failed: ${(err as Error).message}`, lost ? ENGINE_HINT : 'Nothing was tagged; check the engine log.');
     }
     if (archiveError) throw archiveError;
 

@@ -37,6 +37,7 @@ export interface FileHash {
 
 interface Task {
   id: number;
+  detach?: () => void;
   path: string;
   resolve: (h: FileHash) => void;
   reject: (e: Error) => void;
@@ -115,15 +116,18 @@ export class HashPool {
       task.reject(new CanceledError());
     };
     task.signal?.addEventListener('abort', onAbort, { once: true });
+    task.detach = () => task.signal?.removeEventListener('abort', onAbort);
     slot.worker.postMessage({ id: task.id, path: task.path });
   }
 
   private finish(slot: Slot): void {
+    slot.task?.detach?.();
     slot.task = undefined;
     setImmediate(() => this.pump());
   }
 
   private drop(slot: Slot): void {
+    slot.task?.detach?.();
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots.splice(i, 1);
     slot.task = undefined;

@@ -1,6 +1,6 @@
 import { request, type Dispatcher } from 'undici';
 import { FerryError } from '../../shared/errors';
-import { errorFromResponse, networkError, readErrorBody } from './registry-errors';
+import { discardBody, errorFromResponse, networkError, readErrorBody } from './registry-errors';
 
 export interface Credentials {
   username: string;
@@ -63,7 +63,7 @@ interface CachedToken {
   expiresAt: number;
 }
 
-type Mode = { kind: 'none' } | { kind: 'basic' } | { kind: 'bearer'; realm: string; service?: string; scope?: string };
+type Mode = { kind: 'none' } | { kind: 'basic' } | { kind: 'bearer'; realm: string; service?: string };
 
 export interface AuthOptions {
   registry: string;
@@ -104,11 +104,13 @@ export class RegistryAuth {
     const bearer = challenges.find((c) => c.scheme === 'bearer');
     const basic = challenges.find((c) => c.scheme === 'basic');
     if (bearer?.params['realm']) {
-      this.mode = { kind: 'bearer', realm: bearer.params['realm'], service: bearer.params['service'], scope: bearer.params['scope'] };
+      this.mode = { kind: 'bearer', realm: bearer.params['realm'], service: bearer.params['service'] };
       const key = scopeKey(scopes);
       const cached = this.tokens.get(key);
       if (cached && sent === `Bearer ${cached.token}`) this.tokens.delete(key);
-      if (!this.tokens.has(key)) await this.fetchToken(key, scopes, signal, dispatcher);
+      // The challenge may name the scope it wants; ask for it along with ours (this request only).
+      const wanted = [...scopes, ...(bearer.params['scope'] ?? '').split(' ').filter(Boolean)];
+      if (!this.tokens.has(key)) await this.fetchToken(key, [...new Set(wanted)], signal, dispatcher);
       return true;
     }
     if (basic && this.o.credentials) {
@@ -149,9 +151,7 @@ export class RegistryAuth {
     }
     this.o.assertAllowed(url);
     if (this.mode.service) url.searchParams.set('service', this.mode.service);
-    const all = new Set(scopes);
-    if (this.mode.scope) for (const s of this.mode.scope.split(' ')) if (s) all.add(s);
-    for (const s of all) url.searchParams.append('scope', s);
+    for (const s of scopes) url.searchParams.append('scope', s);
     const headers: Record<string, string> = { accept: 'application/json' };
     const basic = this.basic();
     if (basic) headers['authorization'] = basic;
@@ -165,7 +165,7 @@ export class RegistryAuth {
     if (res.statusCode !== 200) throw await errorFromResponse(res, ctx);
     const len = Number(res.headers['content-length'] ?? 0);
     if (len > MAX_TOKEN_RESPONSE) {
-      res.body.destroy();
+      discardBody(res.body);
       throw new FerryError(`Token response from ${url.host} is too large`, 'The token service is misbehaving.');
     }
     const text = await readErrorBody(res.body);

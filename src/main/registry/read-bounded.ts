@@ -1,11 +1,11 @@
 import { FerryError } from '../../shared/errors';
-import { networkError, type ErrorContext } from './registry-errors';
+import { discardBody, networkError, type ErrorContext } from './registry-errors';
 
 /** Reads a response body into memory, refusing more than `max` bytes (declared or actual). */
-export async function readBounded(body: AsyncIterable<unknown> & { destroy?: () => void }, declared: number, max: number, ctx: ErrorContext, signal?: AbortSignal): Promise<Buffer> {
+export async function readBounded(body: AsyncIterable<unknown>, declared: number, max: number, ctx: ErrorContext, signal?: AbortSignal): Promise<Buffer> {
   const tooBig = () => new FerryError(`${ctx.registry}/${ctx.repository}: ${ctx.what} ${ctx.ref ?? ''} is larger than ${max} bytes`, 'Refusing to read an oversized document; the source may be hostile.');
   if (declared > max) {
-    body.destroy?.();
+    discardBody(body);
     throw tooBig();
   }
   const chunks: Buffer[] = [];
@@ -18,7 +18,7 @@ export async function readBounded(body: AsyncIterable<unknown> & { destroy?: () 
       chunks.push(b);
     }
   } catch (err) {
-    body.destroy?.();
+    discardBody(body);
     if (err instanceof FerryError) throw err;
     throw networkError(err, ctx.registry, signal);
   }

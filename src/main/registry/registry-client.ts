@@ -8,7 +8,7 @@ import { detectManifestMediaType, parseImageManifest, parseIndex, toDescriptor, 
 import { readBounded } from './read-bounded';
 import { DEFAULT_PLATFORM, formatPlatform, parsePlatform, platformMatches, selectPlatformManifest } from './platform';
 import { assertRepository, assertTagOrDigest, DIGEST_RE, formatReference, isDigest, type ImageReference } from './reference';
-import { errorFromResponse, networkError, readErrorBody, type ErrorContext } from './registry-errors';
+import { discardBody, errorFromResponse, networkError, readErrorBody, type ErrorContext } from './registry-errors';
 import { header, RegistryTransport } from './transport';
 
 export type { Descriptor } from './manifest-schema';
@@ -179,7 +179,7 @@ export class RegistryClient {
     if (res.statusCode !== 200) throw await errorFromResponse(res, this.ctx(repo, 'blob', desc.digest));
     const len = header(res, 'content-length');
     if (len !== undefined && Number(len) !== desc.size) {
-      res.body.destroy();
+      discardBody(res.body);
       throw new FerryError(`${this.t.registry}/${repo}: blob ${desc.digest} is ${len} bytes, expected ${desc.size}`, 'The registry or storage backend serves different content than the manifest says.');
     }
     const host = url.host;
@@ -191,7 +191,7 @@ export class RegistryClient {
       } catch (err) {
         throw signal?.aborted ? new CanceledError() : networkError(err, host, signal);
       } finally {
-        body.destroy();
+        discardBody(body);
       }
     })();
   }

@@ -26,6 +26,13 @@ export interface ErrorContext {
 
 const MAX_ERROR_BODY = 64 * 1024;
 
+/** Drops a response body without reading it (and without an unhandled 'error' event). */
+export function discardBody(body: object): void {
+  const b = body as { on?: (ev: string, fn: () => void) => void; destroy?: () => void };
+  b.on?.('error', () => undefined);
+  b.destroy?.();
+}
+
 /** Reads at most 64 KiB of an error body, then drops the rest. */
 export async function readErrorBody(body: Dispatcher.ResponseData['body']): Promise<string> {
   const chunks: Buffer[] = [];
@@ -40,7 +47,7 @@ export async function readErrorBody(body: Dispatcher.ResponseData['body']): Prom
   } catch {
     /* the status is what matters */
   } finally {
-    body.destroy();
+    discardBody(body);
   }
   return Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY).toString('utf8');
 }

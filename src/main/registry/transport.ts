@@ -3,7 +3,7 @@ import { request, type Dispatcher } from 'undici';
 import { CanceledError, FerryError } from '../../shared/errors';
 import { RegistryAuth, type Credentials } from './auth';
 import { checkUrlAllowed, createDispatcher, resolveOrigin, type EndpointOptions } from './http';
-import { networkError, readErrorBody } from './registry-errors';
+import { discardBody, networkError, readErrorBody } from './registry-errors';
 
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -101,7 +101,7 @@ export class RegistryTransport {
         const location = header(res, 'location');
         if (!location) return { res, url };
         if (++hops > MAX_REDIRECTS) {
-          res.body.destroy();
+          discardBody(res.body);
           throw new FerryError(`Too many redirects from ${this.registry}`, 'The registry or its storage backend is misconfigured.');
         }
         await readErrorBody(res.body);

@@ -18,7 +18,7 @@ export function bundleCommand(): Command {
     withCommon(new Command('create'))
       .description('resolve images and models to exact digests and write them into a bundle directory')
       .option('--image <ref...>', 'image reference, e.g. registry.gitlab.com/org/image:tag (repeatable)')
-      .option('--model <repo[@rev]...>', 'hub model, e.g. mistralai/Mistral-Small-3.2-24B-Instruct-2506 (repeatable)')
+      .option('--model <repo...>', 'hub model REPO[@REVISION], e.g. mistralai/Mistral-Small-3.2-24B-Instruct-2506 (repeatable)')
       .option('--hub-url <url>', 'Hugging Face–compatible hub (default https://huggingface.co or $FERRY_HUB_URL)')
       .option('--platform <os/arch>', 'image platform to select from multi-platform indexes', 'linux/amd64')
       .option('--insecure-registry <host...>', 'allow plain HTTP to this non-loopback registry')

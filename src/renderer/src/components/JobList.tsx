@@ -6,6 +6,12 @@ import { Badge } from './Badge';
 import { Progress } from './Progress';
 
 const SHOWN = 6;
+const KIND: Record<JobInfo['kind'], string> = { 'bundle.create': 'Create', 'bundle.verify': 'Verify', 'bundle.import': 'Import' };
+
+/** Keep the end of a path, where the distinguishing part usually is. */
+function tail(s: string, n = 24): string {
+  return s.length > n ? `…${s.slice(-(n - 1))}` : s;
+}
 
 function open(job: JobInfo): void {
   const d = useDrafts.getState();
@@ -32,8 +38,9 @@ export function JobList() {
         {jobs.map((j) => (
           <li key={j.id}>
             <button type="button" className="joblist-item" onClick={() => open(j)} title={`${j.title} — ${j.phase}`} data-testid="joblist-item">
-              <span className="joblist-title">{j.title}</span>
+              <span className="joblist-title">{KIND[j.kind]}</span>
               <Badge state={j.state} />
+              <span className="joblist-sub mono">{tail(j.title.replace(/^(Create bundle|Verify|Import)\s+/, ''))}</span>
               {j.state === 'running' && <Progress done={j.bytesDone} total={j.bytesTotal} slim />}
             </button>
           </li>

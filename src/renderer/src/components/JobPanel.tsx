@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { JobInfo } from '../../../shared/api';
 import { formatBytes, formatEta, formatRate } from '../../../shared/format';
 import { api } from '../api/client';
@@ -80,9 +80,11 @@ export function JobPanel({ jobId, result }: { jobId: string; result?: (job: JobI
   const job = useJob(jobId);
   const [cancelError, setCancelError] = useState<unknown>(null);
   const [canceling, setCanceling] = useState(false);
+  const ref = useRef<HTMLElement>(null);
+  useEffect(() => ref.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' }), [jobId]);
   if (!job) {
     return (
-      <section className="panel job-panel" data-testid="job-panel">
+      <section className="panel job-panel" data-testid="job-panel" ref={ref}>
         <div className="muted">Waiting for job {jobId}…</div>
       </section>
     );
@@ -99,7 +101,7 @@ export function JobPanel({ jobId, result }: { jobId: string; result?: (job: JobI
     }
   };
   return (
-    <section className={`panel job-panel job-${job.state}`} data-testid="job-panel" data-job-id={job.id} data-kind={job.kind}>
+    <section className={`panel job-panel job-${job.state}`} data-testid="job-panel" data-job-id={job.id} data-kind={job.kind} ref={ref}>
       <header className="job-head">
         <div className="job-title">
           <h2>{job.title}</h2>

@@ -108,7 +108,7 @@ export function CreateBundle() {
             <textarea
               id="create-images"
               data-testid="create-images"
-              rows={5}
+              rows={4}
               spellCheck={false}
               value={d.images}
               onChange={(e) => setD({ images: e.target.value })}
@@ -129,11 +129,23 @@ export function CreateBundle() {
             <textarea
               id="create-models"
               data-testid="create-models"
-              rows={5}
+              rows={4}
               spellCheck={false}
               value={d.models}
               onChange={(e) => setD({ models: e.target.value })}
               placeholder="mistralai/Mistral-7B-Instruct-v0.3@main"
+            />
+          </Field>
+        </div>
+        <div className="form-grid form-grid-3">
+          <Field label="Output directory" htmlFor="create-out-dir" hint="An empty or new directory; the bundle is written here.">
+            <input
+              id="create-out-dir"
+              data-testid="create-out-dir"
+              spellCheck={false}
+              value={d.outDir}
+              onChange={(e) => setD({ outDir: e.target.value })}
+              placeholder="/media/transfer/bundle-2026-11-23"
             />
           </Field>
           <Field label="Hub URL" htmlFor="create-hub-url">
@@ -152,16 +164,6 @@ export function CreateBundle() {
               spellCheck={false}
               value={platform}
               onChange={(e) => setD({ platform: e.target.value })}
-            />
-          </Field>
-          <Field label="Output directory" htmlFor="create-out-dir" hint="Where the bundle is written; an empty or new directory." wide>
-            <input
-              id="create-out-dir"
-              data-testid="create-out-dir"
-              spellCheck={false}
-              value={d.outDir}
-              onChange={(e) => setD({ outDir: e.target.value })}
-              placeholder="/media/transfer/bundle-2026-11-23"
             />
           </Field>
         </div>

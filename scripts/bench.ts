@@ -1,0 +1,120 @@
+// `npm run bench`: Ferry against the tools an operator would otherwise use, on the same
+// data in one run, printed as ratios (lower is better for time). Sizes are tunable:
+//   FERRY_BENCH_LAYER_MIB (default 96)   shared base layer, plus 3 images × a third of it
+//   FERRY_BENCH_MODEL_MIB (default 2048) one generated model file (memory check)
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { startHubServer } from '../test/harness/hub-server';
+import { startRegistry } from '../test/harness/registry';
+import { tempDir } from '../test/harness/temp';
+import { makeLayerTar, writeOciImage } from '../test/harness/test-images';
+import { pushTestImages } from '../test/harness/test-images';
+
+const MIB = 1 << 20;
+const layerMib = Number(process.env.FERRY_BENCH_LAYER_MIB ?? 96);
+const modelMib = Number(process.env.FERRY_BENCH_MODEL_MIB ?? 2048);
+const root = join(__dirname, '..');
+
+interface Run {
+  seconds: number;
+  peakRssMiB?: number;
+  stdout: string;
+}
+
+function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  const t0 = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => {
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (code !== 0) return reject(new Error(`${cmd} ${args.join(' ')} exited ${code}\n${stderr}`));
+      const m = /ferry-peak-rss-kib: (\d+)/.exec(stderr);
+      resolve({ seconds, stdout, ...(m ? { peakRssMiB: Number(m[1]) / 1024 } : {}) });
+    });
+  });
+}
+
+const ferry = (args: string[]) => run(process.execPath, [join(root, 'bin/ferry.js'), ...args], { env: { FERRY_PRINT_PEAK_RSS: '1' } });
+const rows: string[][] = [];
+function report(what: string, ferryRun: Run, otherName: string, other: Run | null, bytes: number): void {
+  const rate = `${(bytes / MIB / ferryRun.seconds).toFixed(0)} MiB/s`;
+  rows.push([
+    what,
+    `${ferryRun.seconds.toFixed(2)} s`,
+    rate,
+    other ? `${otherName} ${other.seconds.toFixed(2)} s` : otherName,
+    other ? `${(ferryRun.seconds / other.seconds).toFixed(2)}×` : '',
+    ferryRun.peakRssMiB ? `${ferryRun.peakRssMiB.toFixed(0)} MiB` : '',
+  ]);
+}
+
+async function main(): Promise<void> {
+  execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+  const tmp = tempDir('ferry-bench-');
+  const [source, forSkopeo, forFerry] = await Promise.all([startRegistry(), startRegistry(), startRegistry()]);
+  const hub = await startHubServer({ repos: { 'bench/big-model': { files: { 'config.json': Buffer.from('{}'), 'model.safetensors': { size: modelMib * MIB, seed: 42 } } } } });
+  try {
+    // Three images sharing one large base layer, each with its own smaller layer.
+    const layout = join(tmp.path, 'src');
+    const base = await makeLayerTar([{ path: 'base.bin', content: randomBytes(layerMib * MIB) }]);
+    for (const n of ['alpha', 'beta', 'gamma']) {
+      const own = await makeLayerTar([{ path: `${n}.bin`, content: randomBytes(Math.ceil(layerMib / 3) * MIB) }]);
+      writeOciImage(layout, { name: `${n}:1.0`, layers: [base, own], cmd: ['/bin/sh'] });
+    }
+    const images = await pushTestImages(layout, source.host, 'bench');
+    const imageBytes = layerMib * MIB + 3 * Math.ceil(layerMib / 3) * MIB;
+    const data = join(tmp.path, 'data');
+
+    // Acquire: skopeo copies image by image into one OCI layout; Ferry fetches all blobs in parallel, shared once.
+    const skopeoAcq = await (async () => {
+      const t0 = Date.now();
+      for (const i of images) await run('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${i.ref}`, `oci:${join(tmp.path, 'skopeo-layout')}:${i.ref.split('/').pop()}`]);
+      return { seconds: (Date.now() - t0) / 1000, stdout: '' };
+    })();
+    const bundle = join(tmp.path, 'bundle');
+    const acq = await ferry(['bundle', 'create', ...images.flatMap((i) => ['--image', i.ref]), '--out', bundle, '--data-dir', data]);
+    report('acquire 3 images', acq, 'skopeo copy ×3', skopeoAcq, imageBytes);
+
+    // Verify: every file re-hashed vs one openssl pass over the same files.
+    const files = execFileSync('find', [bundle, '-type', 'f'], { encoding: 'utf8' }).trim().split('\n');
+    const openssl = await run('openssl', ['dgst', '-sha256', ...files]);
+    const ver = await ferry(['verify', bundle, '--data-dir', data]);
+    report('verify bundle', ver, 'openssl dgst -sha256', openssl, imageBytes);
+
+    // Push: skopeo image by image vs Ferry (parallel blobs, cross-repo mounts), then a re-push.
+    const skopeoPush = await (async () => {
+      const t0 = Date.now();
+      for (const n of ['alpha', 'beta', 'gamma']) await run('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${join(bundle, 'images')}:${images.find((i) => i.ref.includes(n))!.ref}`, `docker://${forSkopeo.host}/duo/${n}:1.0`]);
+      return { seconds: (Date.now() - t0) / 1000, stdout: '' };
+    })();
+    const push = await ferry(['import', bundle, '--registry', `${forFerry.host}/duo`, '--data-dir', data]);
+    report('push 3 images (incl. verify)', push, 'skopeo copy ×3', skopeoPush, imageBytes);
+    const repush = await ferry(['import', bundle, '--registry', `${forFerry.host}/duo`, '--data-dir', data]);
+    report('re-push (incl. verify)', repush, 'first push', push, imageBytes);
+
+    // Memory: a large model file streams through; peak RSS must stay flat.
+    const mbundle = join(tmp.path, 'model-bundle');
+    const model = await ferry(['bundle', 'create', '--model', 'bench/big-model', '--hub-url', hub.url, '--out', mbundle, '--data-dir', data]);
+    report(`bundle ${modelMib} MiB model`, model, 'peak RSS budget 256 MiB', null, modelMib * MIB);
+    const mver = await ferry(['verify', mbundle, '--data-dir', data]);
+    const osslModel = await run('openssl', ['dgst', '-sha256', ...execFileSync('find', [mbundle, '-type', 'f'], { encoding: 'utf8' }).trim().split('\n')]);
+    report(`verify ${modelMib} MiB model`, mver, 'openssl dgst -sha256', osslModel, modelMib * MIB);
+  } finally {
+    await Promise.allSettled([source.stop(), forSkopeo.stop(), forFerry.stop(), hub.stop()]);
+    tmp.cleanup();
+  }
+  const head = ['step', 'ferry', 'throughput', 'baseline', 'ratio', 'peak RSS'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  console.log([line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n'));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
