@@ -82,7 +82,7 @@ export async function startRegistry(opts: StartRegistryOptions = {}): Promise<Te
   }
   if (opts.auth) {
     const htpasswd = requireTool('htpasswd', 'apache2-utils');
-    const entry = execFileSync(htpasswd, ['-Bbn', opts.auth.username, opts.auth.password], { encoding: 'utf8' }).trim();
+    const entry = execFileSync(htpasswd, ['-BbnC', '4', opts.auth.username, opts.auth.password], { encoding: 'utf8' }).trim();
     writeFileSync(join(dir, 'htpasswd'), `${entry}\n`);
     lines.push('auth:', '  htpasswd:', '    realm: ferry-test', `    path: ${join(dir, 'htpasswd')}`);
   }

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FerryError } from '../../src/shared/errors';
 import { OciLayout } from '../../src/main/oci/layout';
 import { parseWwwAuthenticate } from '../../src/main/registry/auth';
+import { checkUrlAllowed, resolveOrigin } from '../../src/main/registry/http';
 import { OCI_CONFIG, OCI_INDEX, OCI_LAYER_GZIP, OCI_MANIFEST } from '../../src/main/registry/media-types';
 import { parseReference } from '../../src/main/registry/reference';
 import { RegistryClient, type Descriptor } from '../../src/main/registry/registry-client';
@@ -32,9 +33,7 @@ const seen: Seen[] = [];
 const onCreate = (msg: unknown) => {
   const r = (msg as { request: Seen }).request;
   seen.push({ method: r.method, origin: String(r.origin), path: r.path });
-  if (process.env.TRACE) console.log(Date.now() % 100000, r.method, r.path.slice(0, 60));
 };
-if (process.env.TRACE) dc.subscribe('undici:request:headers', (m: unknown) => console.log(Date.now() % 100000, 'headers', (m as { response: { statusCode: number } }).response.statusCode));
 function requestsDuring<T>(fn: () => Promise<T>): Promise<{ value: T; requests: Seen[] }> {
   const start = seen.length;
   return fn().then((value) => ({ value, requests: seen.slice(start) }));
@@ -228,16 +227,12 @@ describe('RegistryClient against docker-registry', () => {
     const b = blob(randomBytes(5000), OCI_LAYER_GZIP);
     const wrong = Buffer.from(b.bytes);
     wrong[0] = wrong[0]! ^ 0xff;
-    let t0 = Date.now();
     const e1 = await rejection(dst.pushBlob('team/bad', b.desc, () => pieces(wrong)));
-    console.log('e1', Date.now() - t0); t0 = Date.now();
     expect(e1.message).toMatch(/Local content .* hashes to/);
     const e2 = await rejection(dst.pushBlob('team/bad', b.desc, () => pieces(b.bytes.subarray(0, 4000))));
     expect(e2.message).toMatch(/Local content/);
-    console.log('e2', Date.now() - t0); t0 = Date.now();
     const e3 = await rejection(dst.pushBlob('team/bad', b.desc, () => pieces(wrong), { chunkSize: 1024 }));
     expect(e3.message).toMatch(/hashes to/);
-    console.log('e3', Date.now() - t0);
     expect(await dst.blobExists('team/bad', b.desc.digest)).toBe(false);
   });
 
@@ -272,8 +267,13 @@ describe('RegistryClient against docker-registry', () => {
     writeFileSync(stored, victim.bytes.subarray(0, 1000));
     const e2 = await rejection(src.downloadBlob('team/app', victim.desc, dest));
     expect(e2.message).toMatch(/expected|bytes/);
-    expect(readdirSync(out.path).sort()).toEqual(['good']);
     writeFileSync(stored, victim.bytes);
+
+    // canceled mid-stream
+    const ac = new AbortController();
+    const e3 = await rejection(src.downloadBlob('team/app', victim.desc, dest, { signal: ac.signal, onBytes: () => ac.abort() }));
+    expect(e3.name).toBe('CanceledError');
+    expect(readdirSync(out.path).sort()).toEqual(['good']);
   });
 
   it('explains auth failures, untrusted TLS and refused connections', async () => {
@@ -289,7 +289,6 @@ describe('RegistryClient against docker-registry', () => {
     expect(e1.hint).toMatch(/check credentials/i);
     const e2 = await rejection(anon.getManifest('team/app', '1'));
     expect(e2.message).toMatch(/Authentication required/);
-    console.log('e2', Date.now() - t0); t0 = Date.now();
     const e3 = await rejection(noCa.getManifest('team/app', '1'));
     // 127.0.0.1 without --ca defaults to plain HTTP; the TLS server says so.
     expect(e3.hint).toMatch(/--ca/);
@@ -316,6 +315,15 @@ describe('RegistryClient against docker-registry', () => {
       await https.close();
     });
     expect(requests).toEqual([]);
+    expect(resolveOrigin({ registry: 'registry.example.com' }).origin).toBe('https://registry.example.com');
+    expect(resolveOrigin({ registry: 'registry.example.com:5000', insecure: true }).origin).toBe('http://registry.example.com:5000');
+    expect(resolveOrigin({ registry: 'docker.io' }).origin).toBe('https://registry-1.docker.io');
+    expect(resolveOrigin({ registry: '127.0.0.1:5000' }).origin).toBe('http://127.0.0.1:5000');
+    expect(resolveOrigin({ registry: '127.0.0.1:5000', caFile: '/ca.pem' }).origin).toBe('https://127.0.0.1:5000');
+    expect(resolveOrigin({ registry: 'https://localhost:5000' }).origin).toBe('https://localhost:5000');
+    expect(() => checkUrlAllowed(new URL('http://storage.example.com/x'))).toThrow(/Refusing/);
+    expect(() => checkUrlAllowed(new URL('http://127.0.0.5:1/x'))).not.toThrow();
+    expect(() => checkUrlAllowed(new URL('file:///etc/passwd'))).toThrow(/unsupported scheme/);
   });
 
   it('writes an OCI layout that skopeo reads, with shared layers stored once', async () => {

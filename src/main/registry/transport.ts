@@ -85,6 +85,9 @@ export class RegistryTransport {
           body: body === undefined ? undefined : Buffer.isBuffer(body) ? body : Readable.from(body),
           dispatcher,
           signal: req.signal,
+          // undici closes the connection after every HEAD by default; registries answer HEAD
+          // correctly, and re-push checks are all HEADs, so keep the connection (and TLS session).
+          reset: false,
         });
       } catch (err) {
         throw networkError(err, url.host, req.signal);
