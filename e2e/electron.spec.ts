@@ -1,19 +1,10 @@
 import { _electron as electron, expect, test } from '@playwright/test';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-function electronBinary(): string | null {
-  try {
-    const bin = createRequire(__filename)('electron') as unknown;
-    return typeof bin === 'string' && existsSync(bin) ? bin : null;
-  } catch {
-    return null;
-  }
-}
-
+const { electronBinary } = createRequire(__filename)('../scripts/lib/electron-binary.cjs') as { electronBinary: () => string | null };
 const binary = electronBinary();
 
 test.beforeEach(({}, testInfo) => {

@@ -1,22 +1,13 @@
 // `npm start`: build, then run the desktop app when Electron and a display exist,
 // otherwise say so and start the headless mode (the same UI over loopback HTTP).
 import { spawnSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const build = spawnSync('npm', ['run', 'build'], { stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
-function electronBinary() {
-  try {
-    const bin = require('electron'); // path to the binary, or throws when it was never downloaded
-    return typeof bin === 'string' && existsSync(bin) ? bin : null;
-  } catch {
-    return null;
-  }
-}
-
+const { electronBinary } = require('./lib/electron-binary.cjs');
 const electron = electronBinary();
 const display = process.platform !== 'linux' || process.env.DISPLAY || process.env.WAYLAND_DISPLAY;
 if (electron && display) {
