@@ -13,6 +13,7 @@ import { RegistryClient } from '../registry/registry-client';
 import { acquireImages, declareImageItems, type ImageToAcquire } from './acquire-images';
 import { acquireModels, declareModelItems, type ModelToAcquire } from './acquire-models';
 import { smallFile, sortFiles } from './bundle-files';
+import { scanModels } from './scan-models';
 import { writeManifest } from './manifest-io';
 import { BUNDLE_FORMAT, IMAGES_DIR, type BundleManifest } from './manifest-schema';
 import type { Progress } from './verify';
@@ -92,6 +93,8 @@ export async function createBundle(req: CreateBundleRequest, deps: CreateDeps, p
   const mdl = await acquireModels(models, partial, progress);
   for (const a of mdl.artifacts) deps.custody.append({ type: 'acquired', role: ROLE, bundleId, details: { artifact: 'model', repo: a.repo, revision: a.revision, files: a.files.length, size: a.size } });
 
+  const scan = await scanModels(partial, mdl.artifacts, progress, deps.custody, bundleId);
+
   progress.phase('writing manifest');
   const files = sortFiles([
     ...img.files,
@@ -103,10 +106,11 @@ export async function createBundle(req: CreateBundleRequest, deps: CreateDeps, p
     format: BUNDLE_FORMAT,
     bundleId,
     createdAt: isoWithOffset(),
-    createdBy: { actor: deps.identity.actor, station: deps.identity.station },
+    createdBy: { actor: deps.identity.actor, station: deps.identity.station, ...(deps.identity.fingerprint ? { creatorFingerprint: deps.identity.fingerprint } : {}) },
     tool: { name: 'ferry', version: deps.version },
     artifacts: [...img.artifacts, ...mdl.artifacts],
     files,
+    scan,
   };
   const manifestSha256 = await writeManifest(partial, manifest);
   await rename(partial, out);

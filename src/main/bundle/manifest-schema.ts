@@ -1,10 +1,13 @@
 import { z } from 'zod';
+import { ScanReportSchema } from '../scan/scan-schema';
 import { isSafePath } from './safe-path';
 
 export const BUNDLE_FORMAT = 'ferry.bundle.v1';
 export const MANIFEST_FILE = 'manifest.json';
 export const IMAGES_DIR = 'images';
 export const MODELS_DIR = 'models';
+/** Added after the manifest is written and checked by their own verifiers (approvals, custody log), not listed in it. */
+export const RESERVED_DIRS = ['approvals', 'custody'] as const;
 /** A manifest larger than this is refused before parsing. */
 export const MAX_MANIFEST_BYTES = 64 << 20;
 
@@ -45,6 +48,8 @@ export const ModelArtifactSchema = z.strictObject({
   dir: safePath,
   size,
   files: z.array(ModelFileSchema).max(100_000),
+  /** Findings, licence, parameters and GPU estimate from scanning the model's files. */
+  scan: ScanReportSchema.optional(),
 });
 
 export const ArtifactSchema = z.discriminatedUnion('kind', [ImageArtifactSchema, ModelArtifactSchema]);
@@ -53,10 +58,17 @@ export const BundleManifestSchema = z.strictObject({
   format: z.literal(BUNDLE_FORMAT),
   bundleId: z.uuid(),
   createdAt: z.string().max(64),
-  createdBy: z.strictObject({ actor: z.string().max(255), station: z.string().max(255) }),
+  createdBy: z.strictObject({
+    actor: z.string().max(255),
+    station: z.string().max(255),
+    /** sha256 (hex) of the creator identity's Ed25519 public key, when one acted. */
+    creatorFingerprint: sha256Hex.optional(),
+  }),
   tool: z.strictObject({ name: z.literal('ferry'), version: z.string().max(64) }),
   artifacts: z.array(ArtifactSchema).max(10_000),
   files: z.array(BundleFileSchema).max(1_000_000),
+  /** Set once the bundle was scanned; blocked = some artifact has a dangerous finding. */
+  scan: z.strictObject({ scannedAt: z.string().max(64), blocked: z.boolean() }).optional(),
 });
 
 export type BundleManifest = z.infer<typeof BundleManifestSchema>;

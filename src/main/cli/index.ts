@@ -4,6 +4,7 @@ import { FERRY_VERSION } from '../core/version';
 import { bundleCommand } from './commands/bundle-create';
 import { custodyCommand } from './commands/custody';
 import { importCommand } from './commands/import';
+import { scanCommand } from './commands/scan';
 import { serveCommand } from './commands/serve';
 import { verifyCommand } from './commands/verify';
 import { EXIT } from './context';
@@ -14,7 +15,7 @@ export function buildProgram(): Command {
     .version(FERRY_VERSION)
     .showHelpAfterError()
     .exitOverride();
-  for (const c of [bundleCommand(), verifyCommand(), importCommand(), custodyCommand(), serveCommand()]) program.addCommand(c);
+  for (const c of [bundleCommand(), verifyCommand(), importCommand(), scanCommand(), custodyCommand(), serveCommand()]) program.addCommand(c);
   const override = (cmd: Command): void => {
     cmd.exitOverride();
     cmd.commands.forEach(override);

@@ -1,0 +1,62 @@
+/** The scan report embedded per model artifact in the bundle manifest (validated by scan-schema.ts). */
+export type Severity = 'info' | 'suspicious' | 'dangerous';
+
+export interface Finding {
+  /** Relative to the scanned folder ('/'-separated); for a single file, its base name. */
+  file: string;
+  /** Stable rule id, e.g. `pickle.dangerous-import` (see rules.ts). */
+  rule: string;
+  severity: Severity;
+  /** What was found, with offsets and names. */
+  detail: string;
+  /** Plain language for reviewers. */
+  explanation: string;
+}
+
+export interface AntivirusSummary {
+  status: 'clean' | 'infected' | 'not-run' | 'error';
+  engine?: string;
+  detail?: string;
+}
+
+export interface Licence {
+  id: string;
+  name?: string;
+  link?: string;
+  source: string;
+}
+
+export interface ParameterCount {
+  total: number;
+  byDtype: Record<string, number>;
+}
+
+export interface GpuMemoryEstimate {
+  weightsBytes: number;
+  kvCacheBytes: number;
+  overheadBytes: number;
+  totalBytes: number;
+  assumptions: string[];
+}
+
+export interface ScanError {
+  file: string;
+  detail: string;
+}
+
+export interface ScanReport {
+  scannedAt: string;
+  files: number;
+  bytes: number;
+  findings: Finding[];
+  /** True when any finding is dangerous: the bundle cannot be approved or written to media. */
+  blocked: boolean;
+  antivirus: AntivirusSummary;
+  licence?: Licence;
+  parameters?: ParameterCount;
+  gpuMemory?: GpuMemoryEstimate;
+  /** Files that could not be read; a report with errors is incomplete. */
+  errors: ScanError[];
+}
+
+export const SEVERITY_RANK: Record<Severity, number> = { info: 0, suspicious: 1, dangerous: 2 };

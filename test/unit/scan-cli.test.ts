@@ -1,0 +1,57 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { scanCommand } from '../../src/main/cli/commands/scan';
+import type { ScanReport } from '../../src/main/scan/types';
+import { tempDir } from '../harness/temp';
+import { osSystemPickle } from '../fixtures/scan/pickle-builder';
+import { buildSafetensors } from '../fixtures/scan/safetensors-builder';
+import { torchZip } from '../fixtures/scan/zip-builder';
+
+const t = tempDir('ferry-scan-cli-');
+afterAll(() => t.cleanup());
+let out = '';
+const path = process.env.PATH;
+
+beforeEach(() => {
+  out = '';
+  process.exitCode = undefined;
+  process.env.PATH = join(t.path, 'empty-bin'); // no ClamAV on PATH: the report must say "not-run"
+  vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((out += String(c)), true));
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  process.env.PATH = path;
+  process.exitCode = undefined;
+});
+
+const run = (...args: string[]) => scanCommand().exitOverride().parseAsync(args, { from: 'user' });
+
+describe('ferry scan', () => {
+  it('exit 0 and a human report for a clean folder', async () => {
+    const dir = join(t.path, 'clean');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'model.safetensors'), buildSafetensors([{ name: 'w', dtype: 'F16', shape: [1000, 1000] }]));
+    await run(dir);
+    expect(process.exitCode ?? 0).toBe(0);
+    expect(out).toMatch(/^OK: nothing dangerous in /);
+    expect(out).toMatch(/Parameters: 1\.0 M \(F16 1\.0 M\)/);
+    expect(out).toMatch(/Licence:\s+unknown — from no README\.md model card/);
+    expect(out).toMatch(/Antivirus:\s+not-run: ClamAV is not installed \(apt-get install clamav\)/);
+  });
+
+  it('exit 1 and JSON with blocked=true for a dangerous checkpoint', async () => {
+    const file = join(t.path, 'evil.pt');
+    writeFileSync(file, torchZip(osSystemPickle()));
+    await run(file, '--json');
+    expect(process.exitCode).toBe(1);
+    const r = JSON.parse(out) as ScanReport;
+    expect(r.blocked).toBe(true);
+    expect(r.findings[0]).toMatchObject({ file: 'evil.pt', rule: 'pickle.dangerous-import', severity: 'dangerous' });
+    expect(r.antivirus.status).toBe('not-run');
+  });
+
+  it('could not scan: a missing path is a UsageError (exit 2 from the CLI entry point)', async () => {
+    await expect(run(join(t.path, 'missing'))).rejects.toMatchObject({ name: 'UsageError', message: expect.stringMatching(/no such file or folder/) });
+  });
+});
