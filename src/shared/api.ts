@@ -2,7 +2,7 @@
 // Every invoke channel takes one argument object and resolves to one value; events flow
 // from main to renderer only. Transports (Electron IPC, loopback HTTP) carry exactly this.
 
-export type JobKind = 'bundle.create' | 'bundle.verify' | 'bundle.import';
+export type JobKind = 'bundle.create' | 'bundle.verify' | 'bundle.import' | 'media.write' | 'media.verify' | 'media.assemble';
 export type JobState = 'running' | 'succeeded' | 'failed' | 'canceled';
 
 export interface ErrorShape {
@@ -51,6 +51,12 @@ export interface CustodyEvent {
   details: Record<string, unknown>;
   prevHash: string;
   hash: string;
+  /** Where the station is (from its settings); covered by the hash when present. */
+  location?: string;
+  /** Fingerprint (sha256 hex of the raw Ed25519 key) of the identity that signed; covered by the hash. */
+  signer?: string;
+  /** Ed25519 signature (base64) over the event hash by `signer`. */
+  signature?: string;
 }
 
 export interface AppInfo {

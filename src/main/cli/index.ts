@@ -3,7 +3,12 @@ import { FerryError, UsageError } from '../../shared/errors';
 import { FERRY_VERSION } from '../core/version';
 import { bundleCommand } from './commands/bundle-create';
 import { custodyCommand } from './commands/custody';
+import { identityCommand } from './commands/identity';
+import { reportCommand } from './commands/report';
+import { reviewCommand } from './commands/review';
+import { trustCommand } from './commands/trust';
 import { importCommand } from './commands/import';
+import { mediaCommand } from './commands/media';
 import { scanCommand } from './commands/scan';
 import { serveCommand } from './commands/serve';
 import { verifyCommand } from './commands/verify';
@@ -15,7 +20,8 @@ export function buildProgram(): Command {
     .version(FERRY_VERSION)
     .showHelpAfterError()
     .exitOverride();
-  for (const c of [bundleCommand(), verifyCommand(), importCommand(), scanCommand(), custodyCommand(), serveCommand()]) program.addCommand(c);
+  for (const c of [bundleCommand(), verifyCommand(), importCommand(), mediaCommand(), scanCommand(), custodyCommand(), serveCommand()]) program.addCommand(c);
+  for (const c of [identityCommand(), reviewCommand(), trustCommand(), reportCommand()]) program.addCommand(c);
   const override = (cmd: Command): void => {
     cmd.exitOverride();
     cmd.commands.forEach(override);

@@ -1,7 +1,12 @@
 import { Command } from 'commander';
 import type { ImportResult } from '../../../shared/api';
 import { UsageError } from '../../../shared/errors';
-import { followJob, jobResult, print, withCommon, withServices, type CommonOptions } from '../context';
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { assembleMedia, isVolumeDir } from '../../media/media-service';
+import type { AssembleResult } from '../../media/read';
+import { followJob, jobResult, print, withCommon, withServices, type Cli, type CommonOptions } from '../context';
 
 interface Opts extends CommonOptions {
   registry?: string;
@@ -20,10 +25,17 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
+/** Joins the volumes into a staging bundle under the data dir (every part and file hashed on the way). */
+async function assembleFromVolumes(cli: Cli, dirs: string[]): Promise<string> {
+  const out = join(cli.services.dataDir, 'staging', randomUUID());
+  const started = cli.services.jobs.start('media.assemble', `Assemble ${dirs.length} volume(s)`, { dirs, out }, (ctx) => assembleMedia(dirs, out, cli.services, ctx));
+  return jobResult<AssembleResult>(await followJob(cli, started)).dir;
+}
+
 export function importCommand(): Command {
   return withCommon(new Command('import'))
     .description('verify a bundle, then push its images to a registry and/or load them into Docker, and place its models')
-    .argument('<dir>', 'bundle directory')
+    .argument('<dir...>', 'bundle directory, or the volume directories of a bundle on media (any order)')
     .option('--registry <host[:port][/prefix]>', 'internal registry to push images to')
     .option('--ca <file>', 'CA certificate file for a registry with a private CA')
     .option('--username <user>', 'registry user')
@@ -32,10 +44,12 @@ export function importCommand(): Command {
     .option('--docker', 'load the images into the Docker engine')
     .option('--docker-host <url>', 'Docker engine (unix:///path or tcp://host:port; default $DOCKER_HOST)')
     .option('--models-dir <dir>', 'directory to place model weights in (<dir>/<org>/<name>)')
-    .action(async (dir: string, o: Opts) => {
+    .action(async (dirs: string[], o: Opts) => {
       if (o.passwordStdin && !o.username) throw new UsageError('--password-stdin needs --username');
       const password = o.passwordStdin ? await readStdin() : undefined;
       await withServices(o, async (cli) => {
+        const staged = dirs.length > 1 || isVolumeDir(dirs[0]!) ? await assembleFromVolumes(cli, dirs) : undefined;
+        const dir = staged ?? dirs[0]!;
         const started = await cli.handlers['bundle:import']({
           dir,
           registry: o.registry,
@@ -48,6 +62,7 @@ export function importCommand(): Command {
           modelsDir: o.modelsDir,
         });
         const r = jobResult<ImportResult>(await followJob(cli, started));
+        if (staged) await rm(staged, { recursive: true, force: true });
         print(cli, r, () =>
           [
             `Imported bundle ${r.bundleId}`,

@@ -1,14 +1,18 @@
 import { Command } from 'commander';
 import type { VerifyResult } from '../../../shared/api';
 import { formatBytes } from '../../../shared/format';
+import { isVolumeDir } from '../../media/media-service';
+import { runVolumeVerify } from './media';
 import { EXIT, followJob, jobResult, print, withCommon, withServices, type CommonOptions } from '../context';
 
 export function verifyCommand(): Command {
   return withCommon(new Command('verify'))
     .description('re-hash every file of a bundle against its manifest; exit 1 on any problem')
-    .argument('<dir>', 'bundle directory')
-    .action(async (dir: string, o: CommonOptions) =>
+    .argument('<dir...>', 'bundle directory, or the volume directories of a bundle on media (any order)')
+    .action(async (dirs: string[], o: CommonOptions) =>
       withServices(o, async (cli) => {
+        if (dirs.length > 1 || isVolumeDir(dirs[0]!)) return void (await runVolumeVerify(cli, dirs));
+        const dir = dirs[0]!;
         const r = jobResult<VerifyResult>(await followJob(cli, await cli.handlers['bundle:verify']({ dir })));
         print(cli, r, () =>
           r.ok

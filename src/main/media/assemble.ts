@@ -1,0 +1,114 @@
+import { lstat, mkdir, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { CanceledError, FerryError, UsageError } from '../../shared/errors';
+import { mapLimit } from '../core/concurrency';
+import { MANIFEST_FILE } from '../bundle/manifest-schema';
+import type { Progress } from '../bundle/verify';
+import { IntegrityError, writeVerified } from '../io/verified-write';
+import { copyRange, fsyncDir, hashFileInline } from './copy';
+import { labelFileName } from './label';
+import { loadVolumeSet, type Piece } from './volume-set';
+
+export interface AssembleResult {
+  bundleId: string;
+  dir: string;
+  manifestSha256: string;
+  files: number;
+  bytes: number;
+  /** Files that were split across parts and joined again. */
+  joined: number;
+}
+
+const CHUNK = 4 << 20;
+const CONCURRENCY = 4;
+
+/**
+ * Rebuilds a normal bundle directory from volumes given in any order, streaming: each file
+ * is hashed once as its parts pass and checked against the manifest before it is renamed
+ * into place; on a mismatch its parts are re-hashed to name the volume and file at fault. Built in `<out>.partial`, renamed to `<out>` only when complete;
+ * removed on failure, so nothing half-written looks like a bundle.
+ */
+export async function assembleBundle(dirs: string[], outDir: string, progress: Progress): Promise<AssembleResult> {
+  progress.phase('reading labels');
+  const set = await loadVolumeSet(dirs);
+  if (set.problems.length > 0 || !set.manifest) {
+    const shown = set.problems.slice(0, 5).map((p) => `${p.volume}: ${p.path ? `${p.path}: ` : ''}${p.detail}`);
+    const more = set.problems.length > 5 ? ` (and ${set.problems.length - 5} more)` : '';
+    throw new FerryError(`Cannot assemble: ${shown.join('; ') || 'no readable volume'}${more}`, 'Give every volume of the bundle; "ferry media verify" lists each problem.');
+  }
+  const manifest = set.manifest;
+  const out = resolve(outDir);
+  const existing = await stat(out).catch(() => null);
+  if (existing && (!existing.isDirectory() || (await readdir(out)).length > 0)) throw new UsageError(`Output ${out} already exists and is not empty.`, 'Choose a new output directory.');
+  const partial = `${out}.partial`;
+  await rm(partial, { recursive: true, force: true });
+  await mkdir(partial, { recursive: true });
+  const roots = new Map<string, string>();
+  for (const v of set.volumes) roots.set(v.dir, await realpath(v.dir));
+  for (const v of set.volumes) if (!v.duplicate) progress.item(`volume:${v.dir}`, `volume ${v.name}`, v.label.files.reduce((a, f) => a + f.size, 0));
+  try {
+    progress.phase('assembling');
+    await mapLimit(manifest.files, CONCURRENCY, async (f) => {
+      const pieces = set.pieces.get(f.path)!;
+      try {
+        await writeVerified(streamPieces(pieces, roots, progress), join(partial, f.path), { sha256: f.sha256, size: f.size }, { signal: progress.signal });
+      } catch (err) {
+        if (!(err instanceof IntegrityError)) throw err;
+        await nameBadPiece(pieces, progress.signal);
+        const from = [...new Set(pieces.map((p) => p.volume.name))].join(', ');
+        throw new FerryError(`${f.path} joined from volume ${from} does not match the manifest: ${err.message}`, 'The labels and the manifest disagree; treat these volumes as untrusted.');
+      }
+    });
+    const src = join(set.manifestDir!, MANIFEST_FILE);
+    const size = (await stat(src)).size;
+    if ((await copyRange(src, size, 0, size, join(partial, MANIFEST_FILE))) !== set.manifestSha256) throw new FerryError(`${src} changed while assembling.`);
+    for (const v of set.volumes) if (!v.duplicate) progress.itemState(`volume:${v.dir}`, 'done');
+    if (existing) await rm(out, { recursive: true });
+    await rename(partial, out);
+    await fsyncDir(dirname(out));
+  } catch (err) {
+    await rm(partial, { recursive: true, force: true });
+    throw err;
+  }
+  const joined = manifest.files.filter((f) => set.pieces.get(f.path)!.some((p) => p.entry.part)).length;
+  return { bundleId: manifest.bundleId, dir: out, manifestSha256: set.manifestSha256!, files: manifest.files.length, bytes: manifest.files.reduce((a, f) => a + f.size, 0), joined };
+}
+
+/** Yields the bytes of a file's pieces in order; the joined file is hashed once, against the manifest. */
+async function* streamPieces(pieces: Piece[], roots: Map<string, string>, progress: Progress): AsyncGenerator<Uint8Array> {
+  for (const p of pieces) {
+    const name = labelFileName(p.entry);
+    const file = join(p.volume.dir, name);
+    const where = `volume ${p.volume.name}: ${name}`;
+    // Hostile media: the file must be a regular file inside the volume, reached without symlinks.
+    const st = await lstat(file).catch(() => null);
+    const real = st ? await realpath(file) : '';
+    if (!st?.isFile() || !real.startsWith(roots.get(p.volume.dir)! + sep)) throw new FerryError(`${where} is missing or not a regular file inside the volume.`);
+    if (st.size !== p.entry.size) throw new FerryError(`${where} is ${st.size} bytes, its label says ${p.entry.size}.`);
+    const fh = await open(real, 'r');
+    try {
+      for (let done = 0; done < p.entry.size; ) {
+        if (progress.signal.aborted) throw new CanceledError();
+        const buf = Buffer.allocUnsafe(Math.min(CHUNK, p.entry.size - done));
+        const { bytesRead } = await fh.read(buf, 0, buf.length, done);
+        if (bytesRead === 0) throw new FerryError(`${where} ended early at byte ${done}.`);
+        done += bytesRead;
+        progress.advance(bytesRead, `volume:${p.volume.dir}`);
+        yield buf.subarray(0, bytesRead);
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+}
+
+/** After a joined file failed its manifest hash: re-hash its pieces to name the volume and file at fault. */
+async function nameBadPiece(pieces: Piece[], signal: AbortSignal): Promise<void> {
+  for (const p of pieces) {
+    const name = labelFileName(p.entry);
+    const got = await hashFileInline(join(p.volume.dir, name), { signal });
+    if (got.sha256 !== p.entry.sha256) {
+      throw new FerryError(`volume ${p.volume.name}: ${name} does not match its label: sha256 ${got.sha256}, label says ${p.entry.sha256}.`, 'This medium is damaged; re-write this volume from the bundle.');
+    }
+  }
+}

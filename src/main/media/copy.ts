@@ -1,0 +1,115 @@
+import { execFile } from 'node:child_process';
+import { createHash, type Hash } from 'node:crypto';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { CanceledError, FerryError } from '../../shared/errors';
+
+const CHUNK = 4 << 20;
+
+export interface CopyOptions {
+  signal?: AbortSignal;
+  onBytes?: (n: number) => void;
+  /** Also fed every byte copied (the whole-file hash of a file written in parts). */
+  alsoHash?: Hash;
+}
+
+/** The medium is full (or the file too large for it): the caller continues on the next volume. */
+export function isMediumFull(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'ENOSPC' || code === 'EFBIG' || code === 'EDQUOT';
+}
+
+/**
+ * Copies `size` bytes at `offset` of `src` into `dest`, hashing them in the same pass: one
+ * read of the source, one write (the next read overlaps the current write). Lands in
+ * `dest.tmp`, is fsynced, then renamed; on any failure the temp file is removed.
+ * `srcSize` is what the source must measure (the manifest's size). Returns the sha256.
+ */
+export async function copyRange(src: string, srcSize: number, offset: number, size: number, dest: string, opts: CopyOptions = {}): Promise<string> {
+  const tmp = `${dest}.tmp`;
+  await mkdir(dirname(dest), { recursive: true });
+  const input = await open(src, 'r');
+  let output: Awaited<ReturnType<typeof open>> | undefined;
+  let ok = false;
+  try {
+    const st = await input.stat();
+    if (!st.isFile()) throw new FerryError(`${src} is not a regular file.`);
+    if (st.size !== srcSize) throw new FerryError(`${src} is ${st.size} bytes but the manifest says ${srcSize}.`, 'The bundle changed after it was created; verify it with "ferry verify".');
+    output = await open(tmp, 'w');
+    const hash = createHash('sha256');
+    const bufs = [Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size, 1))), Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size, 1)))];
+    let done = 0;
+    let cur = 0;
+    const readAt = (i: number): Promise<number> =>
+      input.read(bufs[i]!, 0, Math.min(bufs[i]!.length, size - done), offset + done).then((r) => r.bytesRead);
+    let pending: Promise<number> | null = size > 0 ? readAt(cur) : null;
+    while (pending) {
+      const n = await pending;
+      if (n === 0) throw new FerryError(`${src} ended early at byte ${offset + done}.`);
+      const chunk = bufs[cur]!.subarray(0, n);
+      done += n;
+      cur ^= 1;
+      pending = done < size ? readAt(cur) : null;
+      hash.update(chunk);
+      opts.alsoHash?.update(chunk);
+      for (let off = 0; off < n; ) off += (await output.write(chunk, off, n - off)).bytesWritten;
+      opts.onBytes?.(n);
+      if (opts.signal?.aborted) {
+        await pending?.catch(() => 0);
+        throw new CanceledError();
+      }
+    }
+    await output.sync();
+    await output.close();
+    ok = true;
+    await rename(tmp, dest);
+    return hash.digest('hex');
+  } finally {
+    await input.close();
+    if (!ok) {
+      await output?.close().catch(() => undefined);
+      await rm(tmp, { force: true });
+    }
+  }
+}
+
+/** fsyncs a directory so renames and new entries in it are durable. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Asks the kernel to drop a (fsynced, hence clean) file from the page cache, so reading it
+ * back reads the medium rather than memory. Node has no posix_fadvise; GNU dd's
+ * `iflag=nocache count=0` calls posix_fadvise(POSIX_FADV_DONTNEED) on the whole file.
+ * Best effort: returns false when it could not (the read-back then may be served from cache).
+ */
+export function dropCache(file: string): Promise<boolean> {
+  return new Promise((res) => execFile('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none'], (err) => res(!err)));
+}
+
+/** sha256 of a file on this thread, for when no hash pool is given. */
+export async function hashFileInline(path: string, opts: { signal?: AbortSignal; onBytes?: (n: number) => void } = {}): Promise<{ sha256: string; size: number }> {
+  const fh = await open(path, 'r');
+  try {
+    const hash = createHash('sha256');
+    const buf = Buffer.allocUnsafe(CHUNK);
+    let size = 0;
+    for (;;) {
+      if (opts.signal?.aborted) throw new CanceledError();
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+      size += bytesRead;
+      opts.onBytes?.(bytesRead);
+    }
+    return { sha256: hash.digest('hex'), size };
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { open, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { FerryError } from '../../shared/errors';
+import { canonicalJson } from '../bundle/canonical-json';
+import { isSafePath } from '../bundle/safe-path';
+import { FS_NAMES } from './fs-rules';
+
+export const LABEL_FILE = 'FERRY-VOLUME.json';
+export const LABEL_FORMAT = 'ferry.volume.v1';
+/** A label larger than this is refused before it is read. */
+export const MAX_LABEL_BYTES = 64 << 20;
+export const MAX_PARTS = 99_999;
+
+/** The on-volume name of part `index` (1-based) of a split file: `<path>.part0001`. */
+export function partFile(path: string, index: number): string {
+  return `${path}.part${String(index).padStart(4, '0')}`;
+}
+
+const sha256Hex = z.string().regex(/^[a-f0-9]{64}$/, 'must be 64 lowercase hex characters');
+const size = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const safePath = z.string().refine(isSafePath, 'must be a relative path without .., absolute parts or characters FAT/NTFS reject');
+
+export const LabelFileSchema = z
+  .strictObject({
+    /** The file's path in the bundle (manifest.files[].path). */
+    path: safePath,
+    /** Bytes of this entry: the whole file, or this part. */
+    size,
+    /** sha256 of this entry's bytes on the volume (for a part: of the part alone). */
+    sha256: sha256Hex,
+    part: z.strictObject({ index: z.number().int().min(1).max(MAX_PARTS), offset: size, fileSize: size }).optional(),
+  })
+  .refine((f) => !f.part || f.part.offset + f.size <= f.part.fileSize, 'part runs past the end of its file')
+  .refine((f) => !f.part || isSafePath(partFile(f.path, f.part.index)), 'part name is not a safe path');
+
+export const VolumeLabelSchema = z.strictObject({
+  format: z.literal(LABEL_FORMAT),
+  bundleId: z.uuid(),
+  manifestSha256: sha256Hex,
+  volumeId: z.uuid(),
+  /** `count` is what was planned when this volume was written; on the volume with `last` it is final. */
+  volume: z
+    .strictObject({ index: z.number().int().min(1).max(10_000), count: z.number().int().min(1).max(10_000), last: z.boolean() })
+    .refine((v) => v.index <= v.count, 'index is larger than count')
+    .refine((v) => !v.last || v.index === v.count, 'the last volume must have index = count'),
+  fs: z.enum(FS_NAMES),
+  mediaSerial: z.string().max(255).optional(),
+  writtenAt: z.string().max(64),
+  state: z.enum(['complete', 'incomplete']),
+  /** Why a volume is incomplete (e.g. the medium filled up). */
+  note: z.string().max(4096).optional(),
+  files: z.array(LabelFileSchema).max(1_000_000),
+});
+
+export type VolumeLabel = z.infer<typeof VolumeLabelSchema>;
+export type LabelFile = z.infer<typeof LabelFileSchema>;
+
+/** Where an entry's bytes live on its volume. */
+export function labelFileName(f: Pick<LabelFile, 'path' | 'part'>): string {
+  return f.part ? partFile(f.path, f.part.index) : f.path;
+}
+
+export class LabelError extends FerryError {
+  constructor(message: string, hint?: string) {
+    super(message, hint, 'LabelError');
+  }
+}
+
+/** Writes the label as canonical JSON: `.tmp`, fsync, rename. Returns its sha256. */
+export async function writeLabel(dir: string, label: VolumeLabel): Promise<string> {
+  const bytes = Buffer.from(canonicalJson(VolumeLabelSchema.parse(label)));
+  const file = join(dir, LABEL_FILE);
+  const fh = await open(`${file}.tmp`, 'w');
+  try {
+    await fh.writeFile(bytes);
+    await fh.sync();
+    await fh.close();
+    await rename(`${file}.tmp`, file);
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await rm(`${file}.tmp`, { force: true });
+    throw err;
+  }
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Reads a label from media that may be hostile: bounded size, JSON parsed, schema-validated. */
+export async function readLabel(dir: string): Promise<VolumeLabel> {
+  const file = join(dir, LABEL_FILE);
+  let bytes: Buffer;
+  try {
+    // O_NOFOLLOW: a label that is a symlink (to anything on the reading host) is refused.
+    const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw new LabelError(`${file} is not a regular file`);
+      if (st.size > MAX_LABEL_BYTES) throw new LabelError(`${file} is ${st.size} bytes, over the ${MAX_LABEL_BYTES}-byte limit`);
+      bytes = await readFile(fh);
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') {
+      throw new LabelError(`${dir} has no ${LABEL_FILE}`, 'Point Ferry at the top folder of a volume written by "ferry media write".');
+    }
+    if ((err as { code?: string }).code === 'ELOOP') throw new LabelError(`${file} is a symbolic link; a volume label must be a regular file`);
+    throw err;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw new LabelError(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = VolumeLabelSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new LabelError(`${file}: field ${issue.path.join('.') || '(root)'} ${issue.message}`, 'The label is damaged or was not written by Ferry.');
+  }
+  return parsed.data;
+}
