@@ -1,0 +1,53 @@
+// Regenerates the screenshots in docs/ from the real UI against a real stack on loopback:
+//   npm run build && node --import tsx scripts/screenshots.ts
+import { chromium } from '@playwright/test';
+import { join } from 'node:path';
+import { startDemoStack } from '../test/harness/demo-stack';
+
+const docs = join(__dirname, '..', 'docs');
+
+async function main(): Promise<void> {
+  // A model large enough that the job is still running when the first screenshot is taken.
+  const stack = await startDemoStack({ modelBytes: 3 * 1024 ** 3 });
+  const browser = await chromium.launch({
+    executablePath: process.env.FERRY_CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(stack.url);
+    await page.getByTestId('nav-create').click();
+    await page.getByTestId('create-images').fill(stack.images.map((i) => i.ref).join('\n'));
+    await page.getByTestId('create-models').fill(stack.model);
+    await page.getByTestId('create-hub-url').fill(stack.hubUrl);
+    const out = join(stack.workDir, 'duo-bundle');
+    await page.getByTestId('create-out-dir').fill(out);
+    await page.getByTestId('create-submit').click();
+    // Wait until the model is part-way through, so the shot shows live progress.
+    await page.waitForFunction(() => {
+      const t = document.querySelector('[data-testid="job-progress"]')?.textContent ?? '';
+      const m = /(\d+(?:\.\d+)?)\s*%/.exec(t);
+      return m !== null && Number(m[1]) > 25;
+    }, undefined, { timeout: 120_000 });
+    await page.screenshot({ path: join(docs, 'screenshot-create.png') });
+    await page.getByTestId('job-state').filter({ hasText: 'succeeded' }).waitFor({ timeout: 300_000 });
+
+    await page.getByTestId('nav-verify').click();
+    await page.getByTestId('verify-dir').fill(out);
+    await page.getByTestId('verify-submit').click();
+    await page.getByTestId('verify-result').filter({ hasText: 'OK' }).waitFor({ timeout: 300_000 });
+    await page.screenshot({ path: join(docs, 'screenshot-verify.png') });
+
+    await page.getByTestId('nav-custody').click();
+    await page.getByTestId('custody-row').first().waitFor();
+    await page.screenshot({ path: join(docs, 'screenshot-custody.png') });
+  } finally {
+    await browser.close();
+    await stack.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

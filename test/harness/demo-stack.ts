@@ -1,0 +1,64 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { startHubServer, type HubFileSpec } from './hub-server';
+import { startRegistry } from './registry';
+import { tempDir } from './temp';
+import { buildTestImages, pushTestImages } from './test-images';
+
+export interface DemoStack {
+  url: string;
+  workDir: string;
+  dataDir: string;
+  images: { ref: string; digest: string }[];
+  hubUrl: string;
+  model: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `ferry serve` as its own process and resolves with the URL it prints. */
+export async function startServe(dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<{ url: string; child: ChildProcess }> {
+  const bin = resolve(__dirname, '..', '..', 'bin', 'ferry.js');
+  const child = spawn(process.execPath, [bin, 'serve', '--json', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const lines = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((res, rej) => {
+    child.once('exit', (code) => rej(new Error(`ferry serve exited with ${code}`)));
+    lines.once('line', (l) => res((JSON.parse(l) as { url: string }).url));
+  });
+  return { url, child };
+}
+
+/** A real stack on loopback: a source registry with test images, a hub stand-in with one model, `ferry serve`. */
+export async function startDemoStack(opts: { modelBytes?: number; files?: Record<string, HubFileSpec> } = {}): Promise<DemoStack> {
+  const tmp = tempDir('ferry-demo-');
+  const registry = await startRegistry();
+  const hub = await startHubServer({
+    repos: {
+      'acme/tiny-llm': {
+        files: {
+          'README.md': Buffer.from('---\nlicense: apache-2.0\n---\n# tiny-llm\n'),
+          'config.json': Buffer.from('{"model_type":"mistral"}'),
+          'model.safetensors': { size: opts.modelBytes ?? 8 * 1024 * 1024, seed: 3 },
+          ...opts.files,
+        },
+      },
+    },
+  });
+  const built = await buildTestImages(join(tmp.path, 'layout'));
+  const images = await pushTestImages(built.layoutDir, registry.host, 'e2e');
+  const dataDir = join(tmp.path, 'data');
+  const serve = await startServe(dataDir, { FERRY_STATION: 'transfer-station-1', FERRY_ACTOR: 'operator.jane' });
+  return {
+    url: serve.url,
+    workDir: tmp.path,
+    dataDir,
+    images,
+    hubUrl: hub.url,
+    model: 'acme/tiny-llm',
+    stop: async () => {
+      serve.child.kill('SIGTERM');
+      await Promise.allSettled([registry.stop(), hub.stop()]);
+      tmp.cleanup();
+    },
+  };
+}
