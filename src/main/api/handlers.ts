@@ -4,6 +4,11 @@ import { createBundle, DEFAULT_HUB_URL, DEFAULT_PLATFORM } from '../bundle/creat
 import { importBundle } from '../bundle/import';
 import { verifyBundle } from '../bundle/verify';
 import type { Services } from '../core/services';
+import { dockerFromEnv } from '../docker/docker-loader';
+import { recipeHandlers } from '../recipes/recipe-handlers';
+import { bundleDocument } from '../bundle/bundle-document';
+import { mediaHandlers } from '../media/media-handlers';
+import { approvalGate } from '../review/gate';
 import { REQUEST_SCHEMAS } from './request-schemas';
 
 export type Handlers = { [C in InvokeChannel]: (arg: InvokeArg<C>) => Promise<InvokeResult<C>> };
@@ -21,7 +26,7 @@ export function createHandlers(s: Services): Handlers {
     }),
     'bundle:create': async (req) =>
       s.jobs.start('bundle.create', `Create bundle ${req.outDir}`, { ...req }, (ctx) =>
-        createBundle(req, { custody: s.custody, identity: s.identity, version: s.version, hubToken: process.env.HF_TOKEN }, ctx),
+        createBundle(req, { custody: s.custody, identity: s.identity, version: s.version, hubToken: process.env.HF_TOKEN, db: s.db, dataDir: s.dataDir, docker: () => dockerFromEnv() }, ctx),
       ),
     'bundle:verify': async (req) =>
       s.jobs.start('bundle.verify', `Verify ${req.dir}`, { ...req }, async (ctx) => {
@@ -36,12 +41,15 @@ export function createHandlers(s: Services): Handlers {
       }),
     'bundle:import': async (req) => {
       const { password: _secret, ...safe } = req;
-      return s.jobs.start('bundle.import', `Import ${req.dir}`, safe, (ctx) => importBundle(req, { custody: s.custody, pool: s.pool }, ctx));
+      return s.jobs.start('bundle.import', `Import ${req.dir}`, safe, (ctx) => importBundle(req, { custody: s.custody, pool: s.pool, approvals: approvalGate(s.db, s.custody) }, ctx));
     },
     'job:list': async () => s.jobs.list(),
     'job:get': async ({ id }) => s.jobs.get(id),
     'job:cancel': async ({ id }) => s.jobs.cancel(id),
     'custody:list': async (req) => s.custody.list(req),
+    ...recipeHandlers(s),
+    ...mediaHandlers(s),
+    'bundle:manifest': async ({ dir }) => bundleDocument(dir),
   };
 }
 

@@ -1,22 +1,28 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import type Dockerode from 'dockerode';
+import { createHash, randomUUID } from 'node:crypto';
+import { lstat, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { CreateBundleRequest } from '../../shared/api';
-import { FerryError, UsageError } from '../../shared/errors';
+import { UsageError } from '../../shared/errors';
+import { acquireLock } from '../acquire/acquire';
+import { parseMirrors } from '../acquire/mirrors';
+import { RegistryPool } from '../acquire/registry-pool';
+import type { AcquireStats } from '../acquire/tasks';
 import { isoWithOffset } from '../core/clock';
 import type { CustodyStore, Identity } from '../custody/custody-store';
-import { parseModelRef } from '../hub/model-ref';
-import { DEFAULT_HUB_URL, resolveModel } from '../hub/hub-client';
-import { OciLayout } from '../oci/layout';
-import { parseReference } from '../registry/reference';
-import { RegistryClient } from '../registry/registry-client';
-import { acquireImages, declareImageItems, type ImageToAcquire } from './acquire-images';
-import { acquireModels, declareModelItems, type ModelToAcquire } from './acquire-models';
-import { smallFile, sortFiles } from './bundle-files';
-import { scanModels } from './scan-models';
+import type { Db } from '../db/database';
+import { DEFAULT_HUB_URL } from '../hub/hub-client';
+import { writeVerified } from '../io/verified-write';
+import { LOCK_FILE, type Lock } from '../recipes/lock-schema';
+import { LockStore } from '../recipes/lock-store';
+import { assertLockable, hasArtifacts, lockForRequest, planRequest } from '../recipes/request';
+import { canonicalJson } from './canonical-json';
+import { sortFiles } from './bundle-files';
 import { writeManifest } from './manifest-io';
-import { BUNDLE_FORMAT, IMAGES_DIR, type BundleManifest } from './manifest-schema';
+import { BUNDLE_FORMAT, MANIFEST_FILE, type BundleManifest, type ModelArtifact } from './manifest-schema';
+import { scanModels } from './scan-models';
 import type { Progress } from './verify';
+import { walk } from './walk';
 
 export { DEFAULT_HUB_URL };
 export const DEFAULT_PLATFORM = 'linux/amd64';
@@ -26,107 +32,112 @@ export interface CreateDeps {
   identity: Identity;
   version: string;
   hubToken?: string;
+  /** The station database: locks and acquisition state live there, so a run can be resumed. */
+  db: Db;
+  dataDir: string;
+  /** The local Docker engine, for docker-daemon: image sources. */
+  docker?: () => Dockerode;
 }
 
-export interface CreateResult {
+export interface CreateResult extends AcquireStats {
   bundleId: string;
   dir: string;
   manifestSha256: string;
   files: number;
   bytes: number;
+  lockId: string;
+  /** True when this run continued an earlier, interrupted one with the same arguments. */
+  resumed: boolean;
 }
 
 const ROLE = 'operator';
+const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 /**
- * Builds a bundle in `<out>.partial` and renames it to `<out>` only when complete, so a
- * failed or cancelled run never leaves something that looks like a finished bundle.
- * Verified blobs in the partial directory are reused by the next run with the same output.
+ * Resolves the request to a lock (or reuses the lock an interrupted run with the same arguments
+ * stored), acquires it into `<out>.partial`, writes lock.json and the manifest, and renames the
+ * folder to `<out>` only when complete. Verified blobs and files in the partial folder are kept;
+ * partial downloads are continued.
  */
 export async function createBundle(req: CreateBundleRequest, deps: CreateDeps, progress: Progress): Promise<CreateResult> {
-  if (req.images.length === 0 && req.models.length === 0) throw new UsageError('Nothing to bundle: give at least one image or model.');
+  const lockReq = { ...req, images: req.images ?? [], models: req.models ?? [] };
+  if (!hasArtifacts(lockReq)) throw new UsageError('Nothing to bundle: give a recipe, a lock, or at least one image or model.');
   const out = resolve(req.outDir);
   await refuseExisting(out);
   const partial = `${out}.partial`;
   const platform = req.platform || DEFAULT_PLATFORM;
   const hubUrl = (req.hubUrl || DEFAULT_HUB_URL).replace(/\/+$/, '');
-  const insecure = new Set(req.insecureRegistries ?? []);
-  const imageRefs = req.images.map((source) => ({ source, ref: asUsage(() => parseReference(source)) }));
-  const modelRefs = req.models.map((source) => ({ source, ref: asUsage(() => parseModelRef(source)) }));
-  const bundleId = randomUUID();
+  const registries = new RegistryPool({ mirrors: parseMirrors(req.mirrors), insecure: req.insecureRegistries ?? [] });
+  const store = new LockStore(deps.db);
+  try {
+    progress.phase('resolving');
+    const { loaded } = await planRequest({ ...lockReq, lockFile: undefined }, deps.dataDir);
+    const argsKey = sha256(canonicalJson({ ...lockReq, mirrors: undefined, concurrency: undefined, outDir: out, platform, hubUrl, recipeSha256: loaded?.sha256 }));
+    const prev = store.findAcquisition(out);
+    const havePartial = (await lstat(partial).catch(() => undefined))?.isDirectory() ?? false;
+    const stored = prev && prev.state === 'running' && prev.argsKey === argsKey && havePartial ? store.getLock(prev.lockId) : undefined;
+    const lock: Lock = stored ?? (await lockForRequest(lockReq, { dataDir: deps.dataDir, platform, hubUrl, hubToken: deps.hubToken, hfCache: req.hfCache, ollamaDir: req.ollamaDir, registries, docker: deps.docker, signal: progress.signal }));
+    assertLockable(lock);
+    const bundleId = stored ? prev!.bundleId : randomUUID();
+    const lockId = store.saveLock(lock);
+    store.startAcquisition({ outDir: out, argsKey, lockId, bundleId });
+    deps.custody.append({
+      type: stored ? 'resumed' : 'resolved',
+      role: ROLE,
+      bundleId,
+      details: {
+        platform: lock.platform,
+        recipe: lock.recipe.id,
+        lockId,
+        images: lock.images.map((i) => ({ source: i.source, digest: i.digest })),
+        models: lock.models.map((m) => ({ repo: m.repo, requested: m.requestedRevision, revision: m.revision })),
+        ...(lock.ollama.length ? { ollama: lock.ollama.map((o) => ({ model: o.model, digest: o.digest })) } : {}),
+        ...(lock.files.length ? { files: lock.files.map((f) => ({ id: f.id, source: f.source, files: f.files.length, size: f.size })) } : {}),
+      },
+    });
 
-  progress.phase('resolving');
-  const clients = new Map<string, RegistryClient>();
-  const clientFor = (registry: string): RegistryClient => {
-    let c = clients.get(registry);
-    if (!c) clients.set(registry, (c = new RegistryClient({ registry, insecure: insecure.has(registry) })));
-    return c;
-  };
-  const images: ImageToAcquire[] = [];
-  for (const { source, ref } of imageRefs) {
-    const client = clientFor(ref.registry);
-    images.push({ source, ref, client, resolved: await client.resolveImage(ref, platform, { signal: progress.signal }) });
+    progress.phase('acquiring');
+    const got = await acquireLock(lock, { dir: partial, progress, registries, verified: store.verifiedFiles(out), hubToken: deps.hubToken, hfCache: req.hfCache, concurrency: req.concurrency });
+    for (const a of got.artifacts) {
+      const details = a.kind === 'image' ? { artifact: 'image', source: a.source, digest: a.digest, size: a.size } : { artifact: 'model', repo: a.repo, revision: a.revision, files: a.files.length, size: a.size };
+      deps.custody.append({ type: 'acquired', role: ROLE, bundleId, details });
+    }
+    for (const a of got.extraArtifacts) deps.custody.append({ type: 'acquired', role: ROLE, bundleId, details: { artifact: a.kind, name: a.name, source: a.source, files: a.files.length, size: a.size } });
+
+    const scan = await scanModels(partial, got.artifacts.filter((a): a is ModelArtifact => a.kind === 'model'), progress, deps.custody, bundleId);
+
+    progress.phase('writing manifest');
+    const who = deps.custody.acting;
+    const lockBytes = Buffer.from(`${JSON.stringify(lock, null, 2)}\n`);
+    const lockFile = await writeVerified((async function* () { yield lockBytes; })(), `${partial}/${LOCK_FILE}`, { size: lockBytes.length });
+    const files = sortFiles([...got.files, { path: LOCK_FILE, size: lockFile.size, sha256: lockFile.sha256 }]);
+    await pruneStale(partial, new Set(files.map((f) => f.path)));
+    const manifest: BundleManifest = {
+      format: BUNDLE_FORMAT,
+      bundleId,
+      createdAt: isoWithOffset(),
+      createdBy: { actor: who.actor, station: who.station, ...(who.fingerprint ? { creatorFingerprint: who.fingerprint } : {}) },
+      tool: { name: 'ferry', version: deps.version },
+      artifacts: got.artifacts,
+      files,
+      ...(got.extraArtifacts.length ? { extraArtifacts: got.extraArtifacts } : {}),
+      lock: { path: LOCK_FILE, sha256: lockFile.sha256, recipe: lock.recipe.id, version: lock.recipe.version },
+      scan,
+    };
+    const manifestSha256 = await writeManifest(partial, manifest);
+    await rename(partial, out);
+    store.finishAcquisition(out);
+    const bytes = files.reduce((s, f) => s + f.size, 0);
+    deps.custody.append({ type: 'created', role: ROLE, bundleId, details: { dir: out, manifestSha256, artifacts: manifest.artifacts.length + got.extraArtifacts.length, files: files.length, bytes, ...got.stats } });
+    return { bundleId, dir: out, manifestSha256, files: files.length, bytes, lockId, resumed: stored !== undefined, ...got.stats };
+  } finally {
+    await registries.close();
   }
-  const models: ModelToAcquire[] = [];
-  for (const { source, ref } of modelRefs) {
-    const resolved = await resolveModel(ref, { hubUrl, accessToken: deps.hubToken, signal: progress.signal });
-    models.push({ source: `${hubUrl}/${source}`, hubUrl, accessToken: deps.hubToken, resolved });
-  }
-  deps.custody.append({
-    type: 'resolved',
-    role: ROLE,
-    bundleId,
-    details: {
-      platform,
-      images: images.map((i) => ({ source: i.source, digest: i.resolved.manifest.digest })),
-      models: models.map((m) => ({ repo: m.resolved.repo, requested: m.resolved.requestedRevision, revision: m.resolved.revision })),
-    },
-  });
-
-  progress.phase('acquiring');
-  declareImageItems(images, progress);
-  declareModelItems(models, progress);
-  await mkdir(partial, { recursive: true });
-  const layout = await OciLayout.create(join(partial, IMAGES_DIR));
-  const img = await acquireImages(images, layout, progress);
-  for (const a of img.artifacts) deps.custody.append({ type: 'acquired', role: ROLE, bundleId, details: { artifact: 'image', source: a.source, digest: a.digest, size: a.size } });
-  const mdl = await acquireModels(models, partial, progress);
-  for (const a of mdl.artifacts) deps.custody.append({ type: 'acquired', role: ROLE, bundleId, details: { artifact: 'model', repo: a.repo, revision: a.revision, files: a.files.length, size: a.size } });
-
-  const scan = await scanModels(partial, mdl.artifacts, progress, deps.custody, bundleId);
-
-  progress.phase('writing manifest');
-  const files = sortFiles([
-    ...img.files,
-    ...mdl.files,
-    await smallFile(partial, `${IMAGES_DIR}/oci-layout`),
-    await smallFile(partial, `${IMAGES_DIR}/index.json`),
-  ]);
-  const manifest: BundleManifest = {
-    format: BUNDLE_FORMAT,
-    bundleId,
-    createdAt: isoWithOffset(),
-    createdBy: { actor: deps.identity.actor, station: deps.identity.station, ...(deps.identity.fingerprint ? { creatorFingerprint: deps.identity.fingerprint } : {}) },
-    tool: { name: 'ferry', version: deps.version },
-    artifacts: [...img.artifacts, ...mdl.artifacts],
-    files,
-    scan,
-  };
-  const manifestSha256 = await writeManifest(partial, manifest);
-  await rename(partial, out);
-  const bytes = files.reduce((s, f) => s + f.size, 0);
-  deps.custody.append({ type: 'created', role: ROLE, bundleId, details: { dir: out, manifestSha256, artifacts: manifest.artifacts.length, files: files.length, bytes } });
-  return { bundleId, dir: out, manifestSha256, files: files.length, bytes };
 }
 
-/** A reference the user typed that does not parse is bad usage (exit 2), not a failed operation. */
-function asUsage<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof FerryError && !(err instanceof UsageError)) throw new UsageError(err.message, err.hint);
-    throw err;
-  }
+/** Removes what an earlier run with other arguments left in the partial folder (and stray `.tmp`s). */
+async function pruneStale(partial: string, keep: Set<string>): Promise<void> {
+  for (const e of await walk(partial)) if (!keep.has(e.path) && e.path !== MANIFEST_FILE) await rm(join(partial, e.path), { force: true });
 }
 
 async function refuseExisting(out: string): Promise<void> {

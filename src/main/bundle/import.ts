@@ -17,6 +17,8 @@ import { verifyBundle, type Progress } from './verify';
 export interface ImportDeps {
   custody: CustodyStore;
   pool: HashPool;
+  /** Station approval policy (review/gate.ts): throws when the bundle may not be imported. */
+  approvals?: (dir: string) => Promise<unknown>;
 }
 
 const ROLE = 'admin';
@@ -44,6 +46,7 @@ export async function importBundle(req: ImportRequest, deps: ImportDeps, progres
       'VerificationFailed',
     );
   }
+  await deps.approvals?.(dir);
   const { manifest } = await readManifest(dir);
   const images = manifest.artifacts.filter((a): a is ImageArtifact => a.kind === 'image');
   const models = manifest.artifacts.filter((a): a is ModelArtifact => a.kind === 'model');

@@ -26,6 +26,8 @@ export const ImageArtifactSchema = z.strictObject({
   registry: z.string().min(1).max(255),
   repository: z.string().min(1).max(255),
   tag: z.string().max(128).optional(),
+  /** Repository name for the internal registry (a recipe's target), e.g. ai-gateway. */
+  target: z.string().max(128).optional(),
   digest,
   indexDigest: digest.optional(),
   mediaType: z.string().max(255),
@@ -52,7 +54,33 @@ export const ModelArtifactSchema = z.strictObject({
   scan: ScanReportSchema.optional(),
 });
 
+/** An Ollama model as Ollama stores it: `<dir>/manifests/<registry>/<repository>/<tag>` and `<dir>/blobs/sha256-<hex>`. */
+export const OllamaArtifactSchema = z.strictObject({
+  kind: z.literal('ollama'),
+  name: z.string().min(1).max(255),
+  source: z.string().min(1).max(2048),
+  registry: z.string().min(1).max(255),
+  repository: z.string().min(1).max(255),
+  tag: z.string().min(1).max(128),
+  digest,
+  dir: safePath,
+  size,
+  files: z.array(ModelFileSchema).max(10_000),
+});
+
+/** Local files or a folder, carried as they are under `dir`. */
+export const FilesArtifactSchema = z.strictObject({
+  kind: z.literal('files'),
+  name: z.string().min(1).max(255),
+  source: z.string().min(1).max(4096),
+  dir: safePath,
+  size,
+  files: z.array(ModelFileSchema).max(100_000),
+});
+
 export const ArtifactSchema = z.discriminatedUnion('kind', [ImageArtifactSchema, ModelArtifactSchema]);
+/** Ollama models and local files; kept out of `artifacts` so readers that know images and models only keep working. */
+export const ExtraArtifactSchema = z.discriminatedUnion('kind', [OllamaArtifactSchema, FilesArtifactSchema]);
 
 export const BundleManifestSchema = z.strictObject({
   format: z.literal(BUNDLE_FORMAT),
@@ -67,6 +95,9 @@ export const BundleManifestSchema = z.strictObject({
   tool: z.strictObject({ name: z.literal('ferry'), version: z.string().max(64) }),
   artifacts: z.array(ArtifactSchema).max(10_000),
   files: z.array(BundleFileSchema).max(1_000_000),
+  extraArtifacts: z.array(ExtraArtifactSchema).max(10_000).optional(),
+  /** The recipe lock the bundle was acquired from, carried as `lock.json`. */
+  lock: z.strictObject({ path: safePath, sha256: sha256Hex, recipe: z.string().max(64), version: z.string().max(32) }).optional(),
   /** Set once the bundle was scanned; blocked = some artifact has a dangerous finding. */
   scan: z.strictObject({ scannedAt: z.string().max(64), blocked: z.boolean() }).optional(),
 });
@@ -75,3 +106,6 @@ export type BundleManifest = z.infer<typeof BundleManifestSchema>;
 export type BundleFile = z.infer<typeof BundleFileSchema>;
 export type ImageArtifact = z.infer<typeof ImageArtifactSchema>;
 export type ModelArtifact = z.infer<typeof ModelArtifactSchema>;
+export type OllamaArtifact = z.infer<typeof OllamaArtifactSchema>;
+export type FilesArtifact = z.infer<typeof FilesArtifactSchema>;
+export type ExtraArtifact = z.infer<typeof ExtraArtifactSchema>;

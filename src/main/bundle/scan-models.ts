@@ -36,8 +36,3 @@ export async function scanModels(
   }
   return { scannedAt: isoWithOffset(), blocked };
 }
-
-/** A bundle with any dangerous finding cannot be approved or written to media. */
-export function isBlocked(manifest: Pick<BundleManifest, 'scan'>): boolean {
-  return manifest.scan?.blocked === true;
-}

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { createHandlers, type Handlers } from '../api/handlers';
 import { createServices, type Services } from '../core/services';
+import { actAsFromEnv } from '../identity/acting';
 import type { JobInfo } from '../../shared/api';
 import { FerryError } from '../../shared/errors';
 import { ProgressPrinter } from './progress';
@@ -28,6 +29,7 @@ export interface Cli {
 export async function withServices<T>(opts: CommonOptions, fn: (cli: Cli) => Promise<T>): Promise<T> {
   const services = createServices({ dataDir: opts.dataDir });
   try {
+    actAsFromEnv(services);
     return await fn({ services, handlers: createHandlers(services), json: !!opts.json });
   } finally {
     await services.close();

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { FerryError, UsageError } from '../../shared/errors';
 import { FERRY_VERSION } from '../core/version';
 import { bundleCommand } from './commands/bundle-create';
+import { recipeCommands } from './commands/recipe';
 import { custodyCommand } from './commands/custody';
 import { identityCommand } from './commands/identity';
 import { reportCommand } from './commands/report';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .exitOverride();
   for (const c of [bundleCommand(), verifyCommand(), importCommand(), mediaCommand(), scanCommand(), custodyCommand(), serveCommand()]) program.addCommand(c);
   for (const c of [identityCommand(), reviewCommand(), trustCommand(), reportCommand()]) program.addCommand(c);
+  for (const c of recipeCommands()) program.addCommand(c);
   const override = (cmd: Command): void => {
     cmd.exitOverride();
     cmd.commands.forEach(override);

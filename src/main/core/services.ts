@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { CustodyStore, type Identity } from '../custody/custody-store';
+import { forwardFromSettings } from '../custody/syslog';
 import { openDatabase, type Db } from '../db/database';
 import { HashPool } from '../hash/hash-pool';
+import { withStation } from '../identity/station';
 import { JobRunner } from '../jobs/job-runner';
 import { currentIdentity } from './identity';
 import { defaultDataDir } from './paths';
@@ -26,18 +28,21 @@ export interface ServiceOptions {
 /** Wires the Electron-free services one process needs (app, CLI or headless server). */
 export function createServices(opts: ServiceOptions = {}): Services {
   const dataDir = opts.dataDir ?? defaultDataDir();
-  const identity = opts.identity ?? currentIdentity();
   const db = openDatabase(join(dataDir, 'ferry.db'));
+  const identity = opts.identity ?? withStation(db, currentIdentity());
   const pool = new HashPool();
+  const custody = new CustodyStore(db, identity);
+  const syslog = forwardFromSettings(db, custody);
   return {
     dataDir,
     identity,
     version: FERRY_VERSION,
     db,
-    custody: new CustodyStore(db, identity),
+    custody,
     jobs: new JobRunner(db),
     pool,
     close: async () => {
+      await syslog?.close();
       await pool.close();
       db.close();
     },

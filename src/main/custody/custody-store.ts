@@ -1,15 +1,26 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { CustodyEvent } from '../../shared/api';
-import { canonicalJson } from '../bundle/canonical-json';
 import { isoWithOffset } from '../core/clock';
 import type { Db } from '../db/database';
+import { SIG } from '../identity/keys';
+import { eventHash, GENESIS_HASH, verifyEvents, type ChainVerdict, type KeyLookup } from './custody-verify';
 
-export const GENESIS_HASH = '0'.repeat(64);
+export { eventHash, GENESIS_HASH };
 
 export interface Identity {
   actor: string;
   station: string;
+  /** The station's location, from its settings. */
+  location?: string;
+  /** Fingerprint of the acting identity's key, when one is unlocked. */
+  fingerprint?: string;
+}
+
+/** Signs event hashes with the acting identity's key. */
+export interface Signer {
+  fingerprint: string;
+  sign(context: string, message: Buffer | string): string;
 }
 
 export interface AppendInput {
@@ -17,6 +28,8 @@ export interface AppendInput {
   role: string;
   bundleId?: string | null;
   details?: Record<string, unknown>;
+  /** This one event is by another identity (e.g. a reviewer's decision), signed with its key. */
+  as?: { actor: string; signer: Signer };
 }
 
 interface Row {
@@ -31,26 +44,9 @@ interface Row {
   details: string;
   prev_hash: string;
   hash: string;
-}
-
-/** The hash covers every field of the event except the hash itself. */
-export function eventHash(e: Omit<CustodyEvent, 'hash'>): string {
-  return createHash('sha256')
-    .update(
-      canonicalJson({
-        seq: e.seq,
-        eventId: e.eventId,
-        bundleId: e.bundleId,
-        type: e.type,
-        actor: e.actor,
-        role: e.role,
-        station: e.station,
-        at: e.at,
-        details: e.details,
-        prevHash: e.prevHash,
-      }),
-    )
-    .digest('hex');
+  signature: string | null;
+  signer: string | null;
+  location: string | null;
 }
 
 function fromRow(r: Row): CustodyEvent {
@@ -66,7 +62,16 @@ function fromRow(r: Row): CustodyEvent {
     details: JSON.parse(r.details) as Record<string, unknown>,
     prevHash: r.prev_hash,
     hash: r.hash,
+    ...(r.location !== null ? { location: r.location } : {}),
+    ...(r.signer !== null ? { signer: r.signer } : {}),
+    ...(r.signature !== null ? { signature: r.signature } : {}),
   };
+}
+
+/** This station's own events can only be signed by this station's identities. */
+export function stationKeys(db: Db): KeyLookup {
+  const q = db.prepare('SELECT public_key FROM identities WHERE fingerprint = ?');
+  return (fp) => (q.get(fp) as { public_key: string } | undefined)?.public_key;
 }
 
 /**
@@ -74,11 +79,23 @@ function fromRow(r: Row): CustodyEvent {
  * the database refuses updates and deletes (triggers in the schema).
  */
 export class CustodyStore extends EventEmitter<{ appended: [CustodyEvent] }> {
+  private signer: Signer | undefined;
+
   constructor(
     private readonly db: Db,
-    private readonly identity: Identity,
+    private identity: Identity,
   ) {
     super();
+  }
+
+  /** From now on events carry this actor and are signed with this key. */
+  actAs(identity: Identity, signer: Signer): void {
+    this.identity = { ...identity, fingerprint: signer.fingerprint };
+    this.signer = signer;
+  }
+
+  get acting(): Readonly<Identity> {
+    return this.identity;
   }
 
   append(input: AppendInput): CustodyEvent {
@@ -86,25 +103,29 @@ export class CustodyStore extends EventEmitter<{ appended: [CustodyEvent] }> {
       const head = this.db.prepare('SELECT seq, hash FROM custody_events ORDER BY seq DESC LIMIT 1').get() as
         | { seq: number; hash: string }
         | undefined;
-      const base: Omit<CustodyEvent, 'hash'> = {
+      const signer = input.as?.signer ?? this.signer;
+      const base: Omit<CustodyEvent, 'hash' | 'signature'> = {
         seq: (head?.seq ?? 0) + 1,
         eventId: randomUUID(),
         bundleId: input.bundleId ?? null,
         type: input.type,
-        actor: this.identity.actor,
+        actor: input.as?.actor ?? this.identity.actor,
         role: input.role,
         station: this.identity.station,
         at: isoWithOffset(),
         details: input.details ?? {},
         prevHash: head?.hash ?? GENESIS_HASH,
+        ...(this.identity.location ? { location: this.identity.location } : {}),
+        ...(signer ? { signer: signer.fingerprint } : {}),
       };
-      const full: CustodyEvent = { ...base, hash: eventHash(base) };
+      const hash = eventHash(base);
+      const full: CustodyEvent = { ...base, hash, ...(signer ? { signature: signer.sign(SIG.custodyEvent, hash) } : {}) };
       this.db
         .prepare(
-          `INSERT INTO custody_events (seq, event_id, bundle_id, type, actor, role, station, at, details, prev_hash, hash)
-           VALUES (@seq, @eventId, @bundleId, @type, @actor, @role, @station, @at, @details, @prevHash, @hash)`,
+          `INSERT INTO custody_events (seq, event_id, bundle_id, type, actor, role, station, at, details, prev_hash, hash, location, signer, signature)
+           VALUES (@seq, @eventId, @bundleId, @type, @actor, @role, @station, @at, @details, @prevHash, @hash, @location, @signer, @signature)`,
         )
-        .run({ ...full, details: JSON.stringify(full.details) });
+        .run({ location: null, signer: null, signature: null, ...full, details: JSON.stringify(full.details) });
       return full;
     }).immediate();
     this.emit('appended', event);
@@ -121,20 +142,24 @@ export class CustodyStore extends EventEmitter<{ appended: [CustodyEvent] }> {
     return rows.map(fromRow);
   }
 
-  /** Recomputes the chain from the rows; returns the first broken event, if any. */
-  verifyChain(): { ok: true; count: number } | { ok: false; seq: number; eventId: string; reason: string } {
-    let prev = GENESIS_HASH;
-    let expectedSeq = 1;
-    let count = 0;
-    for (const r of this.db.prepare('SELECT * FROM custody_events ORDER BY seq').iterate() as Iterable<Row>) {
-      const e = fromRow(r);
-      if (e.seq !== expectedSeq) return { ok: false, seq: e.seq, eventId: e.eventId, reason: `expected event #${expectedSeq} next` };
-      if (e.prevHash !== prev) return { ok: false, seq: e.seq, eventId: e.eventId, reason: 'previous-hash link does not match' };
-      if (eventHash(e) !== e.hash) return { ok: false, seq: e.seq, eventId: e.eventId, reason: 'event content does not match its hash' };
-      prev = e.hash;
-      expectedSeq++;
-      count++;
-    }
-    return { ok: true, count };
+  /** Every event of one bundle, oldest first. */
+  bundleEvents(bundleId: string): CustodyEvent[] {
+    return (this.db.prepare('SELECT * FROM custody_events WHERE bundle_id = ? ORDER BY seq').all(bundleId) as Row[]).map(fromRow);
+  }
+
+  head(): CustodyEvent | undefined {
+    const r = this.db.prepare('SELECT * FROM custody_events ORDER BY seq DESC LIMIT 1').get() as Row | undefined;
+    return r && fromRow(r);
+  }
+
+  /**
+   * Recomputes the chain from the rows themselves and checks every signature; returns the
+   * first modified, deleted, reordered, inserted or forged event, if any.
+   */
+  verifyChain(keys: KeyLookup = stationKeys(this.db)): ChainVerdict {
+    const rows = this.db.prepare('SELECT * FROM custody_events ORDER BY seq').iterate() as Iterable<Row>;
+    return verifyEvents((function* () {
+      for (const r of rows) yield fromRow(r);
+    })(), keys);
   }
 }

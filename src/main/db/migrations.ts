@@ -46,4 +46,101 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'identities, station settings, trusted keys, signed and imported custody',
+    sql: `
+      ALTER TABLE custody_events ADD COLUMN signer TEXT;
+      ALTER TABLE custody_events ADD COLUMN location TEXT;
+
+      CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+
+      CREATE TABLE identities (
+        name        TEXT PRIMARY KEY,
+        role        TEXT NOT NULL CHECK (role IN ('operator', 'reviewer', 'admin', 'auditor')),
+        public_key  TEXT NOT NULL,
+        fingerprint TEXT NOT NULL UNIQUE,
+        envelope    TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+      );
+
+      CREATE TABLE trusted_keys (
+        fingerprint   TEXT PRIMARY KEY,
+        name          TEXT NOT NULL,
+        role          TEXT NOT NULL,
+        public_key    TEXT NOT NULL,
+        pinned_at     TEXT NOT NULL,
+        pinned_by     TEXT NOT NULL,
+        revoked_at    TEXT,
+        revoke_reason TEXT
+      );
+      CREATE TRIGGER trusted_keys_no_delete BEFORE DELETE ON trusted_keys
+        BEGIN SELECT RAISE(ABORT, 'trusted keys are revoked, never deleted'); END;
+
+      CREATE TABLE custody_keys (
+        fingerprint TEXT PRIMARY KEY,
+        name        TEXT NOT NULL,
+        role        TEXT NOT NULL,
+        public_key  TEXT NOT NULL,
+        source      TEXT NOT NULL
+      );
+
+      CREATE TABLE custody_imported (
+        origin_station TEXT NOT NULL,
+        seq            INTEGER NOT NULL,
+        event_id       TEXT NOT NULL,
+        bundle_id      TEXT,
+        type           TEXT NOT NULL,
+        actor          TEXT NOT NULL,
+        role           TEXT NOT NULL,
+        station        TEXT NOT NULL,
+        location       TEXT,
+        at             TEXT NOT NULL,
+        details        TEXT NOT NULL,
+        prev_hash      TEXT NOT NULL,
+        hash           TEXT NOT NULL,
+        signer         TEXT,
+        signature      TEXT,
+        position       INTEGER NOT NULL,
+        imported_at    TEXT NOT NULL,
+        PRIMARY KEY (origin_station, event_id)
+      );
+      CREATE INDEX custody_imported_bundle ON custody_imported(bundle_id, origin_station, position);
+      CREATE TRIGGER custody_imported_no_update BEFORE UPDATE ON custody_imported
+        BEGIN SELECT RAISE(ABORT, 'custody events are append-only'); END;
+      CREATE TRIGGER custody_imported_no_delete BEFORE DELETE ON custody_imported
+        BEGIN SELECT RAISE(ABORT, 'custody events are append-only'); END;
+    `,
+  },
+  {
+    version: 3,
+    name: 'recipe locks and resumable acquisitions',
+    sql: `
+      CREATE TABLE recipe_locks (
+        id         TEXT PRIMARY KEY,
+        recipe_id  TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        lock       TEXT NOT NULL
+      );
+      CREATE TABLE acquisitions (
+        out_dir    TEXT PRIMARY KEY,
+        args_key   TEXT NOT NULL,
+        lock_id    TEXT NOT NULL REFERENCES recipe_locks(id),
+        bundle_id  TEXT NOT NULL,
+        state      TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE acquired_files (
+        out_dir TEXT NOT NULL REFERENCES acquisitions(out_dir) ON DELETE CASCADE,
+        path    TEXT NOT NULL,
+        size    INTEGER NOT NULL,
+        sha256  TEXT NOT NULL,
+        PRIMARY KEY (out_dir, path)
+      );
+    `,
+  },
 ];

@@ -1,5 +1,6 @@
 import { downloadFile, fileDownloadInfo, listFiles, modelInfo } from '@huggingface/hub';
 import { CanceledError, FerryError } from '../../shared/errors';
+import { proxiedFetch } from '../acquire/proxy';
 import { IntegrityError, writeVerified, type Written } from '../io/verified-write';
 import { toHubError, type HubContext } from './hub-errors';
 import { checkModelRef, isCommitSha } from './model-ref';
@@ -34,7 +35,7 @@ export interface ResolvedModel {
   files: ModelFile[];
 }
 
-interface Session {
+export interface Session {
   hubUrl: string;
   accessToken?: string;
   fetch: typeof fetch;
@@ -42,7 +43,8 @@ interface Session {
   lastStatus(): number | undefined;
 }
 
-function session(opts: HubOptions): Session {
+/** Checks the hub URL and token; its fetch honours the signal and HTTPS_PROXY/NO_PROXY. */
+export function session(opts: HubOptions): Session {
   const hubUrl = (opts.hubUrl ?? DEFAULT_HUB_URL).replace(/\/+$/, '');
   let url: URL;
   try {
@@ -59,8 +61,9 @@ function session(opts: HubOptions): Session {
   }
   let status: number | undefined;
   const signal = opts.signal;
+  const base = proxiedFetch();
   const fetchWithSignal: typeof fetch = async (input, init) => {
-    const res = await fetch(input, { ...init, signal: signal ?? init?.signal ?? null });
+    const res = await base(input, { ...init, signal: signal ?? init?.signal ?? null });
     if (!res.ok) status = res.status;
     return res;
   };

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FerryError } from '../../shared/errors';
 import { readManifest } from '../bundle/manifest-io';
-import { isBlocked } from '../bundle/scan-models';
+import { isBlocked } from '../review/blocked';
 import type { Progress } from '../bundle/verify';
 import type { CustodyStore } from '../custody/custody-store';
 import type { HashPool } from '../hash/hash-pool';

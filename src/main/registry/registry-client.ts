@@ -6,9 +6,11 @@ import type { Credentials } from './auth';
 import { DOCKER_MANIFEST, MANIFEST_ACCEPT, isImageConfigMediaType, isImageManifestMediaType, isIndexMediaType } from './media-types';
 import { detectManifestMediaType, parseImageManifest, parseIndex, toDescriptor, type Descriptor } from './manifest-schema';
 import { readBounded } from './read-bounded';
-import { DEFAULT_PLATFORM, formatPlatform, parsePlatform, platformMatches, selectPlatformManifest } from './platform';
+import { platformOfConfig } from './config-platform';
+import { DEFAULT_PLATFORM, formatPlatform, parsePlatform, selectPlatformManifest } from './platform';
 import { assertRepository, assertTagOrDigest, DIGEST_RE, formatReference, isDigest, type ImageReference } from './reference';
 import { discardBody, errorFromResponse, networkError, readErrorBody, type ErrorContext } from './registry-errors';
+import { listTags } from './tag-list';
 import { header, RegistryTransport } from './transport';
 
 export type { Descriptor } from './manifest-schema';
@@ -36,6 +38,8 @@ export interface ResolvedImage {
   manifest: FetchedManifest;
   config: Descriptor;
   layers: Descriptor[];
+  /** The config's bytes, when they were read (single-platform images), verified. */
+  configBytes?: Buffer;
   /** os/arch[/variant] of the chosen manifest. */
   platform: string;
 }
@@ -48,6 +52,17 @@ export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 
 const sha256 = (b: Uint8Array): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+/** A response body as chunks; transport failures become FerryErrors naming the host. */
+async function* streamBody(body: AsyncIterable<unknown>, host: string, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+  try {
+    for await (const chunk of body) yield chunk as Uint8Array;
+  } catch (err) {
+    throw signal?.aborted ? new CanceledError() : networkError(err, host, signal);
+  } finally {
+    discardBody(body);
+  }
+}
 
 function assertDescriptor(desc: Descriptor): void {
   if (!DIGEST_RE.test(desc.digest)) throw new FerryError(`Invalid digest "${desc.digest}"`, 'Digests are sha256:<64 lowercase hex>.');
@@ -129,30 +144,10 @@ export class RegistryClient {
     const m = parseImageManifest(manifest.bytes, where);
     const config = toDescriptor(m.config);
     const layers = m.layers.map(toDescriptor);
-    if (chosen === undefined) chosen = await this.configPlatform(repo, config, where, platform !== undefined ? want : undefined, opts);
-    return { ...(index ? { index } : {}), manifest, config, layers, platform: chosen };
-  }
-
-  /** Platform of a single-platform image, read from its config; checks it when one was asked for. */
-  private async configPlatform(repo: string, config: Descriptor, where: string, want: ReturnType<typeof parsePlatform> | undefined, opts: RequestOptions): Promise<string> {
-    if (!isImageConfigMediaType(config.mediaType)) return 'unknown';
-    const bytes = await this.getBlob(repo, config, MAX_CONFIG_BYTES, opts);
-    let os = '';
-    let architecture = '';
-    let variant: string | undefined;
-    try {
-      const c = JSON.parse(bytes.toString('utf8')) as { os?: unknown; architecture?: unknown; variant?: unknown };
-      os = typeof c.os === 'string' ? c.os : '';
-      architecture = typeof c.architecture === 'string' ? c.architecture : '';
-      variant = typeof c.variant === 'string' && c.variant ? c.variant : undefined;
-    } catch {
-      throw new FerryError(`${where}: image config ${config.digest} is not valid JSON`, 'The image is corrupt.');
-    }
-    const have = { os, architecture, ...(variant ? { variant } : {}) };
-    if (want && os && !platformMatches(have, want)) {
-      throw new FerryError(`${where} is a single-platform image for ${formatPlatform(have)}, not ${formatPlatform(want)}`, `Pass --platform ${formatPlatform(have)} or pick a tag built for ${formatPlatform(want)}.`);
-    }
-    return os ? formatPlatform(have) : 'unknown';
+    // A single-platform image names its platform in its config only; the verified bytes are returned too.
+    const configBytes = chosen === undefined && isImageConfigMediaType(config.mediaType) ? await this.getBlob(repo, config, MAX_CONFIG_BYTES, opts) : undefined;
+    chosen ??= configBytes ? platformOfConfig(configBytes, config.digest, where, platform !== undefined ? want : undefined) : 'unknown';
+    return { ...(index ? { index } : {}), manifest, config, layers, ...(configBytes ? { configBytes } : {}), platform: chosen };
   }
 
   /** HEAD on a blob: true if the repository has it. */
@@ -173,27 +168,29 @@ export class RegistryClient {
 
   /** Opens a blob for streaming (redirects to storage backends followed, no credentials sent there). Not verified: see downloadBlob. */
   async openBlob(repo: string, desc: Descriptor, opts: RequestOptions = {}): Promise<AsyncIterable<Uint8Array>> {
+    return (await this.openBlobAt(repo, desc, 0, opts)).body;
+  }
+
+  /** Opens a blob from byte `offset` (HTTP Range); `start` is where the body begins: 0 when the server ignored the range. */
+  async openBlobAt(repo: string, desc: Descriptor, offset: number, opts: RequestOptions = {}): Promise<{ body: AsyncIterable<Uint8Array>; start: number }> {
     assertRepository(repo);
     assertDescriptor(desc);
-    const { res, url } = await this.t.send({ method: 'GET', url: `/v2/${repo}/blobs/${desc.digest}`, scopes: [`repository:${repo}:pull`], signal: opts.signal, followRedirects: true });
-    if (res.statusCode !== 200) throw await errorFromResponse(res, this.ctx(repo, 'blob', desc.digest));
-    const len = header(res, 'content-length');
-    if (len !== undefined && Number(len) !== desc.size) {
+    const headers = offset > 0 ? { range: `bytes=${offset}-` } : undefined;
+    const { res, url } = await this.t.send({ method: 'GET', url: `/v2/${repo}/blobs/${desc.digest}`, scopes: [`repository:${repo}:pull`], headers, signal: opts.signal, followRedirects: true });
+    const where = `${this.t.registry}/${repo}: blob ${desc.digest}`, range = header(res, 'content-range') ?? '';
+    const start = res.statusCode === 206 && offset > 0 ? Number(/^bytes (\d+)-\d+\/(?:\d+|\*)$/.exec(range)?.[1] ?? NaN) : 0;
+    if (res.statusCode !== 200 && res.statusCode !== 206) throw await errorFromResponse(res, this.ctx(repo, 'blob', desc.digest));
+    const len = Number(header(res, 'content-length') ?? desc.size - start);
+    if (start !== (res.statusCode === 206 ? offset : 0) || len !== desc.size - start) {
       discardBody(res.body);
-      throw new FerryError(`${this.t.registry}/${repo}: blob ${desc.digest} is ${len} bytes, expected ${desc.size}`, 'The registry or storage backend serves different content than the manifest says.');
+      throw new FerryError(`${where}: expected ${desc.size - offset} bytes from offset ${offset}, the server sends ${len} (HTTP ${res.statusCode}${range ? ` ${range}` : ''})`, 'The registry, storage backend or a proxy serves different content than the manifest says.');
     }
-    const host = url.host;
-    const signal = opts.signal;
-    const body = res.body;
-    return (async function* () {
-      try {
-        for await (const chunk of body) yield chunk as Uint8Array;
-      } catch (err) {
-        throw signal?.aborted ? new CanceledError() : networkError(err, host, signal);
-      } finally {
-        discardBody(body);
-      }
-    })();
+    return { body: streamBody(res.body, url.host, opts.signal), start };
+  }
+
+  /** Every tag of `repo`, across `Link` pages. */
+  listTags(repo: string, opts: RequestOptions & { pageSize?: number } = {}): Promise<string[]> {
+    return listTags(this.t, this.ctx(repo, 'ping'), repo, opts);
   }
 
   /** Reads a small blob (config) into memory, bounded and verified. */

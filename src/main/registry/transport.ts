@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
 import { CanceledError, FerryError } from '../../shared/errors';
+import { createProxyDispatcher, proxyConfigured } from '../acquire/proxy';
 import { RegistryAuth, type Credentials } from './auth';
 import { checkUrlAllowed, createDispatcher, resolveOrigin, type EndpointOptions } from './http';
 import { discardBody, networkError, readErrorBody } from './registry-errors';
@@ -56,7 +57,8 @@ export class RegistryTransport {
   }
 
   dispatcher(): Promise<Dispatcher> {
-    this.dispatcherP ??= createDispatcher(this.opts.caFile);
+    // HTTPS_PROXY/HTTP_PROXY/NO_PROXY are honoured when set (undici's EnvHttpProxyAgent).
+    this.dispatcherP ??= proxyConfigured() ? createProxyDispatcher(this.opts.caFile) : createDispatcher(this.opts.caFile);
     return this.dispatcherP;
   }
 

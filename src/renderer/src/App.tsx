@@ -1,16 +1,18 @@
+import { useEffect, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useConnection } from './api/connection';
 import { JobList } from './components/JobList';
 import { Bundles } from './screens/Bundles';
 import { CreateBundle } from './screens/CreateBundle';
 import { CustodyLog } from './screens/CustodyLog';
+import { Media } from './screens/Media';
 import { NoToken } from './screens/NoToken';
 import { VerifyImport } from './screens/VerifyImport';
 import { useApp, type Screen } from './state/app';
 
 const NAV: { role: string; items: { screen: Screen; label: string }[] }[] = [
-  { role: 'Operator', items: [{ screen: 'create', label: 'Create bundle' }] },
-  { role: 'Reviewer', items: [{ screen: 'review', label: 'Bundles' }] },
+  { role: 'Operator', items: [{ screen: 'create', label: 'Create bundle' }, { screen: 'media', label: 'Media' }] },
+  { role: 'Reviewer', items: [{ screen: 'review', label: 'Review bundle' }] },
   { role: 'Offline admin', items: [{ screen: 'verify', label: 'Verify & import' }] },
   { role: 'Everyone', items: [{ screen: 'custody', label: 'Custody log' }] },
 ];
@@ -18,6 +20,7 @@ const NAV: { role: string; items: { screen: Screen; label: string }[] }[] = [
 const SCREENS: Record<Screen, () => React.JSX.Element> = {
   create: CreateBundle,
   review: Bundles,
+  media: Media,
   verify: VerifyImport,
   custody: CustodyLog,
 };
@@ -81,13 +84,22 @@ function SideNav() {
 export function App() {
   const screen = useApp((s) => s.screen);
   const conn = useConnection((s) => s.state);
+  const main = useRef<HTMLElement>(null);
+  useEffect(() => {
+    main.current?.scrollTo(0, 0);
+  }, [screen]);
   if (conn === 'unauthorized') return <NoToken rejected />;
   const Current = SCREENS[screen];
   return (
     <div className="app">
       <TopBar />
       <SideNav />
-      <main className="content">
+      <main className="content" ref={main}>
+        {conn === 'reconnecting' && (
+          <div className="stale" role="status" data-testid="connection-lost">
+            Lost the connection to the Ferry service; reconnecting. Progress and the custody log may be out of date until it returns.
+          </div>
+        )}
         <Current />
       </main>
     </div>

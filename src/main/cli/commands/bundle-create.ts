@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import type { CreateResult } from '../../bundle/create';
-import { formatBytes } from '../../../shared/format';
 import { followJob, jobResult, print, withCommon, withServices, type CommonOptions } from '../context';
+import { acquireFields, createSummary, withAcquireOptions, type AcquireOpts } from './recipe';
 
-interface Opts extends CommonOptions {
+interface Opts extends CommonOptions, AcquireOpts {
   image?: string[];
   model?: string[];
   hubUrl?: string;
@@ -15,8 +15,8 @@ interface Opts extends CommonOptions {
 export function bundleCommand(): Command {
   const bundle = new Command('bundle').description('create bundles');
   bundle.addCommand(
-    withCommon(new Command('create'))
-      .description('resolve images and models to exact digests and write them into a bundle directory')
+    withAcquireOptions(withCommon(new Command('create')))
+      .description('resolve a recipe, images and models to exact digests and write them into a bundle directory; run again to resume')
       .option('--image <ref...>', 'image reference, e.g. registry.gitlab.com/org/image:tag (repeatable)')
       .option('--model <repo...>', 'hub model REPO[@REVISION], e.g. mistralai/Mistral-Small-3.2-24B-Instruct-2506 (repeatable)')
       .option('--hub-url <url>', 'Hugging Face–compatible hub (default https://huggingface.co or $FERRY_HUB_URL)')
@@ -32,9 +32,10 @@ export function bundleCommand(): Command {
             hubUrl: o.hubUrl ?? process.env.FERRY_HUB_URL,
             platform: o.platform,
             insecureRegistries: o.insecureRegistry,
+            ...acquireFields(o),
           });
           const r = jobResult<CreateResult>(await followJob(cli, started));
-          print(cli, r, () => `Created bundle ${r.bundleId}\n  ${r.dir}\n  ${r.files} files, ${formatBytes(r.bytes)}\n  manifest sha256 ${r.manifestSha256}`);
+          print(cli, r, () => createSummary(r));
         }),
       ),
   );

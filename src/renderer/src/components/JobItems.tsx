@@ -43,7 +43,7 @@ export function JobItems({ items }: { items: JobItem[] }) {
                   <div className="cell-progress">
                     <Progress done={it.bytesDone} total={it.bytesTotal} tone={TONE[it.state]} slim />
                     <span className="num muted">
-                      {it.state === 'skipped' ? 'present' : percent(it.bytesDone, it.bytesTotal)}
+                      {it.state === 'skipped' ? '—' : percent(it.bytesDone, it.bytesTotal)}
                     </span>
                   </div>
                 </td>

@@ -6,7 +6,14 @@ import { Badge } from './Badge';
 import { Progress } from './Progress';
 
 const SHOWN = 6;
-const KIND: Record<JobInfo['kind'], string> = { 'bundle.create': 'Create', 'bundle.verify': 'Verify', 'bundle.import': 'Import' };
+const KIND: Record<JobInfo['kind'], string> = {
+  'bundle.create': 'Create',
+  'bundle.verify': 'Verify',
+  'bundle.import': 'Import',
+  'media.write': 'Write media',
+  'media.verify': 'Verify media',
+  'media.assemble': 'Assemble',
+};
 
 /** Keep the end of a path, where the distinguishing part usually is. */
 function tail(s: string, n = 24): string {

@@ -17,15 +17,11 @@ function Stats({ job }: { job: JobInfo }) {
   return (
     <dl className="stats">
       <div>
-        <dt>Transferred</dt>
+        <dt>Processed</dt>
         <dd className="num">
           {formatBytes(job.bytesDone)}
           {job.bytesTotal > 0 && <span className="muted"> of {formatBytes(job.bytesTotal)}</span>}
         </dd>
-      </div>
-      <div>
-        <dt>Progress</dt>
-        <dd className="num">{percent(job.bytesDone, job.bytesTotal)}</dd>
       </div>
       {running && (
         <div>
@@ -81,7 +77,9 @@ export function JobPanel({ jobId, result }: { jobId: string; result?: (job: JobI
   const [cancelError, setCancelError] = useState<unknown>(null);
   const [canceling, setCanceling] = useState(false);
   const ref = useRef<HTMLElement>(null);
-  useEffect(() => ref.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' }), [jobId]);
+  useEffect(() => {
+    ref.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+  }, [jobId]);
   if (!job) {
     return (
       <section className="panel job-panel" data-testid="job-panel" ref={ref}>
@@ -118,7 +116,10 @@ export function JobPanel({ jobId, result }: { jobId: string; result?: (job: JobI
           </button>
         )}
       </header>
-      <Progress done={job.bytesDone} total={job.bytesTotal} tone={TONE[job.state]} testId="job-progress" />
+      <div className="job-progress" data-testid="job-progress">
+        <Progress done={job.bytesDone} total={job.bytesTotal} tone={TONE[job.state]} />
+        <span className="job-pct num">{percent(job.bytesDone, job.bytesTotal)}</span>
+      </div>
       <Stats job={job} />
       {cancelError != null && <ErrorBox title="Could not cancel" error={toShape(cancelError)} />}
       <Outcome job={job} />

@@ -1,20 +1,121 @@
-/** Reviewer screen: a deliberate placeholder until approvals can be signed. */
+import { useState, type FormEvent } from 'react';
+import type { BundleDocument } from '../../../shared/api-review';
+import { formatBytes } from '../../../shared/format';
+import { api } from '../api/client';
+import { ErrorBox, toShape } from '../components/ErrorBox';
+import { Field } from '../components/Field';
+import { Digest, Path, ShortId } from '../components/Mono';
+import { ScanPanel } from '../components/ScanPanel';
+
+/** Reviewer screen: the manifest as a document — every artifact, digest, size, licence and finding. */
 export function Bundles() {
+  const [dir, setDir] = useState('');
+  const [doc, setDoc] = useState<BundleDocument | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [loading, setLoading] = useState(false);
+
+  const open = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!dir.trim()) return;
+    setLoading(true);
+    setError(null);
+    try {
+      setDoc(await api.invoke('bundle:manifest', { dir: dir.trim() }));
+    } catch (err) {
+      setDoc(null);
+      setError(err);
+    } finally {
+      setLoading(false);
+    }
+  };
+
   return (
     <div className="screen">
       <header className="screen-head">
-        <h1>Bundles</h1>
+        <h1>Review a bundle</h1>
+        <p className="muted">Read what would cross: every artifact with its source, pinned digest, size, licence and scan findings.</p>
       </header>
-      <section className="panel notice" data-testid="review-placeholder">
-        <h2>Review arrives with signatures</h2>
-        <p>
-          Approving a bundle means signing its manifest digest with a reviewer key, and Ferry cannot sign yet. Until it
-          can, this screen offers no approve or reject action, rather than one that would prove nothing.
-        </p>
-        <p className="muted">
-          Meanwhile, a bundle's creation and verification are recorded in the Custody log.
+      <form className="panel form" onSubmit={open}>
+        <div className="form-row">
+          <Field label="Bundle directory" htmlFor="review-dir" hint="The directory holding manifest.json.">
+            <input id="review-dir" data-testid="review-dir" value={dir} onChange={(e) => setDir(e.target.value)} spellCheck={false} />
+          </Field>
+          <button className="btn btn-primary" type="submit" data-testid="review-open" disabled={loading || !dir.trim()}>
+            {loading ? 'Reading…' : 'Open'}
+          </button>
+        </div>
+        {error !== null && <ErrorBox error={toShape(error)} />}
+      </form>
+      {doc && <Document doc={doc} />}
+    </div>
+  );
+}
+
+function Document({ doc }: { doc: BundleDocument }) {
+  const models = doc.artifacts.filter((a) => a.kind === 'model');
+  return (
+    <>
+      <section className={`panel verdict ${doc.blocked ? 'verdict-bad' : 'verdict-ok'}`}>
+        <div className="verdict-head">
+          <span className="verdict-word" data-testid="review-verdict">
+            {doc.blocked ? 'BLOCKED' : doc.scannedAt ? 'SCANNED' : 'UNSCANNED'}
+          </span>
+          <div className="verdict-text">
+            <strong>{doc.blocked ? 'A model in this bundle can run code when loaded. It cannot be approved or written to media.' : 'No dangerous findings.'}</strong>
+            <span>
+              Bundle <ShortId value={doc.bundleId} n={18} /> · created {doc.createdAt} by {doc.createdBy.actor} at {doc.createdBy.station} · {doc.files} files,{' '}
+              {formatBytes(doc.bytes)} · manifest <Digest value={`sha256:${doc.manifestSha256}`} />
+            </span>
+          </div>
+        </div>
+        <p className="field-hint">
+          Approve or reject with a signature: <code className="mono">ferry review {doc.dir} --approve --as NAME</code> (the creator cannot approve; see the
+          Custody log for the decision).
         </p>
       </section>
-    </div>
+      <section className="panel panel-flush">
+        <table className="table" data-testid="review-artifacts">
+          <thead>
+            <tr>
+              <th>Kind</th>
+              <th>Source</th>
+              <th>Pinned to</th>
+              <th className="num">Size</th>
+              <th>Licence</th>
+              <th>Findings</th>
+            </tr>
+          </thead>
+          <tbody>
+            {doc.artifacts.map((a) => (
+              <tr key={`${a.kind}:${a.name}`} data-testid="review-artifact">
+                <td>{a.kind}</td>
+                <td>
+                  <Path value={a.source} />
+                </td>
+                <td>{a.kind === 'image' ? <Digest value={a.digest} /> : <ShortId value={a.revision} n={12} />}</td>
+                <td className="num">{formatBytes(a.size)}</td>
+                <td>{a.kind === 'model' ? (a.scan?.licence?.id ?? 'unknown') : '—'}</td>
+                <td>
+                  {a.kind === 'model' && a.scan
+                    ? ['dangerous', 'suspicious'].map((s) => `${a.scan!.findings.filter((f) => f.severity === s).length} ${s}`).join(', ')
+                    : '—'}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+      {models.map((m) => (
+        <section className="panel" key={m.repo}>
+          <div className="panel-title">
+            <h2>{m.repo}</h2>
+            <span className="muted">
+              revision <ShortId value={m.revision} n={12} /> · {m.files.length} files · {formatBytes(m.size)}
+            </span>
+          </div>
+          <ScanPanel model={m} />
+        </section>
+      ))}
+    </>
   );
 }

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { CustodyEvent } from '../../../shared/api';
 import { Digest, ShortId } from '../components/Mono';
 import { stamp } from '../components/time';
@@ -38,8 +38,14 @@ function matches(e: CustodyEvent, q: string): boolean {
 }
 
 export function CustodyLog() {
-  const { events, loaded, error, baselineSeq } = useCustodyView();
+  const { events, loaded, error } = useCustodyView();
   const [q, setQ] = useState('');
+  // Rows recorded while this screen is open are highlighted briefly.
+  const maxSeq = events[0]?.seq ?? 0;
+  const [baseline, setBaseline] = useState<number | null>(() => (loaded ? maxSeq : null));
+  useEffect(() => {
+    if (baseline === null && loaded) setBaseline(maxSeq);
+  }, [baseline, loaded, maxSeq]);
   const shown = events.filter((e) => matches(e, q));
   return (
     <div className="screen screen-wide">
@@ -86,19 +92,21 @@ export function CustodyLog() {
           </thead>
           <tbody>
             {shown.map((e) => (
-              <tr key={e.seq} data-testid="custody-row" data-type={e.type} data-seq={e.seq} className={e.seq > baselineSeq ? 'row-new' : undefined}>
+              <tr key={e.seq} data-testid="custody-row" data-type={e.type} data-seq={e.seq} className={baseline !== null && e.seq > baseline ? 'row-new' : undefined}>
                 <td className="num muted">{e.seq}</td>
                 <td className="num nowrap" title={e.at}>
                   {stamp(e.at)}
                 </td>
                 <td>
-                  <code className="event-type">{e.type}</code>
+                  <code className="event-type" data-type={e.type}>
+                    {e.type}
+                  </code>
                 </td>
                 <td className="nowrap">{e.actor}</td>
                 <td className="nowrap">{e.role}</td>
                 <td className="nowrap">{e.station}</td>
                 <td>
-                  <ShortId value={e.bundleId} />
+                  <ShortId value={e.bundleId} n={10} />
                 </td>
                 <td className="cell-details">
                   <Details details={e.details} />

@@ -12,8 +12,6 @@ interface CustodyStore {
   events: CustodyEvent[];
   loaded: boolean;
   error: string | null;
-  /** Highest seq seen at the first load; rows above it arrived live. */
-  baselineSeq: number;
   add(events: CustodyEvent[]): void;
 }
 
@@ -21,7 +19,6 @@ export const useCustody = create<CustodyStore>((set) => ({
   events: [],
   loaded: false,
   error: null,
-  baselineSeq: Number.POSITIVE_INFINITY,
   add: (incoming) =>
     set((s) => {
       const bySeq = new Map(s.events.map((e) => [e.seq, e]));
@@ -34,13 +31,8 @@ export const useCustody = create<CustodyStore>((set) => ({
 export async function syncCustody(): Promise<void> {
   try {
     const events = await api.invoke('custody:list', { limit: CUSTODY_PAGE });
-    const st = useCustody.getState();
-    st.add(events);
-    if (!st.loaded) {
-      const max = events.reduce((m, e) => Math.max(m, e.seq), 0);
-      useCustody.setState({ loaded: true, baselineSeq: max });
-    }
-    useCustody.setState({ error: null });
+    useCustody.getState().add(events);
+    useCustody.setState({ loaded: true, error: null });
   } catch (err) {
     useCustody.setState({ error: err instanceof Error ? err.message : String(err) });
   }
@@ -50,8 +42,6 @@ export function startCustodyFeed(): () => void {
   return api.on('custody:appended', (e) => useCustody.getState().add([e]));
 }
 
-export function useCustodyView(): Pick<CustodyStore, 'events' | 'loaded' | 'error' | 'baselineSeq'> {
-  return useCustody(
-    useShallow((s) => ({ events: s.events, loaded: s.loaded, error: s.error, baselineSeq: s.baselineSeq })),
-  );
+export function useCustodyView(): Pick<CustodyStore, 'events' | 'loaded' | 'error'> {
+  return useCustody(useShallow((s) => ({ events: s.events, loaded: s.loaded, error: s.error })));
 }

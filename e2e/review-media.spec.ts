@@ -1,0 +1,54 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+
+async function createBundle(page: Page, stack: { url: string; hubUrl: string }, model: string, out: string): Promise<void> {
+  await page.goto(stack.url);
+  await page.getByTestId('nav-create').click();
+  await page.getByTestId('create-images').fill('');
+  await page.getByTestId('create-models').fill(model);
+  await page.getByTestId('create-hub-url').fill(stack.hubUrl);
+  await page.getByTestId('create-out-dir').fill(out);
+  await page.getByTestId('create-submit').click();
+  await expect(page.getByTestId('job-panel').getByTestId('job-state')).toHaveText('succeeded');
+}
+
+test('a reviewer sees a blocked bundle with the dangerous finding explained', async ({ page, stack }) => {
+  const out = join(stack.workDir, 'evil-bundle');
+  await createBundle(page, stack, 'acme/evil-llm', out);
+  await page.getByTestId('nav-review').click();
+  await page.getByTestId('review-dir').fill(out);
+  await page.getByTestId('review-open').click();
+  await expect(page.getByTestId('review-verdict')).toHaveText('BLOCKED');
+  const finding = page.locator('[data-testid="finding"][data-severity="dangerous"]').first();
+  await expect(finding).toContainText('pytorch_model.bin');
+  await expect(finding).toContainText(/system/);
+});
+
+test('a reviewer sees licence and GPU-memory estimate; the operator writes media and the volumes verify', async ({ page, stack }) => {
+  const out = join(stack.workDir, 'clean-bundle');
+  await createBundle(page, stack, stack.model, out);
+  await page.getByTestId('nav-review').click();
+  await page.getByTestId('review-dir').fill(out);
+  await page.getByTestId('review-open').click();
+  await expect(page.getByTestId('review-verdict')).toHaveText('SCANNED');
+  await expect(page.getByTestId('scan-licence')).toHaveText('apache-2.0');
+  await expect(page.getByTestId('scan-gpu')).toContainText('weights');
+
+  const targets = [1, 2, 3, 4].map((i) => join(stack.workDir, `usb${i}`));
+  for (const t of targets) mkdirSync(t, { recursive: true });
+  await page.getByTestId('nav-media').click();
+  await page.getByTestId('media-dir').fill(out);
+  await page.getByTestId('media-size').fill('4MiB');
+  await page.getByTestId('media-plan-submit').click();
+  await expect(page.getByTestId('media-plan-volume')).toHaveCount(3);
+  await page.getByTestId('media-targets').fill(targets.join('\n'));
+  await page.getByTestId('media-write-submit').click();
+  await expect(page.getByTestId('media-write-result')).toHaveText('WRITTEN');
+  await expect(page.getByTestId('media-volume')).toHaveCount(3);
+
+  await page.getByTestId('media-volumes').fill([...targets.slice(0, 3)].reverse().join('\n'));
+  await page.getByTestId('media-verify-submit').click();
+  await expect(page.getByTestId('verify-result').last()).toHaveText('OK');
+});

@@ -1,0 +1,103 @@
+import { Agent, request, type Dispatcher } from 'undici';
+import { FerryError, CanceledError } from '../../shared/errors';
+import { session, type HubOptions } from '../hub/hub-client';
+import { toHubError, type HubContext } from '../hub/hub-errors';
+import { assertSafeModelPath, encodeModelPath } from '../hub/model-path';
+import { writeVerified, writeVerifiedResumable, type Expected, type ResumeOptions, type Written } from '../io/verified-write';
+import type { LockModel, LockModelFile } from '../recipes/lock-schema';
+import { createProxyDispatcher, proxyConfigured } from './proxy';
+import { TransientError } from './retry';
+
+export function modelFileExpected(file: LockModelFile): Expected {
+  if (file.sha256) return { sha256: file.sha256, size: file.size };
+  if (file.gitOid) return { gitSha1: file.gitOid, size: file.size };
+  throw new FerryError(`No checksum for ${file.path} in the lock`, 'Resolve the recipe again.');
+}
+
+async function* guarded(body: AsyncIterable<Uint8Array>, what: string, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+  try {
+    for await (const chunk of body) yield chunk;
+  } catch (err) {
+    if (signal?.aborted) throw new CanceledError();
+    throw new TransientError(`${what}: the connection to the hub broke: ${(err as Error).message}`);
+  }
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+let agent: Dispatcher | undefined;
+
+/** GET through the hub's redirects (to its storage); Authorization is not sent to another origin, nor over a downgrade to http. */
+async function hubGet(url: string, headers: Record<string, string>, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
+  agent ??= proxyConfigured() ? await createProxyDispatcher() : new Agent({ connections: 16 });
+  let at = new URL(url);
+  for (let hops = 0; ; hops++) {
+    const res = await request(at, { method: 'GET', headers, signal, dispatcher: agent });
+    const location = res.headers.location;
+    if (!REDIRECTS.has(res.statusCode) || typeof location !== 'string') return res;
+    await res.body.dump().catch(() => undefined);
+    const next = new URL(location, at);
+    if (hops >= 5 || (next.protocol !== 'https:' && next.protocol !== 'http:') || (at.protocol === 'https:' && next.protocol === 'http:')) {
+      throw new FerryError(`The hub redirected ${at.host} to ${next.protocol}//${next.host}, which Ferry does not follow`, 'Check the hub URL; the source may be untrustworthy.');
+    }
+    if (next.origin !== at.origin) delete headers.authorization;
+    at = next;
+  }
+}
+
+/**
+ * Downloads one model file at the locked commit, resumably: a partial `.tmp` from an earlier
+ * (killed or canceled) run is continued with `Range: bytes=N-`, through the hub's redirect to
+ * its storage. 5xx/429 answers and dropped connections are TransientErrors (retried by the caller).
+ */
+export async function downloadModelFileResumable(
+  model: Pick<LockModel, 'repo' | 'revision'>,
+  file: LockModelFile,
+  destPath: string,
+  opts: HubOptions & ResumeOptions,
+): Promise<Written> {
+  assertSafeModelPath(file.path);
+  const expected = modelFileExpected(file);
+  const s = session(opts);
+  const ctx: HubContext = { hubUrl: s.hubUrl, repo: model.repo, revision: model.revision, path: file.path, signal: opts.signal };
+  const what = `${file.path} in ${model.repo}@${model.revision.slice(0, 12)}`;
+  const url = `${s.hubUrl}/${model.repo}/resolve/${model.revision}/${encodeModelPath(file.path)}`;
+  try {
+    if (opts.signal?.aborted) throw new CanceledError();
+    if (file.size === 0) return await writeVerified((async function* () {})(), destPath, expected, opts);
+    return await writeVerifiedResumable(
+      async (offset) => {
+        const headers: Record<string, string> = {};
+        if (offset > 0) headers.range = `bytes=${offset}-`;
+        if (s.accessToken) headers.authorization = `Bearer ${s.accessToken}`;
+        let res: Dispatcher.ResponseData;
+        try {
+          res = await hubGet(url, headers, opts.signal);
+        } catch (err) {
+          if (opts.signal?.aborted) throw new CanceledError();
+          if (err instanceof FerryError) throw err;
+          throw new TransientError(`${what}: cannot reach the hub at ${s.hubUrl}: ${(err as { code?: string }).code ?? (err as Error).message}`);
+        }
+        const status = res.statusCode;
+        if (status !== 200 && status !== 206) {
+          await res.body.dump().catch(() => undefined);
+          if (status >= 500 || status === 429) throw new TransientError(`${what}: the hub answered HTTP ${status}`);
+          throw toHubError(new Error(`HTTP ${status}`), ctx, status);
+        }
+        const range = String(res.headers['content-range'] ?? '');
+        const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(range);
+        const start = status === 206 ? Number(m?.[1] ?? NaN) : 0;
+        const total = status === 206 ? Number(m?.[3] ?? NaN) : Number(res.headers['content-length'] ?? file.size);
+        if ((status === 206 && start !== offset) || total !== file.size) {
+          await res.body.dump().catch(() => undefined);
+          throw new FerryError(`${what}: the hub serves ${total} bytes from ${start} (HTTP ${status} ${range}), the lock says ${file.size} bytes`, 'Resolve the recipe again; the listing and the files disagree.');
+        }
+        return { body: guarded(res.body, what, opts.signal), start };
+      },
+      destPath,
+      expected,
+      opts,
+    );
+  } catch (err) {
+    throw toHubError(err, ctx);
+  }
+}

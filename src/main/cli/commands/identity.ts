@@ -1,0 +1,103 @@
+import { Command, Option } from 'commander';
+import { writeFile } from 'node:fs/promises';
+import { UsageError } from '../../../shared/errors';
+import { unlockAndAct } from '../../identity/acting';
+import { IdentityStore, type ActingIdentity } from '../../identity/identity-store';
+import { formatFingerprint, type Role } from '../../identity/keys';
+import { readPassphrase } from '../../identity/passphrase';
+import { setSetting, stationInfo } from '../../identity/station';
+import { print, withCommon, withServices, type Cli, type CommonOptions } from '../context';
+
+export interface SigningOptions extends CommonOptions {
+  as?: string;
+  passphraseStdin?: boolean;
+}
+
+/** --as NAME and --passphrase-stdin (else FERRY_PASSPHRASE, else a prompt on the terminal). */
+export function withSigning(cmd: Command, required = false): Command {
+  return cmd
+    .addOption(new Option('--as <name>', `identity that acts and signs${required ? '' : ' (default: unsigned, as FERRY_ACTOR or the OS user)'}`).makeOptionMandatory(required))
+    .option('--passphrase-stdin', "read the identity's passphrase from the first line of stdin (else $FERRY_PASSPHRASE, else a prompt)");
+}
+
+/** Unlocks --as when given; checks its role. */
+export async function actIfAsked(cli: Cli, o: SigningOptions, roles?: readonly Role[]): Promise<ActingIdentity | undefined> {
+  if (!o.as) return undefined;
+  return unlockAndAct(cli.services, o.as, { passphraseStdin: o.passphraseStdin }, roles);
+}
+
+/** Station administration: once the station has an admin identity, only an admin (--as) may do it. */
+export async function actAsAdmin(cli: Cli, o: SigningOptions, what: string): Promise<ActingIdentity | undefined> {
+  if (o.as) return actIfAsked(cli, o, ['admin']);
+  if (new IdentityStore(cli.services.db).list().some((i) => i.role === 'admin')) {
+    throw new UsageError(`This station has admin identities: ${what} needs --as ADMIN.`);
+  }
+  return undefined;
+}
+
+export function identityCommand(): Command {
+  const identity = new Command('identity').description('local users, their roles and signing keys; the station name and location');
+  identity.addCommand(
+    withCommon(new Command('create'))
+      .description('create an identity with an Ed25519 key pair; the private key is encrypted with a passphrase (scrypt + AES-256-GCM)')
+      .requiredOption('--name <name>', 'identity name')
+      .requiredOption('--role <role>', 'operator | reviewer | admin | auditor')
+      .option('--passphrase-stdin', 'read the new passphrase from the first line of stdin (else $FERRY_PASSPHRASE, else a prompt, asked twice)')
+      .action(async (o: SigningOptions & { name: string; role: string }) =>
+        withServices(o, async (cli) => {
+          const passphrase = await readPassphrase(`protect the key of ${o.name}`, { passphraseStdin: o.passphraseStdin }, true);
+          const created = new IdentityStore(cli.services.db).create(o.name, o.role, passphrase);
+          cli.services.custody.append({ type: 'identity-created', role: 'admin', details: { name: created.name, role: created.role, fingerprint: created.fingerprint } });
+          print(cli, created, () => `Created ${created.role} ${created.name}\n  fingerprint ${formatFingerprint(created.fingerprint)}`);
+        }),
+      ),
+  );
+  identity.addCommand(
+    withCommon(new Command('list'))
+      .description('list identities with their roles and fingerprints')
+      .action(async (o: CommonOptions) =>
+        withServices(o, async (cli) => {
+          const all = new IdentityStore(cli.services.db).list();
+          print(cli, all, () => (all.length === 0 ? 'No identities yet.' : all.map((i) => `${i.name.padEnd(20)} ${i.role.padEnd(9)} ${formatFingerprint(i.fingerprint)}`).join('\n')));
+        }),
+      ),
+  );
+  identity.addCommand(
+    withCommon(new Command('export-public'))
+      .description("write an identity's public key file (for \"ferry trust add\" on another station)")
+      .argument('<name>', 'identity name')
+      .option('--out <file>', 'write the key file here instead of stdout')
+      .action(async (name: string, o: CommonOptions & { out?: string }) =>
+        withServices(o, async (cli) => {
+          const file = new IdentityStore(cli.services.db).exportPublic(name);
+          if (o.out) {
+            await writeFile(o.out, `${JSON.stringify(file, null, 2)}\n`);
+            print(cli, file, () => `Wrote ${o.out}\n  ${file.name} (${file.role}) fingerprint ${file.fingerprint}`);
+          } else {
+            process.stdout.write(`${JSON.stringify(file, null, 2)}\n`);
+            process.stderr.write(`fingerprint ${file.fingerprint}\n`);
+          }
+        }),
+      ),
+  );
+  identity.addCommand(
+    withSigning(withCommon(new Command('station')))
+      .description('show or set this station\'s name and location (carried by every custody record)')
+      .option('--name <name>', 'station name')
+      .option('--location <text>', 'where the station is (site, room)')
+      .action(async (o: SigningOptions & { name?: string; location?: string }) =>
+        withServices(o, async (cli) => {
+          const db = cli.services.db;
+          if (o.name !== undefined || o.location !== undefined) {
+            await actAsAdmin(cli, o, 'changing the station name or location');
+            if (o.name !== undefined) setSetting(db, 'station.name', o.name.trim() || undefined);
+            if (o.location !== undefined) setSetting(db, 'station.location', o.location.trim() || undefined);
+            cli.services.custody.append({ type: 'station-configured', role: 'admin', details: { ...stationInfo(db) } });
+          }
+          const info = stationInfo(db);
+          print(cli, info, () => `Station ${info.name ?? `(unnamed: ${cli.services.identity.station})`}${info.location ? `, ${info.location}` : ''}`);
+        }),
+      ),
+  );
+  return identity;
+}

@@ -1,0 +1,38 @@
+import { UsageError } from '../../shared/errors';
+import type { Services } from '../core/services';
+import { IdentityStore, type ActingIdentity } from './identity-store';
+import type { Role } from './keys';
+import { readPassphrase, type PassphraseSource } from './passphrase';
+
+/** Makes `acting` the actor of every later custody event of these services, signing each. */
+export function actAs(s: Services, acting: ActingIdentity): void {
+  s.identity = { ...s.identity, actor: acting.name, fingerprint: acting.fingerprint };
+  s.custody.actAs(s.identity, { fingerprint: acting.fingerprint, sign: acting.sign });
+}
+
+/** Unlocks NAME with a passphrase (stdin, FERRY_PASSPHRASE or a prompt) and acts as it. */
+export async function unlockAndAct(s: Services, name: string, src: PassphraseSource, roles?: readonly Role[]): Promise<ActingIdentity> {
+  const store = new IdentityStore(s.db);
+  const info = store.get(name);
+  if (roles && !roles.includes(info.role)) {
+    throw new UsageError(`${name} is ${article(info.role)} ${info.role}; this needs ${roles.map((r) => `${article(r)} ${r}`).join(' or ')}.`);
+  }
+  const acting = store.unlock(name, await readPassphrase(`unlock ${name}`, src));
+  actAs(s, acting);
+  return acting;
+}
+
+/**
+ * For commands without --as (bundle create, verify, import): FERRY_AS=NAME with
+ * FERRY_PASSPHRASE makes that identity act and sign. Without FERRY_AS nothing changes.
+ */
+export function actAsFromEnv(s: Services, env: NodeJS.ProcessEnv = process.env): void {
+  const name = env.FERRY_AS;
+  if (!name) return;
+  if (!env.FERRY_PASSPHRASE) throw new UsageError('FERRY_AS is set but FERRY_PASSPHRASE is not.', 'Set both, or neither.');
+  actAs(s, new IdentityStore(s.db).unlock(name, env.FERRY_PASSPHRASE));
+}
+
+function article(word: string): string {
+  return /^[aeiou]/.test(word) ? 'an' : 'a';
+}

@@ -1,0 +1,81 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { InvokeArg, InvokeResult } from '../../shared/api';
+import type { MediaInvokeApi, MediaPlanView } from '../../shared/api-media';
+import { readManifest } from '../bundle/manifest-io';
+import { MANIFEST_FILE } from '../bundle/manifest-schema';
+import type { Services } from '../core/services';
+import { detectDrives } from './detect';
+import { parseFsName } from './fs-rules';
+import { verifyMedia, writeMedia } from './media-service';
+import { planVolumes } from './plan';
+import { parseSize } from './size';
+
+type Channel = keyof MediaInvokeApi;
+type MediaHandlers = { [C in Channel]: (arg: InvokeArg<C>) => Promise<InvokeResult<C>> };
+
+const sizes = (v: string): number[] => v.split(',').map((s) => parseSize(s.trim()));
+
+/** `media:*`: the media screen's detection, plan, write and volume verification. */
+export function mediaHandlers(s: Services): MediaHandlers {
+  return {
+    'media:detect': async () => {
+      const r = await detectDrives({ dataDir: s.dataDir });
+      return {
+        refused: r.refused,
+        drives: r.drives.map((d) => ({
+          device: d.device,
+          size: d.size,
+          ...(d.transport ? { transport: d.transport } : {}),
+          ...(d.vendor ? { vendor: d.vendor } : {}),
+          ...(d.model ? { model: d.model } : {}),
+          ...(d.serial ? { serial: d.serial } : {}),
+          volumes: d.volumes.map((v) => ({ device: v.device, ...(v.fstype ? { fstype: v.fstype } : {}), ...(v.label ? { label: v.label } : {}), ...(v.mountpoint ? { mountpoint: v.mountpoint } : {}), ...(v.free !== undefined ? { free: v.free } : {}) })),
+        })),
+      };
+    },
+    'media:plan': async ({ dir, volumeSize, fs }) => {
+      const { manifest } = await readManifest(dir);
+      const manifestBytes = (await stat(join(dir, MANIFEST_FILE))).size;
+      const plan = planVolumes(manifest, { volumeSize: sizes(volumeSize), fs: parseFsName(fs ?? 'fat32'), manifestBytes });
+      const split = new Map<string, number[]>();
+      for (const v of plan.volumes) for (const e of v.entries) if (e.part) split.set(e.path, [...(split.get(e.path) ?? []), v.index]);
+      const view: MediaPlanView = {
+        bundleId: manifest.bundleId,
+        fs: plan.fs,
+        files: plan.files,
+        bytes: plan.bytes,
+        volumes: plan.volumes.map((v) => {
+          const parts = v.entries.filter((e) => e.part).length;
+          return { index: v.index, capacity: v.capacity, bytes: v.bytes, files: v.entries.length - parts, parts };
+        }),
+        split: [...split].map(([path, volumes]) => ({ path, volumes: [...new Set(volumes)] })),
+      };
+      return view;
+    },
+    'media:write': async ({ dir, targets, volumeSize, fs }) =>
+      s.jobs.start('media.write', `Write ${dir} to media`, { dir, targets, volumeSize, fs }, async (ctx) => {
+        const r = await writeMedia(dir, targets, { fs: fs ? parseFsName(fs) : undefined, volumeSize: volumeSize ? sizes(volumeSize) : undefined }, s, ctx);
+        return {
+          bundleId: r.bundleId,
+          complete: r.complete,
+          bytes: r.bytes,
+          skipped: r.skipped,
+          ...(r.remaining ? { remaining: r.remaining } : {}),
+          volumes: r.volumes.map((v) => ({
+            volume: v.volume,
+            count: v.count,
+            dir: v.dir,
+            volumeId: v.volumeId,
+            ...(v.mediaSerial ? { mediaSerial: v.mediaSerial } : {}),
+            state: v.state,
+            ...(v.note ? { note: v.note } : {}),
+            files: v.files.length,
+            bytes: v.bytes,
+            readBackOk: v.readBack.ok,
+          })),
+        };
+      }),
+    'media:verify': async ({ dirs }) => s.jobs.start('media.verify', `Verify ${dirs.length} volume(s)`, { dirs }, (ctx) => verifyMedia(dirs, s, ctx)),
+  };
+}

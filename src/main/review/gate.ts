@@ -1,0 +1,41 @@
+import { FerryError } from '../../shared/errors';
+import type { CustodyStore } from '../custody/custody-store';
+import type { Db } from '../db/database';
+import { approvalPolicy } from '../identity/station';
+import { TrustStore } from '../identity/trust-store';
+import { verifyApprovals, type ApprovalVerdict } from './verify-approvals';
+
+export type ApprovalGate = (dir: string) => Promise<ApprovalVerdict | undefined>;
+
+/**
+ * The import gate: when the station policy requires approvals, the bundle must carry
+ * enough verified approvals from distinct pinned reviewers, or nothing is imported.
+ * Records the outcome as a custody event either way.
+ */
+export function approvalGate(db: Db, custody: CustodyStore): ApprovalGate {
+  return async (dir) => {
+    const policy = approvalPolicy(db);
+    if (!policy.requireApprovals) return undefined;
+    const verdict = await verifyApprovals(dir, new TrustStore(db).lookup(), policy);
+    custody.append({
+      type: verdict.ok ? 'approvals-verified' : 'import-refused',
+      role: 'admin',
+      bundleId: verdict.bundleId,
+      details: {
+        dir,
+        manifestSha256: verdict.manifestSha256,
+        required: verdict.required,
+        approvedBy: verdict.approvedBy,
+        ...(verdict.ok ? {} : { reasons: verdict.reasons }),
+      },
+    });
+    if (!verdict.ok) {
+      throw new FerryError(
+        `Bundle ${dir} is not approved for import on this station: ${verdict.reasons.join('; ')}. Nothing was imported.`,
+        'Check the approvals with "ferry trust check DIR"; pin the reviewer\'s key with "ferry trust add" if it is missing.',
+        'ApprovalRefused',
+      );
+    }
+    return verdict;
+  };
+}

@@ -1,0 +1,72 @@
+import { resolve } from 'node:path';
+import { FerryError, UsageError } from '../../shared/errors';
+import { readManifest } from '../bundle/manifest-io';
+import { isoWithOffset } from '../core/clock';
+import { exportCustody, type ExportResult } from '../custody/custody-export';
+import type { CustodyStore } from '../custody/custody-store';
+import type { Db } from '../db/database';
+import type { ActingIdentity } from '../identity/identity-store';
+import { isBlocked } from './blocked';
+import { signStatement, statementPath, writeStatement, STATEMENT_FORMAT, type Statement } from './statement';
+import { APPROVER_ROLES, isCreator } from './verify-approvals';
+
+export interface ReviewRequest {
+  dir: string;
+  decision: 'approve' | 'reject';
+  reason: string;
+}
+
+export interface ReviewResult {
+  bundleId: string;
+  manifestSha256: string;
+  decision: 'approve' | 'reject';
+  statementFile: string;
+  custodySeq: number;
+  custody: ExportResult;
+}
+
+/**
+ * Records a reviewer's decision on exactly this manifest: a statement signed by the
+ * reviewer's key, written into the bundle's approvals/, one signed custody event, and the
+ * bundle's custody log exported into custody/ with its head signed by the reviewer.
+ */
+export async function reviewBundle(req: ReviewRequest, deps: { db: Db; custody: CustodyStore; acting: ActingIdentity }): Promise<ReviewResult> {
+  const { acting, custody } = deps;
+  const dir = resolve(req.dir);
+  if (!(APPROVER_ROLES as readonly string[]).includes(acting.role)) throw new UsageError(`${acting.name} is ${acting.role}; only a reviewer or an admin can review.`);
+  const reason = req.reason.trim();
+  if (req.decision === 'reject' && !reason) throw new UsageError('A rejection needs a reason.', 'Pass --reason "…".');
+  if (reason.length > 4000) throw new UsageError('The reason is over 4000 characters.');
+  const { manifest, sha256 } = await readManifest(dir);
+  if (req.decision === 'approve') {
+    if (isBlocked(manifest)) {
+      throw new FerryError(`Bundle ${manifest.bundleId} is blocked by a dangerous scan finding and cannot be approved.`, 'Reject it, or rebuild it without the flagged files.', 'ReviewRefused');
+    }
+    if (isCreator(manifest, acting.name, acting.fingerprint)) {
+      throw new FerryError(`${acting.name} created bundle ${manifest.bundleId} and cannot approve it (two-person rule).`, 'Another reviewer must approve it.', 'ReviewRefused');
+    }
+  }
+  const statement: Statement = {
+    format: STATEMENT_FORMAT,
+    bundleId: manifest.bundleId,
+    manifestSha256: sha256,
+    decision: req.decision,
+    reason,
+    reviewer: { name: acting.name, fingerprint: acting.fingerprint, role: acting.role },
+    station: custody.acting.station,
+    ...(custody.acting.location ? { location: custody.acting.location } : {}),
+    at: isoWithOffset(),
+  };
+  const file = signStatement(statement, acting);
+  const rel = await writeStatement(dir, file, statementPath(statement));
+  const signer = { fingerprint: acting.fingerprint, sign: acting.sign };
+  const event = custody.append({
+    as: { actor: acting.name, signer },
+    type: req.decision === 'approve' ? 'approved' : 'rejected',
+    role: acting.role,
+    bundleId: manifest.bundleId,
+    details: { manifestSha256: sha256, statement: rel, reviewerFingerprint: acting.fingerprint, reason },
+  });
+  const exported = await exportCustody(dir, custody, deps.db, signer);
+  return { bundleId: manifest.bundleId, manifestSha256: sha256, decision: req.decision, statementFile: rel, custodySeq: event.seq, custody: exported };
+}

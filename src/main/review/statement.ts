@@ -1,0 +1,105 @@
+import { lstat, mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { canonicalJson } from '../bundle/canonical-json';
+import type { ActingIdentity } from '../identity/identity-store';
+import { fingerprintOf, SIG, verifyWith } from '../identity/keys';
+
+export const APPROVALS_DIR = 'approvals';
+export const STATEMENT_FORMAT = 'ferry.review.v1';
+/** A statement file larger than this is refused before it is read. */
+export const MAX_STATEMENT_BYTES = 64 * 1024;
+
+const hex64 = z.string().regex(/^[a-f0-9]{64}$/);
+export const StatementSchema = z.strictObject({
+  format: z.literal(STATEMENT_FORMAT),
+  bundleId: z.uuid(),
+  manifestSha256: hex64,
+  decision: z.enum(['approve', 'reject']),
+  reason: z.string().max(4000),
+  reviewer: z.strictObject({ name: z.string().min(1).max(128), fingerprint: hex64, role: z.string().max(32) }),
+  station: z.string().max(255),
+  location: z.string().max(255).optional(),
+  at: z.string().max(64),
+});
+export type Statement = z.infer<typeof StatementSchema>;
+
+/** On media: the statement, the reviewer's public key and a detached signature over the statement's canonical JSON. */
+export const StatementFileSchema = z.strictObject({
+  statement: StatementSchema,
+  publicKey: z.string().max(64),
+  signature: z.string().max(128),
+});
+export type StatementFile = z.infer<typeof StatementFileSchema>;
+
+export function signStatement(statement: Statement, acting: ActingIdentity): StatementFile {
+  return { statement, publicKey: acting.publicKey, signature: acting.sign(SIG.statement, canonicalJson(statement)) };
+}
+
+/** Checks the file's own consistency: key matches the named fingerprint and the signature verifies. */
+export function statementSignatureProblem(f: StatementFile): string | undefined {
+  if (fingerprintOf(f.publicKey) !== f.statement.reviewer.fingerprint) return 'bad signature: the enclosed key is not the reviewer\'s fingerprint';
+  if (!verifyWith(f.publicKey, SIG.statement, canonicalJson(f.statement), f.signature)) return 'bad signature: the signature does not verify';
+  return undefined;
+}
+
+/** `approvals/<fingerprint>-<UTC time>.json`, FAT-safe (no colons). */
+export function statementPath(s: Statement, now = new Date()): string {
+  const t = now.toISOString().replace(/[-:]/g, '').replace('.', '');
+  return `${APPROVALS_DIR}/${s.reviewer.fingerprint}-${t}.json`;
+}
+
+/** Writes the statement atomically, never over another one; returns the path it took. */
+export async function writeStatement(bundleDir: string, file: StatementFile, rel: string): Promise<string> {
+  await mkdir(join(bundleDir, APPROVALS_DIR), { recursive: true });
+  let name = rel;
+  for (let n = 2; await lstat(join(bundleDir, name)).then(() => true, () => false); n++) name = rel.replace(/\.json$/, `-${n}.json`);
+  const target = join(bundleDir, name);
+  await writeFile(`${target}.tmp`, `${canonicalJson(file)}\n`, { flag: 'wx' });
+  const fh = await open(`${target}.tmp`, 'r+');
+  await fh.sync();
+  await fh.close();
+  await rename(`${target}.tmp`, target);
+  return name;
+}
+
+export type ReadStatement = { path: string; file: StatementFile } | { path: string; problem: string };
+
+/** Reads every statement in approvals/, treating the media as hostile: no symlinks, bounded, schema-checked. */
+export async function readStatements(bundleDir: string): Promise<ReadStatement[]> {
+  const dir = join(bundleDir, APPROVALS_DIR);
+  const top = await lstat(dir).catch(() => null);
+  if (top && !top.isDirectory()) return [{ path: APPROVALS_DIR, problem: 'not a directory (a link or a file)' }];
+  const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [] as string[];
+    throw err;
+  });
+  const out: ReadStatement[] = [];
+  for (const name of names.sort()) {
+    const path = `${APPROVALS_DIR}/${name}`;
+    const st = await lstat(join(dir, name));
+    if (!st.isFile()) {
+      out.push({ path, problem: 'not a regular file' });
+      continue;
+    }
+    if (!name.endsWith('.json')) {
+      out.push({ path, problem: 'not a statement (.json) file' });
+      continue;
+    }
+    if (st.size > MAX_STATEMENT_BYTES) {
+      out.push({ path, problem: `${st.size} bytes, over the ${MAX_STATEMENT_BYTES}-byte limit` });
+      continue;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(join(dir, name), 'utf8'));
+    } catch {
+      out.push({ path, problem: 'not valid JSON' });
+      continue;
+    }
+    const parsed = StatementFileSchema.safeParse(json);
+    if (parsed.success) out.push({ path, file: parsed.data });
+    else out.push({ path, problem: `not a valid statement (field ${parsed.error.issues[0]!.path.join('.') || '(root)'})` });
+  }
+  return out;
+}

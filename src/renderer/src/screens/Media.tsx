@@ -1,0 +1,139 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import type { DriveView, MediaPlanView } from '../../../shared/api-media';
+import { formatBytes } from '../../../shared/format';
+import { api } from '../api/client';
+import { ErrorBox, toShape } from '../components/ErrorBox';
+import { Field } from '../components/Field';
+import { JobPanel } from '../components/JobPanel';
+import { PlanTable, WriteResultView, isWriteView } from '../components/MediaResults';
+import { VerifyResultView } from '../components/VerifyResult';
+
+const lines = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean);
+
+function Drives() {
+  const [drives, setDrives] = useState<DriveView[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const refresh = () => void api.invoke('media:detect', {}).then((r) => setDrives(r.drives), setError);
+  useEffect(refresh, []);
+  return (
+    <section className="panel">
+      <div className="panel-title">
+        <h2>Removable drives</h2>
+        <button className="btn" type="button" onClick={refresh} data-testid="media-detect">
+          Refresh
+        </button>
+      </div>
+      {error !== null && <ErrorBox error={toShape(error)} />}
+      {drives && drives.length === 0 && <p className="muted">No removable drives detected. Any mounted folder can be a target.</p>}
+      {drives && drives.length > 0 && (
+        <table className="table">
+          <tbody>
+            {drives.flatMap((d) =>
+              d.volumes.map((v) => (
+                <tr key={v.device} data-testid="media-drive">
+                  <td>{[d.vendor, d.model].filter(Boolean).join(' ') || d.device}</td>
+                  <td className="mono">{v.device}</td>
+                  <td>{v.fstype ?? 'no filesystem'}</td>
+                  <td className="mono">{v.mountpoint ?? 'not mounted'}</td>
+                  <td className="num">{v.free !== undefined ? `${formatBytes(v.free)} free` : formatBytes(d.size)}</td>
+                  <td className="muted">{d.serial && `serial ${d.serial}`}</td>
+                </tr>
+              )),
+            )}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+/** Operator: plan and write a bundle onto media; offline admin: verify the volumes. */
+export function Media() {
+  const [dir, setDir] = useState('');
+  const [targets, setTargets] = useState('');
+  const [volumeSize, setVolumeSize] = useState('');
+  const [fs, setFs] = useState('fat32');
+  const [plan, setPlan] = useState<MediaPlanView | null>(null);
+  const [writeJob, setWriteJob] = useState<string | null>(null);
+  const [volumes, setVolumes] = useState('');
+  const [verifyJob, setVerifyJob] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  const guard = (fn: () => Promise<void>) => async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      await fn();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  const doPlan = guard(async () => setPlan(await api.invoke('media:plan', { dir: dir.trim(), volumeSize: volumeSize.trim(), fs })));
+  const doWrite = guard(async () => {
+    const job = await api.invoke('media:write', { dir: dir.trim(), targets: lines(targets), fs, ...(volumeSize.trim() ? { volumeSize: volumeSize.trim() } : {}) });
+    setWriteJob(job.id);
+  });
+  const doVerify = guard(async () => setVerifyJob((await api.invoke('media:verify', { dirs: lines(volumes) })).id));
+
+  return (
+    <div className="screen">
+      <header className="screen-head">
+        <h1>Media</h1>
+        <p className="muted">Write a bundle across one or more media — hashed as written, read back, continued on the next medium when one fills — and verify volumes on arrival.</p>
+      </header>
+      <Drives />
+      <form className="panel form" onSubmit={doWrite}>
+        <h2>Write a bundle</h2>
+        <div className="form-grid">
+          <Field label="Bundle directory" htmlFor="media-dir">
+            <input id="media-dir" data-testid="media-dir" value={dir} onChange={(e) => setDir(e.target.value)} spellCheck={false} />
+          </Field>
+          <Field label="Targets" htmlFor="media-targets" hint="Mounted media or folders, one per line, one volume each.">
+            <textarea id="media-targets" data-testid="media-targets" rows={3} value={targets} onChange={(e) => setTargets(e.target.value)} spellCheck={false} />
+          </Field>
+          <Field label="Volume size" htmlFor="media-size" hint="e.g. 4.7G, 16GiB; empty = each target's free space.">
+            <input id="media-size" data-testid="media-size" value={volumeSize} onChange={(e) => setVolumeSize(e.target.value)} />
+          </Field>
+          <Field label="Filesystem rules" htmlFor="media-fs" hint="FAT32 splits files of 4 GiB or more.">
+            <select id="media-fs" data-testid="media-fs" value={fs} onChange={(e) => setFs(e.target.value)}>
+              {['fat32', 'exfat', 'ntfs', 'ext4'].map((f) => (
+                <option key={f}>{f}</option>
+              ))}
+            </select>
+          </Field>
+        </div>
+        <div className="form-actions">
+          <button className="btn" type="button" onClick={doPlan} disabled={!dir.trim() || !volumeSize.trim()} data-testid="media-plan-submit">
+            Plan
+          </button>
+          <button className="btn btn-primary" type="submit" disabled={!dir.trim() || lines(targets).length === 0} data-testid="media-write-submit">
+            Write
+          </button>
+        </div>
+        {error !== null && <ErrorBox error={toShape(error)} />}
+        {plan && <PlanTable plan={plan} />}
+      </form>
+      {writeJob && <JobPanel jobId={writeJob} result={(j) => (isWriteView(j.result) ? <WriteResultView r={j.result} /> : null)} />}
+      <form className="panel form" onSubmit={doVerify}>
+        <h2>Verify volumes</h2>
+        <Field label="Volume directories" htmlFor="media-volumes" hint="Any order; a missing or duplicate volume is named.">
+          <textarea id="media-volumes" data-testid="media-volumes" rows={3} value={volumes} onChange={(e) => setVolumes(e.target.value)} spellCheck={false} />
+        </Field>
+        <div className="form-actions">
+          <button className="btn btn-primary" type="submit" disabled={lines(volumes).length === 0} data-testid="media-verify-submit">
+            Verify volumes
+          </button>
+        </div>
+      </form>
+      {verifyJob && (
+        <JobPanel
+          jobId={verifyJob}
+          result={(j) => {
+            const r = j.result as { ok: boolean; bundleId: string | null; checkedFiles: number; checkedBytes: number; problems: { kind: string; volume: string; path?: string; detail: string }[] } | undefined;
+            return r ? <VerifyResultView result={{ ...r, problems: r.problems.map((p) => ({ kind: 'mismatch', path: `${p.volume}${p.path ? ` · ${p.path}` : ''}`, detail: `${p.kind}: ${p.detail}` })) }} /> : null;
+          }}
+        />
+      )}
+    </div>
+  );
+}
