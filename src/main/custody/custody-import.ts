@@ -4,7 +4,7 @@ import { isoWithOffset } from '../core/clock';
 import type { Db } from '../db/database';
 import { TrustStore } from '../identity/trust-store';
 import { CustodyImportError, readMediaCustody } from './custody-read';
-import type { CustodyStore } from './custody-store';
+import { fromRow, type CustodyRow, type CustodyStore } from './custody-store';
 import { eventHash, signatureProblem } from './custody-verify';
 
 export interface CustodyImportResult {
@@ -22,43 +22,12 @@ export interface CustodyImportResult {
   localSeq: number;
 }
 
-interface ImportedRow {
+interface ImportedRow extends CustodyRow {
   origin_station: string;
-  seq: number;
-  event_id: string;
-  bundle_id: string | null;
-  type: string;
-  actor: string;
-  role: string;
-  station: string;
-  location: string | null;
-  at: string;
-  details: string;
-  prev_hash: string;
-  hash: string;
-  signer: string | null;
-  signature: string | null;
   position: number;
 }
 
-export function importedEvent(r: ImportedRow): CustodyEvent {
-  return {
-    seq: r.seq,
-    eventId: r.event_id,
-    bundleId: r.bundle_id,
-    type: r.type,
-    actor: r.actor,
-    role: r.role,
-    station: r.station,
-    at: r.at,
-    details: JSON.parse(r.details) as Record<string, unknown>,
-    prevHash: r.prev_hash,
-    hash: r.hash,
-    ...(r.location !== null ? { location: r.location } : {}),
-    ...(r.signer !== null ? { signer: r.signer } : {}),
-    ...(r.signature !== null ? { signature: r.signature } : {}),
-  };
-}
+export const importedEvent = (r: ImportedRow): CustodyEvent => fromRow(r);
 
 export function importedEvents(db: Db, bundleId: string): (CustodyEvent & { origin: string })[] {
   const rows = db.prepare('SELECT * FROM custody_imported WHERE bundle_id = ? ORDER BY origin_station, position').all(bundleId) as ImportedRow[];

@@ -32,7 +32,8 @@ export interface AppendInput {
   as?: { actor: string; signer: Signer };
 }
 
-interface Row {
+/** A custody_events (or custody_imported) row as stored. */
+export interface CustodyRow {
   seq: number;
   event_id: string;
   bundle_id: string | null;
@@ -49,7 +50,8 @@ interface Row {
   location: string | null;
 }
 
-function fromRow(r: Row): CustodyEvent {
+/** A stored row as the event it records (the same mapping for local and imported rows). */
+export function fromRow(r: CustodyRow): CustodyEvent {
   return {
     seq: r.seq,
     eventId: r.event_id,
@@ -138,17 +140,17 @@ export class CustodyStore extends EventEmitter<{ appended: [CustodyEvent] }> {
       opts.bundleId
         ? this.db.prepare('SELECT * FROM custody_events WHERE bundle_id = ? ORDER BY seq DESC LIMIT ?').all(opts.bundleId, limit)
         : this.db.prepare('SELECT * FROM custody_events ORDER BY seq DESC LIMIT ?').all(limit)
-    ) as Row[];
+    ) as CustodyRow[];
     return rows.map(fromRow);
   }
 
   /** Every event of one bundle, oldest first. */
   bundleEvents(bundleId: string): CustodyEvent[] {
-    return (this.db.prepare('SELECT * FROM custody_events WHERE bundle_id = ? ORDER BY seq').all(bundleId) as Row[]).map(fromRow);
+    return (this.db.prepare('SELECT * FROM custody_events WHERE bundle_id = ? ORDER BY seq').all(bundleId) as CustodyRow[]).map(fromRow);
   }
 
   head(): CustodyEvent | undefined {
-    const r = this.db.prepare('SELECT * FROM custody_events ORDER BY seq DESC LIMIT 1').get() as Row | undefined;
+    const r = this.db.prepare('SELECT * FROM custody_events ORDER BY seq DESC LIMIT 1').get() as CustodyRow | undefined;
     return r && fromRow(r);
   }
 
@@ -157,7 +159,7 @@ export class CustodyStore extends EventEmitter<{ appended: [CustodyEvent] }> {
    * first modified, deleted, reordered, inserted or forged event, if any.
    */
   verifyChain(keys: KeyLookup = stationKeys(this.db)): ChainVerdict {
-    const rows = this.db.prepare('SELECT * FROM custody_events ORDER BY seq').iterate() as Iterable<Row>;
+    const rows = this.db.prepare('SELECT * FROM custody_events ORDER BY seq').iterate() as Iterable<CustodyRow>;
     return verifyEvents((function* () {
       for (const r of rows) yield fromRow(r);
     })(), keys);
