@@ -53,8 +53,117 @@ export interface BundleDocument {
   files: number;
   bytes: number;
   artifacts: (ImageArtifactView | ModelArtifactView)[];
+  /** Recipe id from the manifest's lock ('adhoc' without one). */
+  recipe?: string;
+  /** Against the newest bundle of the same recipe approved on this station; absent when none was. */
+  diff?: BundleDiff;
+}
+
+export interface ArtifactChange {
+  /** `kind:name`, stable across bundles of one recipe. */
+  key: string;
+  kind: string;
+  name: string;
+  source: string;
+  /** Digest, revision or file-set digest. */
+  pinned: string;
+  /** For `changed`: what the approved bundle had. */
+  before?: string;
+}
+
+export interface FileChange {
+  path: string;
+  change: 'added' | 'removed' | 'changed';
+  before?: string;
+  after?: string;
+}
+
+export interface BundleDiff {
+  against: { bundleId: string; approvedAt: string; manifestSha256: string; approvedBy: string };
+  added: ArtifactChange[];
+  removed: ArtifactChange[];
+  changed: ArtifactChange[];
+  /** By path and sha256; at most 500 listed, `filesChangedTotal` counts them all. */
+  filesChanged: FileChange[];
+  filesChangedTotal: number;
+}
+
+/** The identity this server process acts as, unlocked by identity:login. */
+export interface SessionInfo {
+  acting: { name: string; role: string; fingerprint: string } | null;
+  lockAfterMinutes: number;
+  /** When it locks unless something is done before (ISO time). */
+  locksAt?: string;
+}
+
+export interface IdentityView {
+  name: string;
+  role: string;
+  fingerprint: string;
+  createdAt: string;
+}
+
+export interface DecisionResult {
+  bundleId: string;
+  manifestSha256: string;
+  decision: 'approve' | 'reject';
+  statementFile: string;
+  custodySeq: number;
+  reviewer: string;
+  exportedEvents: number;
+}
+
+export interface TrustedKeyView {
+  fingerprint: string;
+  /** `SHA256:ab12 cd34 …` */
+  display: string;
+  name: string;
+  role: string;
+  pinnedAt?: string;
+  pinnedBy?: string;
+  revokedAt?: string;
+  revokeReason?: string;
+}
+
+export type TrustAddResult = { pinned: false; candidate: TrustedKeyView } | { pinned: true; key: TrustedKeyView };
+
+export type ChainStateView =
+  | { ok: true; count: number; signed?: number; unsignedTail?: number }
+  | { ok: false; seq: number; eventId: string; kind: string; reason: string };
+
+export interface CustodyVerifyResult {
+  local: ChainStateView;
+  /** Imported logs from other stations (all of them). */
+  imported: { ok: boolean; detail?: string };
+  /** Local events of this bundle, when one was asked for. */
+  bundleEvents?: number;
 }
 
 export interface ReviewInvokeApi {
   'bundle:manifest': (arg: { dir: string }) => Promise<BundleDocument>;
+  'identity:list': (arg: Record<string, never>) => Promise<IdentityView[]>;
+  'identity:current': (arg: Record<string, never>) => Promise<SessionInfo>;
+  'identity:login': (arg: { name: string; passphrase: string }) => Promise<SessionInfo>;
+  'identity:logout': (arg: Record<string, never>) => Promise<SessionInfo>;
+  'review:decide': (arg: { dir: string; decision: 'approve' | 'reject'; reason: string }) => Promise<DecisionResult>;
+  'trust:list': (arg: Record<string, never>) => Promise<TrustedKeyView[]>;
+  'trust:add': (arg: { path: string; confirm?: string; name?: string; role?: string }) => Promise<TrustAddResult>;
+  'trust:revoke': (arg: { fingerprint: string; reason: string }) => Promise<TrustedKeyView>;
+  'custody:verify': (arg: { bundleId?: string }) => Promise<CustodyVerifyResult>;
+  'custody:export': (arg: { bundleId: string; format: 'html' | 'csv'; path: string; bundleDir?: string }) => Promise<{ path: string; events: number }>;
 }
+
+/** Runtime list of the channels above (spread into INVOKE_CHANNELS). */
+export const REVIEW_CHANNELS = [
+  'bundle:manifest',
+  'identity:list',
+  'identity:current',
+  'identity:login',
+  'identity:logout',
+  'review:decide',
+  'trust:list',
+  'trust:add',
+  'trust:revoke',
+  'custody:verify',
+  'custody:export',
+] as const satisfies readonly (keyof ReviewInvokeApi)[];

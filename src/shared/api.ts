@@ -1,5 +1,5 @@
 import type { MediaInvokeApi } from './api-media';
-import type { ReviewInvokeApi } from './api-review';
+import { REVIEW_CHANNELS, type ReviewInvokeApi } from './api-review';
 
 // The typed API contract between the main process (or headless server) and the renderer.
 // Every invoke channel takes one argument object and resolves to one value; events flow
@@ -230,7 +230,7 @@ export type InvokeResult<C extends InvokeChannel> = Awaited<ReturnType<InvokeApi
 
 /** Runtime list so transports can refuse anything else. */
 export const INVOKE_CHANNELS: readonly InvokeChannel[] = [
-  'bundle:manifest',
+  ...REVIEW_CHANNELS,
   'media:detect',
   'media:plan',
   'media:write',

@@ -6,16 +6,17 @@ import { verifyBundle } from '../bundle/verify';
 import type { Services } from '../core/services';
 import { dockerFromEnv } from '../docker/docker-loader';
 import { recipeHandlers } from '../recipes/recipe-handlers';
-import { bundleDocument } from '../bundle/bundle-document';
 import { mediaHandlers } from '../media/media-handlers';
 import { approvalGate } from '../review/gate';
+import { identityHandlers, trackActivity } from './identity-handlers';
 import { REQUEST_SCHEMAS } from './request-schemas';
+import { reviewHandlers } from './review-handlers';
 
 export type Handlers = { [C in InvokeChannel]: (arg: InvokeArg<C>) => Promise<InvokeResult<C>> };
 
 /** The API as plain functions; Electron IPC and the headless HTTP server both carry these. */
 export function createHandlers(s: Services): Handlers {
-  return {
+  return trackActivity(s, {
     'app:info': async () => ({
       version: s.version,
       dataDir: s.dataDir,
@@ -49,8 +50,9 @@ export function createHandlers(s: Services): Handlers {
     'custody:list': async (req) => s.custody.list(req),
     ...recipeHandlers(s),
     ...mediaHandlers(s),
-    'bundle:manifest': async ({ dir }) => bundleDocument(dir),
-  };
+    ...identityHandlers(s),
+    ...reviewHandlers(s),
+  });
 }
 
 /** Validates an untrusted request and calls its handler. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { InvokeChannel } from '../../shared/api';
+import { REVIEW_SCHEMAS } from '../review/review-schemas';
 
 // Every request that crosses a transport is validated here before a service sees it.
 const text = (max = 4096) => z.string().max(max);
@@ -40,7 +41,7 @@ export const REQUEST_SCHEMAS: Record<InvokeChannel, z.ZodType> = {
   'job:get': z.strictObject({ id: z.uuid() }),
   'job:cancel': z.strictObject({ id: z.uuid() }),
   'custody:list': z.strictObject({ bundleId: text(64).optional(), limit: z.number().int().min(1).max(10_000).optional() }),
-  'bundle:manifest': z.strictObject({ dir: text().min(1) }),
+  ...REVIEW_SCHEMAS,
   'media:detect': z.object({}),
   'media:plan': z.strictObject({ dir: text().min(1), volumeSize: text(256).min(1), fs: text(16).optional() }),
   'media:write': z.strictObject({ dir: text().min(1), targets: list.min(1), volumeSize: text(256).optional(), fs: text(16).optional() }),

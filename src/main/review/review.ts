@@ -6,6 +6,7 @@ import { exportCustody, type ExportResult } from '../custody/custody-export';
 import type { CustodyStore } from '../custody/custody-store';
 import type { Db } from '../db/database';
 import type { ActingIdentity } from '../identity/identity-store';
+import { recordApproved } from './approved-store';
 import { isBlocked } from './blocked';
 import { signStatement, statementPath, writeStatement, STATEMENT_FORMAT, type Statement } from './statement';
 import { APPROVER_ROLES, isCreator } from './verify-approvals';
@@ -30,7 +31,7 @@ export interface ReviewResult {
  * reviewer's key, written into the bundle's approvals/, one signed custody event, and the
  * bundle's custody log exported into custody/ with its head signed by the reviewer.
  */
-export async function reviewBundle(req: ReviewRequest, deps: { db: Db; custody: CustodyStore; acting: ActingIdentity }): Promise<ReviewResult> {
+export async function reviewBundle(req: ReviewRequest, deps: { db: Db; custody: CustodyStore; acting: ActingIdentity; dataDir?: string }): Promise<ReviewResult> {
   const { acting, custody } = deps;
   const dir = resolve(req.dir);
   if (!(APPROVER_ROLES as readonly string[]).includes(acting.role)) throw new UsageError(`${acting.name} is ${acting.role}; only a reviewer or an admin can review.`);
@@ -67,6 +68,8 @@ export async function reviewBundle(req: ReviewRequest, deps: { db: Db; custody: 
     bundleId: manifest.bundleId,
     details: { manifestSha256: sha256, statement: rel, reviewerFingerprint: acting.fingerprint, reason },
   });
+  // Kept so the next bundle of the same recipe can be compared with this one.
+  if (req.decision === 'approve' && deps.dataDir) await recordApproved(deps.dataDir, manifest, sha256);
   const exported = await exportCustody(dir, custody, deps.db, signer);
   return { bundleId: manifest.bundleId, manifestSha256: sha256, decision: req.decision, statementFile: rel, custodySeq: event.seq, custody: exported };
 }

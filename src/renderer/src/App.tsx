@@ -2,18 +2,20 @@ import { useEffect, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useConnection } from './api/connection';
 import { JobList } from './components/JobList';
+import { LoginControl } from './components/LoginControl';
 import { Bundles } from './screens/Bundles';
 import { CreateBundle } from './screens/CreateBundle';
 import { CustodyLog } from './screens/CustodyLog';
 import { Media } from './screens/Media';
 import { NoToken } from './screens/NoToken';
+import { Trust } from './screens/Trust';
 import { VerifyImport } from './screens/VerifyImport';
 import { useApp, type Screen } from './state/app';
 
 const NAV: { role: string; items: { screen: Screen; label: string }[] }[] = [
   { role: 'Operator', items: [{ screen: 'create', label: 'Create bundle' }, { screen: 'media', label: 'Media' }] },
   { role: 'Reviewer', items: [{ screen: 'review', label: 'Review bundle' }] },
-  { role: 'Offline admin', items: [{ screen: 'verify', label: 'Verify & import' }] },
+  { role: 'Offline admin', items: [{ screen: 'verify', label: 'Verify & import' }, { screen: 'trust', label: 'Trusted keys' }] },
   { role: 'Everyone', items: [{ screen: 'custody', label: 'Custody log' }] },
 ];
 
@@ -23,6 +25,7 @@ const SCREENS: Record<Screen, () => React.JSX.Element> = {
   media: Media,
   verify: VerifyImport,
   custody: CustodyLog,
+  trust: Trust,
 };
 
 const CONN_LABEL = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', unauthorized: 'Unauthorized' };
@@ -43,6 +46,7 @@ function TopBar() {
           <span className="fact-label">Actor</span>
           <span className="fact-value" data-testid="app-actor">{info?.actor ?? '…'}</span>
         </span>
+        <LoginControl />
         <span className={`conn conn-${conn}`} data-testid="connection" title="Event stream from the Ferry service">
           <span className="conn-dot" />
           {CONN_LABEL[conn]}

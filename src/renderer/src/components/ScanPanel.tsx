@@ -1,6 +1,13 @@
 import type { ModelArtifactView, Severity } from '../../../shared/api-review';
 import { formatBytes } from '../../../shared/format';
 
+/** 24.0 B, 8.4 M, 4,096: parameter counts as people say them. */
+function formatCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(1)} B`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} M`;
+  return n.toLocaleString();
+}
+
 const SEVERITY_TONE: Record<Severity, string> = { dangerous: 'bad', suspicious: 'warn', info: 'muted' };
 const AV_TEXT = { clean: 'clean', infected: 'INFECTED', 'not-run': 'not run', error: 'error' } as const;
 
@@ -30,7 +37,7 @@ export function ScanPanel({ model }: { model: ModelArtifactView }) {
         <div>
           <dt>Parameters</dt>
           <dd>
-            {scan.parameters ? `${(scan.parameters.total / 1e9).toFixed(scan.parameters.total < 1e9 ? 4 : 2)} B` : '—'}
+            {scan.parameters ? formatCount(scan.parameters.total) : '—'}
             {scan.parameters && <span className="muted"> ({Object.entries(scan.parameters.byDtype).map(([d, n]) => `${d} ${n.toLocaleString()}`).join(', ')})</span>}
           </dd>
         </div>

@@ -2,6 +2,8 @@ import { useState, type FormEvent } from 'react';
 import type { BundleDocument } from '../../../shared/api-review';
 import { formatBytes } from '../../../shared/format';
 import { api } from '../api/client';
+import { BundleDiffPanel } from '../components/BundleDiffPanel';
+import { DecisionPanel } from '../components/DecisionPanel';
 import { ErrorBox, toShape } from '../components/ErrorBox';
 import { Field } from '../components/Field';
 import { Digest, Path, ShortId } from '../components/Mono';
@@ -46,7 +48,7 @@ export function Bundles() {
         </div>
         {error !== null && <ErrorBox error={toShape(error)} />}
       </form>
-      {doc && <Document doc={doc} />}
+      {doc && <Document key={`${doc.dir}:${doc.manifestSha256}`} doc={doc} />}
     </div>
   );
 }
@@ -69,10 +71,10 @@ function Document({ doc }: { doc: BundleDocument }) {
           </div>
         </div>
         <p className="field-hint">
-          Approve or reject with a signature: <code className="mono">ferry review {doc.dir} --approve --as NAME</code> (the creator cannot approve; see the
-          Custody log for the decision).
+          Or from a terminal: <code className="mono">ferry review {doc.dir} --approve --as NAME</code> (the creator cannot approve).
         </p>
       </section>
+      <BundleDiffPanel doc={doc} />
       <section className="panel panel-flush">
         <table className="table" data-testid="review-artifacts">
           <thead>
@@ -116,6 +118,7 @@ function Document({ doc }: { doc: BundleDocument }) {
           <ScanPanel model={m} />
         </section>
       ))}
+      <DecisionPanel doc={doc} />
     </>
   );
 }

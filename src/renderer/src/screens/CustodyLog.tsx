@@ -2,7 +2,9 @@ import { useEffect, useState } from 'react';
 import type { CustodyEvent } from '../../../shared/api';
 import { Digest, ShortId } from '../components/Mono';
 import { stamp } from '../components/time';
-import { useCustodyView } from '../state/custody';
+import { api } from '../api/client';
+import { CustodyChainPanel } from '../components/CustodyChainPanel';
+import { useCustody, useCustodyView } from '../state/custody';
 
 const HEXISH = /^(sha256:)?[0-9a-f]{40,}$/i;
 
@@ -40,13 +42,19 @@ function matches(e: CustodyEvent, q: string): boolean {
 export function CustodyLog() {
   const { events, loaded, error } = useCustodyView();
   const [q, setQ] = useState('');
+  const [bundle, setBundle] = useState('');
+  const bundleId = bundle.trim().toLowerCase();
+  useEffect(() => {
+    // A full bundle id: fetch all of its events, also those older than the live page.
+    if (/^[0-9a-f-]{36}$/.test(bundleId)) void api.invoke('custody:list', { bundleId, limit: 10_000 }).then((evs) => useCustody.getState().add(evs), () => undefined);
+  }, [bundleId]);
   // Rows recorded while this screen is open are highlighted briefly.
   const maxSeq = events[0]?.seq ?? 0;
   const [baseline, setBaseline] = useState<number | null>(() => (loaded ? maxSeq : null));
   useEffect(() => {
     if (baseline === null && loaded) setBaseline(maxSeq);
   }, [baseline, loaded, maxSeq]);
-  const shown = events.filter((e) => matches(e, q));
+  const shown = events.filter((e) => matches(e, q) && (!bundleId || (e.bundleId ?? '').startsWith(bundleId)));
   return (
     <div className="screen screen-wide">
       <header className="screen-head">
@@ -65,10 +73,20 @@ export function CustodyLog() {
           data-testid="custody-filter"
           aria-label="Filter events"
         />
+        <input
+          className="search search-bundle"
+          placeholder="Bundle id"
+          value={bundle}
+          onChange={(e) => setBundle(e.target.value)}
+          data-testid="custody-bundle"
+          aria-label="Show one bundle's timeline"
+          spellCheck={false}
+        />
         <span className="muted" data-testid="custody-count">
-          {q ? `${shown.length} of ${events.length}` : events.length} events
+          {q || bundleId ? `${shown.length} of ${events.length}` : events.length} events
         </span>
       </div>
+      <CustodyChainPanel bundleId={/^[0-9a-f-]{36}$/.test(bundleId) ? bundleId : ''} eventCount={events.length} />
       {error && (
         <div className="alert alert-bad" role="alert">
           <div className="alert-title">Could not load the custody log</div>

@@ -3,7 +3,7 @@ import { create } from 'zustand';
 import type { AppInfo } from '../../../shared/api';
 import { api } from '../api/client';
 
-export type Screen = 'create' | 'media' | 'review' | 'verify' | 'custody';
+export type Screen = 'create' | 'media' | 'review' | 'verify' | 'custody' | 'trust';
 
 interface AppStore {
   info: AppInfo | null;

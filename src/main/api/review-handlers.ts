@@ -1,0 +1,98 @@
+import { lstat, readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { ReviewInvokeApi, TrustedKeyView } from '../../shared/api-review';
+import { FerryError, UsageError } from '../../shared/errors';
+import { bundleDocument } from '../bundle/bundle-document';
+import type { Services } from '../core/services';
+import { verifyImported } from '../custody/custody-import';
+import { buildReport } from '../custody/report-data';
+import { eventsCsv } from '../custody/report-export';
+import { renderReportHtml } from '../custody/report-html';
+import { IdentityStore, type ActingIdentity } from '../identity/identity-store';
+import { formatFingerprint } from '../identity/keys';
+import { parseKeyFile, TrustStore, type CandidateKey, type TrustedKey } from '../identity/trust-store';
+import { diffAgainstApproved } from '../review/bundle-diff';
+import { reviewBundle } from '../review/review';
+import { sessionFor } from './identity-handlers';
+
+type ReviewChannels = 'bundle:manifest' | 'review:decide' | 'trust:list' | 'trust:add' | 'trust:revoke' | 'custody:verify' | 'custody:export';
+type Fns = { [C in ReviewChannels]: ReviewInvokeApi[C] };
+
+const keyView = (k: TrustedKey | CandidateKey): TrustedKeyView => ({
+  fingerprint: k.fingerprint,
+  display: formatFingerprint(k.fingerprint),
+  name: k.name,
+  role: k.role,
+  ...('pinnedAt' in k ? { pinnedAt: k.pinnedAt, pinnedBy: k.pinnedBy } : {}),
+  ...('revokedAt' in k && k.revokedAt ? { revokedAt: k.revokedAt, revokeReason: k.revokeReason } : {}),
+});
+
+export function reviewHandlers(s: Services): Fns {
+  const session = sessionFor(s);
+  /** Station administration: once the station has an admin identity, the logged-in identity must be one (as with --as on the CLI). */
+  const admin = (what: string): ActingIdentity | undefined => {
+    const hasAdmin = new IdentityStore(s.db).list().some((i) => i.role === 'admin');
+    const current = session.info().acting ? session.require() : undefined;
+    if (hasAdmin && current?.role !== 'admin') throw new UsageError(`This station has admin identities: ${what} needs an admin to be logged in.`, 'Log in as an admin.');
+    return current;
+  };
+  const record = (acting: ActingIdentity | undefined, type: string, details: Record<string, unknown>): void => {
+    s.custody.append({ ...(acting ? { as: { actor: acting.name, signer: acting } } : {}), type, role: 'admin', details });
+  };
+  return {
+    'bundle:manifest': async ({ dir }) => {
+      const doc = await bundleDocument(dir);
+      const { recipe, diff } = await diffAgainstApproved(s.db, s.dataDir, doc.dir);
+      return { ...doc, recipe, ...(diff ? { diff } : {}) };
+    },
+    'review:decide': async ({ dir, decision, reason }) => {
+      const acting = session.require();
+      const r = await reviewBundle({ dir, decision, reason }, { db: s.db, custody: s.custody, acting, dataDir: s.dataDir });
+      return {
+        bundleId: r.bundleId,
+        manifestSha256: r.manifestSha256,
+        decision: r.decision,
+        statementFile: r.statementFile,
+        custodySeq: r.custodySeq,
+        reviewer: acting.name,
+        exportedEvents: r.custody.count,
+      };
+    },
+    'trust:list': async () => new TrustStore(s.db).list().map(keyView),
+    'trust:add': async ({ path, confirm, name, role }) => {
+      const file = resolve(path);
+      const st = await lstat(file).catch(() => null);
+      if (!st?.isFile()) throw new UsageError(`${file} is not a file.`);
+      if (st.size > 64 * 1024) throw new UsageError(`${file} is too large to be a key file.`);
+      const key = parseKeyFile(await readFile(file, 'utf8'), { name, role });
+      if (!confirm) return { pinned: false, candidate: keyView(key) };
+      const acting = admin('pinning keys');
+      const pinned = new TrustStore(s.db).add(key, confirm, acting?.name ?? s.custody.acting.actor);
+      record(acting, 'key-pinned', { name: pinned.name, role: pinned.role, fingerprint: pinned.fingerprint });
+      return { pinned: true, key: keyView(pinned) };
+    },
+    'trust:revoke': async ({ fingerprint, reason }) => {
+      const acting = admin('revoking keys');
+      const k = new TrustStore(s.db).revoke(fingerprint, reason);
+      record(acting, 'key-revoked', { name: k.name, fingerprint: k.fingerprint, reason });
+      return keyView(k);
+    },
+    'custody:verify': async ({ bundleId }) => {
+      const imported = verifyImported(s.db);
+      return {
+        local: s.custody.verifyChain(),
+        imported: imported.ok ? { ok: true } : { ok: false, detail: `${imported.origin} event #${imported.seq} (${imported.eventId}): ${imported.reason}` },
+        ...(bundleId ? { bundleEvents: s.custody.bundleEvents(bundleId).length } : {}),
+      };
+    },
+    'custody:export': async ({ bundleId, format, path, bundleDir }) => {
+      const target = resolve(path);
+      const existing = await lstat(target).catch(() => null);
+      if (existing && !existing.isFile()) throw new UsageError(`${target} exists and is not a regular file.`);
+      const r = await buildReport(s.db, s.custody, bundleId, bundleDir || undefined);
+      if (r.events.length === 0) throw new FerryError(`This station has no custody events for bundle ${bundleId}.`);
+      await writeFile(target, format === 'html' ? renderReportHtml(r) : eventsCsv(r.events));
+      return { path: target, events: r.events.length };
+    },
+  };
+}

@@ -1,0 +1,96 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import type { IdentityView } from '../../../shared/api-review';
+import { api } from '../api/client';
+import { startSessionPoll, useSession } from '../state/session';
+import { ErrorBox, toShape } from './ErrorBox';
+import { Field } from './Field';
+
+/** Top-bar control: who acts and signs in this session; log in (name + passphrase) or out. */
+export function LoginControl() {
+  const session = useSession((s) => s.session);
+  const [open, setOpen] = useState(false);
+  useEffect(() => startSessionPoll(), []);
+  const acting = session?.acting;
+  const logout = async () => useSession.getState().set(await api.invoke('identity:logout', {}));
+  return (
+    <span className="fact login-control">
+      <span className="fact-label">Signed in</span>
+      {acting ? (
+        <>
+          <span className="fact-value" data-testid="session-name" title={`${acting.role} · locks after ${session!.lockAfterMinutes} min idle`}>
+            {acting.name} ({acting.role})
+          </span>
+          <button type="button" className="btn btn-small" data-testid="logout" onClick={() => void logout()}>
+            Log out
+          </button>
+        </>
+      ) : (
+        <button type="button" className="btn btn-small" data-testid="login-open" onClick={() => setOpen(true)}>
+          Log in
+        </button>
+      )}
+      {open && <LoginDialog onClose={() => setOpen(false)} />}
+    </span>
+  );
+}
+
+function LoginDialog({ onClose }: { onClose: () => void }) {
+  const [ids, setIds] = useState<IdentityView[] | null>(null);
+  const [name, setName] = useState('');
+  const [passphrase, setPassphrase] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    api.invoke('identity:list', {}).then(
+      (list) => {
+        setIds(list);
+        setName((n) => n || list[0]?.name || '');
+      },
+      (err: unknown) => setError(err),
+    );
+  }, []);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      useSession.getState().set(await api.invoke('identity:login', { name, passphrase }));
+      onClose();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setPassphrase('');
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="modal-backdrop" role="presentation" onClick={onClose}>
+      <form className="panel form modal" role="dialog" aria-label="Log in" onSubmit={submit} onClick={(e) => e.stopPropagation()}>
+        <h2>Log in</h2>
+        <p className="muted">Unlocks your signing key in the Ferry service until you log out or it locks after inactivity.</p>
+        {ids && ids.length === 0 && <p className="notice">No identities on this station yet: create one with <code>ferry identity create</code>.</p>}
+        <Field label="Identity" htmlFor="login-name">
+          <select id="login-name" data-testid="login-name" value={name} onChange={(e) => setName(e.target.value)}>
+            {(ids ?? []).map((i) => (
+              <option key={i.name} value={i.name}>
+                {i.name} ({i.role})
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="Passphrase" htmlFor="login-passphrase">
+          <input id="login-passphrase" data-testid="login-passphrase" type="password" autoComplete="current-password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+        </Field>
+        {error !== null && <ErrorBox error={toShape(error)} testId="login-error" />}
+        <div className="form-actions">
+          <button type="button" className="btn" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="btn btn-primary" data-testid="login-submit" disabled={busy || !name || !passphrase}>
+            {busy ? 'Unlocking…' : 'Log in'}
+          </button>
+        </div>
+      </form>
+    </div>
+  );
+}
