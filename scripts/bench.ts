@@ -4,7 +4,8 @@
 //   FERRY_BENCH_MODEL_MIB (default 2048) a generated model in 4 shards (vs curl; memory check)
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { startHubServer } from '../test/harness/hub-server';
 import { startRegistry } from '../test/harness/registry';
 import { tempDir } from '../test/harness/temp';
@@ -99,6 +100,22 @@ async function main(): Promise<void> {
     report('push 3 images (incl. verify)', push, 'skopeo copy ×3', skopeoPush, imageBytes);
     const repush = await ferry(['import', bundle, '--registry', `${forFerry.host}/duo`, '--data-dir', data]);
     report('re-push (incl. verify)', repush, 'first push', push, imageBytes);
+
+    // Media: ferry media write onto two folders (each file fsynced, dropped from the page cache and
+    // read back) vs cp -r, sync and one openssl pass over the copies, on the same bundle.
+    const cpDest = join(tmp.path, 'cp-copy');
+    const cpBaseline = await (async () => {
+      const t0 = Date.now();
+      await run('cp', ['-r', bundle, cpDest]);
+      await run('sync', []);
+      await run('openssl', ['dgst', '-sha256', ...files.map((f) => join(cpDest, relative(bundle, f)))]);
+      return { seconds: (Date.now() - t0) / 1000, stdout: '' };
+    })();
+    const mediaVols = ['vol1', 'vol2'].map((v) => join(tmp.path, 'media', v));
+    for (const v of mediaVols) mkdirSync(v, { recursive: true });
+    const volumeMib = Math.ceil((imageBytes * 0.6) / MIB); // two volumes; the largest layer is split when it does not fit
+    const media = await ferry(['media', 'write', bundle, ...mediaVols.flatMap((v) => ['--to', v]), '--volume-size', `${volumeMib}MiB`, '--fs', 'ext4', '--data-dir', data]);
+    report('media write 2 folders (incl. read-back)', media, 'cp -r + sync + openssl', cpBaseline, imageBytes);
 
     // Memory: a large model file streams through; peak RSS must stay flat.
     const mbundle = join(tmp.path, 'model-bundle');

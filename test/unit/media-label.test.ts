@@ -38,6 +38,14 @@ describe('volume label', () => {
     expect(await readLabel(t.path)).toEqual(label());
   });
 
+  it('carries approvals/ and custody/ files as sidecars; labels without them still read', async () => {
+    const l = { ...label(), sidecars: [{ path: 'approvals/ab-20261123T060000000Z.json', size: 812, sha256: 'e'.repeat(64) }, { path: 'custody/head.json', size: 300, sha256: 'f'.repeat(64) }] };
+    await writeLabel(t.path, l);
+    expect(await readLabel(t.path)).toEqual(l);
+    await writeLabel(t.path, label());
+    expect((await readLabel(t.path)).sidecars).toBeUndefined();
+  });
+
   it('names part files on the volume', () => {
     expect(partFile('a/b.bin', 1)).toBe('a/b.bin.part0001');
     expect(partFile('a/b.bin', 12345)).toBe('a/b.bin.part12345');
@@ -54,6 +62,10 @@ describe('volume label', () => {
     ['an unknown field', (l: VolumeLabel) => Object.assign(l, { exec: 'rm -rf /' }), /root|exec/],
     ['an unknown filesystem', (l: VolumeLabel) => Object.assign(l, { fs: 'hfs' }), /fs/],
     ['a negative size', (l: VolumeLabel) => (l.files[0]!.size = -1), /size/],
+    ['a sidecar outside approvals/ and custody/', (l: VolumeLabel) => (l.sidecars = [{ path: 'models/x.json', size: 1, sha256: 'd'.repeat(64) }]), /sidecars\.0\.path/],
+    ['a sidecar escaping its folder', (l: VolumeLabel) => (l.sidecars = [{ path: 'approvals/../../etc/passwd', size: 1, sha256: 'd'.repeat(64) }]), /sidecars\.0\.path/],
+    ['a sidecar listed twice', (l: VolumeLabel) => (l.sidecars = [{ path: 'custody/head.json', size: 1, sha256: 'd'.repeat(64) }, { path: 'custody/head.json', size: 1, sha256: 'd'.repeat(64) }]), /twice/],
+    ['an oversized sidecar', (l: VolumeLabel) => (l.sidecars = [{ path: 'custody/events.jsonl', size: 1 << 30, sha256: 'd'.repeat(64) }]), /sidecars\.0\.size/],
   ])('refuses %s', async (_what, mutate, why) => {
     const l = label();
     mutate(l);

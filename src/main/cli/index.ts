@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { FerryError, UsageError } from '../../shared/errors';
 import { FERRY_VERSION } from '../core/version';
@@ -55,7 +56,9 @@ export async function main(argv: string[]): Promise<number> {
 
 /** For the benchmark: FERRY_PRINT_PEAK_RSS=1 prints this process's peak resident memory at exit. */
 if (process.env.FERRY_PRINT_PEAK_RSS === '1') {
-  process.once('exit', () => process.stderr.write(`ferry-peak-rss-kib: ${process.resourceUsage().maxRSS}\n`));
+  // VmHWM is this process's own peak; getrusage's maxRSS also counts the parent's peak at fork time.
+  const peak = (): number => Number(/VmHWM:\s*(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? process.resourceUsage().maxRSS);
+  process.once('exit', () => process.stderr.write(`ferry-peak-rss-kib: ${existsSync('/proc/self/status') ? peak() : process.resourceUsage().maxRSS}\n`));
 }
 
 if (require.main === module) {

@@ -7,6 +7,7 @@ import type { Progress } from '../bundle/verify';
 import { IntegrityError, writeVerified } from '../io/verified-write';
 import { copyRange, fsyncDir, hashFileInline } from './copy';
 import { labelFileName } from './label';
+import { copySidecars } from './sidecars';
 import { loadVolumeSet, type Piece } from './volume-set';
 
 export interface AssembleResult {
@@ -25,7 +26,9 @@ const CONCURRENCY = 4;
 /**
  * Rebuilds a normal bundle directory from volumes given in any order, streaming: each file
  * is hashed once as its parts pass and checked against the manifest before it is renamed
- * into place; on a mismatch its parts are re-hashed to name the volume and file at fault. Built in `<out>.partial`, renamed to `<out>` only when complete;
+ * into place; on a mismatch its parts are re-hashed to name the volume and file at fault.
+ * The approvals/ and custody/ files every volume carries are checked on each and copied.
+ * Built in `<out>.partial`, renamed to `<out>` only when complete;
  * removed on failure, so nothing half-written looks like a bundle.
  */
 export async function assembleBundle(dirs: string[], outDir: string, progress: Progress): Promise<AssembleResult> {
@@ -59,6 +62,8 @@ export async function assembleBundle(dirs: string[], outDir: string, progress: P
         throw new FerryError(`${f.path} joined from volume ${from} does not match the manifest: ${err.message}`, 'The labels and the manifest disagree; treat these volumes as untrusted.');
       }
     });
+    // approvals/ and custody/, so the import's approval gate and "ferry custody import" see them.
+    await copySidecars(set.volumes, set.sidecars, roots, partial);
     const src = join(set.manifestDir!, MANIFEST_FILE);
     const size = (await stat(src)).size;
     if ((await copyRange(src, size, 0, size, join(partial, MANIFEST_FILE))) !== set.manifestSha256) throw new FerryError(`${src} changed while assembling.`);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { FerryError } from '../../shared/errors';
 import { canonicalJson } from '../bundle/canonical-json';
+import { RESERVED_DIRS } from '../bundle/manifest-schema';
 import { isSafePath } from '../bundle/safe-path';
 import { FS_NAMES } from './fs-rules';
 
@@ -13,6 +14,9 @@ export const LABEL_FORMAT = 'ferry.volume.v1';
 /** A label larger than this is refused before it is read. */
 export const MAX_LABEL_BYTES = 64 << 20;
 export const MAX_PARTS = 99_999;
+/** Each approvals/ or custody/ file carried on every volume must be at most this large. */
+export const MAX_SIDECAR_BYTES = 16 << 20;
+export const MAX_SIDECARS = 10_000;
 
 /** The on-volume name of part `index` (1-based) of a split file: `<path>.part0001`. */
 export function partFile(path: string, index: number): string {
@@ -36,6 +40,21 @@ export const LabelFileSchema = z
   .refine((f) => !f.part || f.part.offset + f.size <= f.part.fileSize, 'part runs past the end of its file')
   .refine((f) => !f.part || isSafePath(partFile(f.path, f.part.index)), 'part name is not a safe path');
 
+/** A safe path inside one of the bundle's reserved folders (approvals/, custody/). */
+export function isSidecarPath(p: string): boolean {
+  return isSafePath(p) && RESERVED_DIRS.some((d) => p.startsWith(`${d}/`));
+}
+
+/**
+ * A file outside the manifest (signed approvals, the exported custody log) that every
+ * volume carries whole at `path`; checked against its label here, and by its own verifier.
+ */
+export const SidecarSchema = z.strictObject({
+  path: z.string().refine(isSidecarPath, `must be a safe path inside ${RESERVED_DIRS.join('/ or ')}/`),
+  size: size.max(MAX_SIDECAR_BYTES),
+  sha256: sha256Hex,
+});
+
 export const VolumeLabelSchema = z.strictObject({
   format: z.literal(LABEL_FORMAT),
   bundleId: z.uuid(),
@@ -53,10 +72,17 @@ export const VolumeLabelSchema = z.strictObject({
   /** Why a volume is incomplete (e.g. the medium filled up). */
   note: z.string().max(4096).optional(),
   files: z.array(LabelFileSchema).max(1_000_000),
+  /** Absent on volumes of a bundle without approvals/ or custody/ (and on labels of earlier versions). */
+  sidecars: z
+    .array(SidecarSchema)
+    .max(MAX_SIDECARS)
+    .refine((l) => new Set(l.map((x) => x.path)).size === l.length, 'lists a path twice')
+    .optional(),
 });
 
 export type VolumeLabel = z.infer<typeof VolumeLabelSchema>;
 export type LabelFile = z.infer<typeof LabelFileSchema>;
+export type Sidecar = z.infer<typeof SidecarSchema>;
 
 /** Where an entry's bytes live on its volume. */
 export function labelFileName(f: Pick<LabelFile, 'path' | 'part'>): string {

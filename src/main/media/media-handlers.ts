@@ -9,6 +9,7 @@ import { detectDrives } from './detect';
 import { parseFsName } from './fs-rules';
 import { verifyMedia, writeMedia } from './media-service';
 import { planVolumes } from './plan';
+import { collectSidecars } from './sidecars';
 import { parseSize } from './size';
 
 type Channel = keyof MediaInvokeApi;
@@ -37,7 +38,8 @@ export function mediaHandlers(s: Services): MediaHandlers {
     'media:plan': async ({ dir, volumeSize, fs }) => {
       const { manifest } = await readManifest(dir);
       const manifestBytes = (await stat(join(dir, MANIFEST_FILE))).size;
-      const plan = planVolumes(manifest, { volumeSize: sizes(volumeSize), fs: parseFsName(fs ?? 'fat32'), manifestBytes });
+      const sidecars = await collectSidecars(dir, manifest);
+      const plan = planVolumes(manifest, { volumeSize: sizes(volumeSize), fs: parseFsName(fs ?? 'fat32'), manifestBytes, sidecars });
       const split = new Map<string, number[]>();
       for (const v of plan.volumes) for (const e of v.entries) if (e.part) split.set(e.path, [...(split.get(e.path) ?? []), v.index]);
       const view: MediaPlanView = {

@@ -52,6 +52,8 @@ export interface PlanOptions {
   manifestBytes?: number;
   /** A file is not split across volumes into a piece smaller than this (default 1 MiB), unless it is the file's last piece. */
   minSplit?: number;
+  /** approvals/ and custody/ files, copied whole onto every volume like manifest.json. */
+  sidecars?: readonly { path: string; size: number }[];
 }
 
 /** What is still to be written of one bundle file. */
@@ -110,7 +112,8 @@ export function fillVolume(work: readonly Work[], capacity: number, opts: PlanOp
   const rules = fsRules(opts.fs);
   const minSplit = opts.minSplit ?? MiB;
   const partMax = maxPart(rules);
-  const fixed = (opts.reserve ?? defaultReserve(capacity)) + allocated(opts.manifestBytes, rules);
+  const sidecars = opts.sidecars ?? [];
+  const fixed = (opts.reserve ?? defaultReserve(capacity)) + allocated(opts.manifestBytes, rules) + sidecars.reduce((a, x) => a + allocated(x.size, rules), 0);
   const dirs = new Set<string>();
   let data = 0;
   let label = LABEL_BASE;
@@ -133,6 +136,10 @@ export function fillVolume(work: readonly Work[], capacity: number, opts: PlanOp
     label += path.length + 160;
   };
 
+  for (const x of sidecars) {
+    for (const d of newDirs(x.path)) dirs.add(d);
+    label += x.path.length + 160;
+  }
   const entries: PlanEntry[] = [];
   const rest: Work[] = [];
   for (const w0 of work) {

@@ -50,7 +50,8 @@ export async function verifyVolumes(dirs: string[], pool: HashPool, progress: Pr
   const toHash: { v: LoadedVolume; e: LabelFile }[] = [];
   progress.phase('listing volumes');
   for (const v of set.volumes) {
-    const expected = new Map(v.label.files.map((e) => [labelFileName(e), e]));
+    // Data files and parts, and the approvals/ and custody/ files every volume carries whole.
+    const expected = new Map<string, LabelFile>([...v.label.files, ...(v.label.sidecars ?? [])].map((e) => [labelFileName(e), e]));
     const present = await walk(v.dir).catch((err: Error) => {
       problems.push({ kind: 'missing', volume: v.name, path: '', detail: `cannot list the volume: ${err.message}` });
       return null;

@@ -4,7 +4,8 @@ import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { readManifest } from '../bundle/manifest-io';
 import { MANIFEST_FILE, MAX_MANIFEST_BYTES, type BundleManifest } from '../bundle/manifest-schema';
-import { LABEL_FILE, readLabel, type LabelFile, type VolumeLabel } from './label';
+import { LABEL_FILE, readLabel, type LabelFile, type Sidecar, type VolumeLabel } from './label';
+import { sidecarProblems } from './sidecars';
 
 export type VolumeProblemKind =
   | 'label'
@@ -17,6 +18,7 @@ export type VolumeProblemKind =
   | 'size'
   | 'mismatch'
   | 'coverage'
+  | 'sidecars'
   | 'unsafe-path';
 
 export interface VolumeProblem {
@@ -53,6 +55,8 @@ export interface VolumeSet {
   volumes: LoadedVolume[];
   /** Pieces of each bundle file, in offset order, from non-duplicate volumes. */
   pieces: Map<string, Piece[]>;
+  /** approvals/ and custody/ files every volume carries (the set most volumes agree on). */
+  sidecars: Sidecar[];
   problems: VolumeProblem[];
 }
 
@@ -76,7 +80,7 @@ export async function loadVolumeSet(dirs: string[]): Promise<VolumeSet> {
   const byBundle = new Map<string, typeof loaded>();
   for (const l of loaded) byBundle.set(l.label.bundleId, [...(byBundle.get(l.label.bundleId) ?? []), l]);
   const main = [...byBundle.values()].sort((a, b) => b.length - a.length)[0] ?? [];
-  const set: VolumeSet = { bundleId: main[0]?.label.bundleId ?? null, manifest: null, manifestSha256: null, manifestDir: null, count: 0, volumes: [], pieces: new Map(), problems };
+  const set: VolumeSet = { bundleId: main[0]?.label.bundleId ?? null, manifest: null, manifestSha256: null, manifestDir: null, count: 0, volumes: [], pieces: new Map(), sidecars: [], problems };
   if (!set.bundleId) return set;
   const lasts = main.filter((l) => l.label.volume.last);
   set.count = lasts[0]?.label.volume.index ?? Math.max(...main.map((l) => l.label.volume.count));
@@ -106,6 +110,9 @@ export async function loadVolumeSet(dirs: string[]): Promise<VolumeSet> {
   }
   await loadManifest(set);
   if (set.manifest) checkCoverage(set);
+  const sc = sidecarProblems(set.volumes, set.manifest);
+  problems.push(...sc.problems);
+  set.sidecars = sc.agreed;
   return set;
 }
 

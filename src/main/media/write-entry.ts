@@ -6,6 +6,7 @@ import type { BundleFile, BundleManifest } from '../bundle/manifest-schema';
 import { copyRange } from './copy';
 import { labelFileName, type LabelFile } from './label';
 import type { PlanEntry } from './plan';
+import type { SidecarFile } from './sidecars';
 import type { PreparedTarget } from './target';
 import type { WriteOptions } from './write';
 
@@ -19,6 +20,8 @@ export interface Session {
   done: Map<string, { covered: number; parts: number }>;
   /** Whole-file hash of split files, carried from part to part. */
   fileHashes: Map<string, Hash>;
+  /** approvals/ and custody/ files, read once; every volume carries all of them. */
+  sidecars: SidecarFile[];
   opts: WriteOptions;
 }
 

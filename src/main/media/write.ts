@@ -14,6 +14,7 @@ import { allocated, fsRules, type FsName } from './fs-rules';
 import { LABEL_FILE, labelFileName, writeLabel, type LabelFile, type VolumeLabel } from './label';
 import { capacityOf, checkBundlePaths, fillVolume, planVolumes, remainingWork } from './plan';
 import { readBackFiles, type ReadBack } from './readback';
+import { checkSidecarPaths, collectSidecars, removeSidecars, sidecarEntries, writeSidecars } from './sidecars';
 export type { ReadBack } from './readback';
 import { prepareTarget, type PreparedTarget } from './target';
 import { dirsOf, revert, writeEntry, type Session, type Undo } from './write-entry';
@@ -70,6 +71,8 @@ const MAX_SKIPS_IN_A_ROW = 3;
  * Writes a bundle onto one or more mounted volumes. Each byte is hashed as it is written,
  * every file is fsynced and read back; a full medium leaves an `incomplete` label listing
  * what is complete, and the rest continues on the next target without starting over.
+ * The bundle's approvals/ and custody/ files (not in the manifest) go whole onto every
+ * volume, listed in its label as `sidecars`.
  */
 export async function writeVolumes(bundleDir: string, targets: string[], options: WriteOptions): Promise<WriteResult> {
   const opts = { ...options, signal: options.signal ?? options.progress.signal };
@@ -78,8 +81,9 @@ export async function writeVolumes(bundleDir: string, targets: string[], options
   const { manifest, sha256 } = await readManifest(bundleDir);
   const manifestBytes = (await stat(join(bundleDir, MANIFEST_FILE))).size;
   const byPath = new Map(manifest.files.map((f) => [f.path, f]));
-  const s: Session = { bundleDir, manifest, manifestSha256: sha256, manifestBytes, byPath, done: new Map(), fileHashes: new Map(), opts };
-  if (opts.fs) checkBundlePaths(manifest, fsRules(opts.fs));
+  const sidecars = await collectSidecars(bundleDir, manifest);
+  const s: Session = { bundleDir, manifest, manifestSha256: sha256, manifestBytes, byPath, done: new Map(), fileHashes: new Map(), sidecars, opts };
+  if (opts.fs) checkPaths(s, opts.fs);
   const result: WriteResult = { bundleId: manifest.bundleId, manifestSha256: sha256, complete: false, volumes: [], bytes: 0, skipped: [] };
   const used = new Set<string>();
   let skips = 0;
@@ -93,7 +97,7 @@ export async function writeVolumes(bundleDir: string, targets: string[], options
       break;
     }
     const target = await prepareTarget(dir, used, opts.fs, opts.run);
-    checkBundlePaths(manifest, fsRules(target.fs));
+    checkPaths(s, target.fs);
     const capacity = opts.volumeSize !== undefined ? capacityOf(opts.volumeSize, t) : target.info.space.free;
     p.phase(`writing volume ${n} to ${target.dir}`);
     const v = await writeVolume(s, target, n, capacity, opts.volumeSize !== undefined ? capacityOf(opts.volumeSize, t + 1) : capacity);
@@ -114,7 +118,7 @@ export async function writeVolumes(bundleDir: string, targets: string[], options
 async function writeVolume(s: Session, t: PreparedTarget, n: number, capacity: number, nextCapacity: number): Promise<VolumeWriteResult | string> {
   const { opts, manifest } = s;
   const p = opts.progress;
-  const { entries } = fillVolume(remainingWork(manifest, s.done), capacity, { fs: t.fs, volumeSize: capacity, manifestBytes: s.manifestBytes, reserve: opts.reserve, minSplit: opts.minSplit });
+  const { entries } = fillVolume(remainingWork(manifest, s.done), capacity, { fs: t.fs, volumeSize: capacity, manifestBytes: s.manifestBytes, reserve: opts.reserve, minSplit: opts.minSplit, sidecars: s.sidecars });
   if (entries.length === 0) return `${formatBytes(capacity)} cannot hold the manifest, the label and the next file`;
   const volumeId = randomUUID();
   const item = `volume:${n}`;
@@ -127,7 +131,7 @@ async function writeVolume(s: Session, t: PreparedTarget, n: number, capacity: n
       format: 'ferry.volume.v1', bundleId: manifest.bundleId, manifestSha256: s.manifestSha256, volumeId,
       volume: { index: n, count: last ? n : n + estimateMore(s, t.fs, nextCapacity, n + 1), last },
       fs: t.fs, ...(t.info.serial ? { mediaSerial: t.info.serial } : {}), writtenAt: isoWithOffset(), state,
-      ...(note ? { note } : {}), files: undo.map((u) => u.entry),
+      ...(note ? { note } : {}), files: undo.map((u) => u.entry), ...(s.sidecars.length > 0 ? { sidecars: sidecarEntries(s.sidecars) } : {}),
     };
   };
   const planned = entries.reduce((a, e) => a + e.size, 0);
@@ -136,6 +140,7 @@ async function writeVolume(s: Session, t: PreparedTarget, n: number, capacity: n
     await writeLabel(t.dir, label('incomplete', 'being written'));
     const m = await copyRange(join(s.bundleDir, MANIFEST_FILE), s.manifestBytes, 0, s.manifestBytes, join(t.dir, MANIFEST_FILE), { signal: opts.signal });
     if (m !== s.manifestSha256) throw new FerryError(`${MANIFEST_FILE} of ${s.bundleDir} changed while it was being written.`);
+    await writeSidecars(t.dir, s.sidecars, opts.signal);
     // A medium smaller than planned: once, re-plan what is left for the space really free, so it is still filled.
     for (let plan = entries; plan.length > 0; ) {
       try {
@@ -145,7 +150,7 @@ async function writeVolume(s: Session, t: PreparedTarget, n: number, capacity: n
         if (!isMediumFull(err) || full) throw err;
         full = (err as { code?: string }).code;
         const free = (await freeSpace(t.dir)).free + allocated(s.manifestBytes, fsRules(t.fs));
-        plan = fillVolume(remainingWork(manifest, s.done), free, { fs: t.fs, volumeSize: free, manifestBytes: s.manifestBytes, reserve: 64 * 1024, minSplit: opts.minSplit }).entries;
+        plan = fillVolume(remainingWork(manifest, s.done), free, { fs: t.fs, volumeSize: free, manifestBytes: s.manifestBytes, reserve: 64 * 1024, minSplit: opts.minSplit, sidecars: s.sidecars }).entries;
       }
     }
   } catch (err) {
@@ -157,12 +162,15 @@ async function writeVolume(s: Session, t: PreparedTarget, n: number, capacity: n
   if (undo.length === 0) {
     await rm(join(t.dir, MANIFEST_FILE), { force: true });
     await rm(join(t.dir, LABEL_FILE), { force: true });
+    await removeSidecars(t.dir, s.sidecars);
     p.itemState(item, 'skipped');
     return `${t.dir} filled up before the first file`;
   }
   for (const d of dirsOf(undo.map((u) => labelFileName(u.entry)))) await fsyncDir(join(t.dir, d));
   p.phase(`reading back volume ${n} from ${t.dir}`);
-  const rb = await readBackFiles(t.dir, undo.map((u) => u.entry), { ...opts, item: `readback:${n}`, label: `read back volume ${n}` });
+  const rb = await readBackFiles(t.dir, [...undo.map((u) => u.entry), ...sidecarEntries(s.sidecars)], { ...opts, item: `readback:${n}`, label: `read back volume ${n}` });
+  const badSidecars = rb.mismatches.filter((m) => s.sidecars.some((x) => x.path === m));
+  if (badSidecars.length > 0) throw new FerryError(`Volume ${n} (${t.dir}): ${badSidecars.join(', ')} read back differently from what was written.`, 'This medium is unreliable; use another one.');
   for (const bad of rb.mismatches) {
     const i = undo.findIndex((u) => labelFileName(u.entry) === bad);
     if (i >= 0) await revert(s, t.dir, undo, undo.filter((u, j) => j >= i && u.entry.path === undo[i]!.entry.path));
@@ -196,8 +204,14 @@ function estimateMore(s: Session, fs: FsName, capacity: number, firstIndex: numb
   const rest = remainingWork(s.manifest, s.done);
   if (rest.length === 0) return 0;
   try {
-    return planVolumes(s.manifest, { fs, volumeSize: capacity, manifestBytes: s.manifestBytes, reserve: s.opts.reserve, minSplit: s.opts.minSplit }, rest, firstIndex).volumes.length;
+    return planVolumes(s.manifest, { fs, volumeSize: capacity, manifestBytes: s.manifestBytes, reserve: s.opts.reserve, minSplit: s.opts.minSplit, sidecars: s.sidecars }, rest, firstIndex).volumes.length;
   } catch {
     return 1;
   }
+}
+
+/** Bundle files and approvals/custody files must both be storable on `fs`. */
+function checkPaths(s: Session, fs: FsName): void {
+  checkBundlePaths(s.manifest, fsRules(fs));
+  checkSidecarPaths(s.sidecars, s.manifest, fsRules(fs));
 }
