@@ -1,15 +1,9 @@
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { InvokeArg, InvokeResult } from '../../shared/api';
 import type { MediaInvokeApi, MediaPlanView } from '../../shared/api-media';
-import { readManifest } from '../bundle/manifest-io';
-import { MANIFEST_FILE } from '../bundle/manifest-schema';
 import type { Services } from '../core/services';
 import { detectDrives } from './detect';
 import { parseFsName } from './fs-rules';
-import { verifyMedia, writeMedia } from './media-service';
-import { planVolumes } from './plan';
-import { collectSidecars } from './sidecars';
+import { planMedia, verifyMedia, writeMedia } from './media-service';
 import { parseSize } from './size';
 
 type Channel = keyof MediaInvokeApi;
@@ -36,14 +30,11 @@ export function mediaHandlers(s: Services): MediaHandlers {
       };
     },
     'media:plan': async ({ dir, volumeSize, fs }) => {
-      const { manifest } = await readManifest(dir);
-      const manifestBytes = (await stat(join(dir, MANIFEST_FILE))).size;
-      const sidecars = await collectSidecars(dir, manifest);
-      const plan = planVolumes(manifest, { volumeSize: sizes(volumeSize), fs: parseFsName(fs ?? 'fat32'), manifestBytes, sidecars });
+      const { bundleId, plan } = await planMedia(dir, { volumeSize: sizes(volumeSize), fs: parseFsName(fs ?? 'fat32') });
       const split = new Map<string, number[]>();
       for (const v of plan.volumes) for (const e of v.entries) if (e.part) split.set(e.path, [...(split.get(e.path) ?? []), v.index]);
       const view: MediaPlanView = {
-        bundleId: manifest.bundleId,
+        bundleId,
         fs: plan.fs,
         files: plan.files,
         bytes: plan.bytes,

@@ -1,12 +1,17 @@
 import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FerryError } from '../../shared/errors';
 import { readManifest } from '../bundle/manifest-io';
+import { MANIFEST_FILE } from '../bundle/manifest-schema';
 import { isBlocked } from '../review/blocked';
 import type { Progress } from '../bundle/verify';
 import type { CustodyStore } from '../custody/custody-store';
 import type { HashPool } from '../hash/hash-pool';
+import type { FsName } from './fs-rules';
 import { LABEL_FILE } from './label';
+import { planVolumes, type VolumePlan } from './plan';
+import { collectSidecars } from './sidecars';
 import { assembleBundle, verifyVolumes, type AssembleResult, type VolumeVerifyResult } from './read';
 import { writeVolumes, type WriteOptions, type WriteResult } from './write';
 
@@ -18,6 +23,14 @@ export interface MediaDeps {
 /** True when `dir` is a Ferry volume (holds a volume label) rather than a bundle directory. */
 export function isVolumeDir(dir: string): boolean {
   return existsSync(join(dir, LABEL_FILE));
+}
+
+/** Plans a bundle's volumes exactly as a write would: manifest, label and sidecars counted on each. */
+export async function planMedia(dir: string, opts: { volumeSize: number[]; fs: FsName }): Promise<{ bundleId: string; plan: VolumePlan }> {
+  const { manifest } = await readManifest(dir);
+  const manifestBytes = (await stat(join(dir, MANIFEST_FILE))).size;
+  const sidecars = await collectSidecars(dir, manifest);
+  return { bundleId: manifest.bundleId, plan: planVolumes(manifest, { ...opts, manifestBytes, sidecars }) };
 }
 
 /** Writes a bundle to media; a blocked bundle is refused; volumes and serials go into custody. */

@@ -1,16 +1,13 @@
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { Command, Option } from 'commander';
 import { formatBytes } from '../../../shared/format';
-import { readManifest } from '../../bundle/manifest-io';
-import { MANIFEST_FILE } from '../../bundle/manifest-schema';
 import { defaultDataDir } from '../../core/paths';
 import { detectDrives } from '../../media/detect';
 import { FS_NAMES, parseFsName, type FsName } from '../../media/fs-rules';
 import { makeIso } from '../../media/iso';
-import { planVolumes, type VolumePlan } from '../../media/plan';
-import { assembleMedia, verifyMedia, writeMedia } from '../../media/media-service';
+import type { VolumePlan } from '../../media/plan';
+import { assembleMedia, planMedia, verifyMedia, writeMedia } from '../../media/media-service';
 import type { AssembleResult, VolumeVerifyResult } from '../../media/read';
 import { parseSize } from '../../media/size';
 import type { WriteResult } from '../../media/write';
@@ -64,10 +61,8 @@ function planCommand(): Command {
     .addOption(sizeOption().makeOptionMandatory())
     .addOption(fsOption().default('fat32'))
     .action(async (bundle: string, o: SizeOpts) => {
-      const { manifest } = await readManifest(bundle);
-      const manifestBytes = (await stat(join(bundle, MANIFEST_FILE))).size;
-      const plan = planVolumes(manifest, { volumeSize: sizes(o.volumeSize)!, fs: fsOpt(o.fs)!, manifestBytes });
-      print({ json: !!o.json }, { bundleId: manifest.bundleId, ...plan }, () => planTable(plan, manifest.bundleId));
+      const { bundleId, plan } = await planMedia(bundle, { volumeSize: sizes(o.volumeSize)!, fs: fsOpt(o.fs)! });
+      print({ json: !!o.json }, { bundleId, ...plan }, () => planTable(plan, bundleId));
     });
 }
 
