@@ -317,6 +317,7 @@ describe('RegistryClient against docker-registry', () => {
     expect(requests).toEqual([]);
     expect(resolveOrigin({ registry: 'registry.example.com' }).origin).toBe('https://registry.example.com');
     expect(resolveOrigin({ registry: 'registry.example.com:5000', insecure: true }).origin).toBe('http://registry.example.com:5000');
+    // A pure mapping (Docker Hub's API host); nothing is contacted, as `requests` above shows.
     expect(resolveOrigin({ registry: 'docker.io' }).origin).toBe('https://registry-1.docker.io');
     expect(resolveOrigin({ registry: '127.0.0.1:5000' }).origin).toBe('http://127.0.0.1:5000');
     expect(resolveOrigin({ registry: '127.0.0.1:5000', caFile: '/ca.pem' }).origin).toBe('https://127.0.0.1:5000');
@@ -359,8 +360,8 @@ describe('RegistryClient against docker-registry', () => {
 
 describe('auth and redirects (loopback fakes)', () => {
   it('parses WWW-Authenticate challenges', () => {
-    expect(parseWwwAuthenticate('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"')).toEqual([
-      { scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/busybox:pull' } },
+    expect(parseWwwAuthenticate('Bearer realm="https://auth.example.org/token",service="registry.docker.io",scope="repository:library/busybox:pull"')).toEqual([
+      { scheme: 'bearer', params: { realm: 'https://auth.example.org/token', service: 'registry.docker.io', scope: 'repository:library/busybox:pull' } },
     ]);
     expect(parseWwwAuthenticate('Basic realm="a, b", Bearer realm=x,error="insufficient_scope"')).toEqual([
       { scheme: 'basic', params: { realm: 'a, b' } },

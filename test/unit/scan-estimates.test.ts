@@ -33,8 +33,8 @@ describe('GPU memory estimate', () => {
 
 describe('licence from the model card', () => {
   it('reads license, license_name and license_link from the front matter', () => {
-    const card = '---\nlanguage:\n- en\nlicense: other\nlicense_name: "llama3.1"   \nlicense_link: https://llama.meta.com/llama3_1/license # link\ntags: [a]\n---\n# Model\nlicense: mit\n';
-    expect(parseModelCardLicence(card)).toEqual({ id: 'other', name: 'llama3.1', link: 'https://llama.meta.com/llama3_1/license', source: 'README.md front matter' });
+    const card = '---\nlanguage:\n- en\nlicense: other\nlicense_name: "llama3.1"   \nlicense_link: https://license.example.org/llama3_1 # link\ntags: [a]\n---\n# Model\nlicense: mit\n';
+    expect(parseModelCardLicence(card)).toEqual({ id: 'other', name: 'llama3.1', link: 'https://license.example.org/llama3_1', source: 'README.md front matter' });
     expect(parseModelCardLicence('\uFEFF---\r\nlicense: apache-2.0\r\n---\r\n').id).toBe('apache-2.0');
     expect(parseModelCardLicence("---\nlicense: 'mit'\n---").id).toBe('mit');
     expect(parseModelCardLicence('---\nlicense:\n  - mit\n  - apache-2.0\n---').id).toBe('mit OR apache-2.0');
