@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { open, readFile, rename, writeFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../io/atomic-write';
 import { join } from 'node:path';
 import { FerryError } from '../../shared/errors';
 import { canonicalJson } from './canonical-json';
@@ -15,11 +16,7 @@ export class ManifestError extends FerryError {
 export async function writeManifest(dir: string, manifest: BundleManifest): Promise<string> {
   const bytes = Buffer.from(canonicalJson(manifest));
   const file = join(dir, MANIFEST_FILE);
-  await writeFile(`${file}.tmp`, bytes, { flag: 'w' });
-  const fh = await open(`${file}.tmp`, 'r+');
-  await fh.sync();
-  await fh.close();
-  await rename(`${file}.tmp`, file);
+  await writeFileAtomic(file, bytes);
   return createHash('sha256').update(bytes).digest('hex');
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../io/atomic-write';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { FerryError } from '../../shared/errors';
@@ -99,17 +100,7 @@ export class LabelError extends FerryError {
 export async function writeLabel(dir: string, label: VolumeLabel): Promise<string> {
   const bytes = Buffer.from(canonicalJson(VolumeLabelSchema.parse(label)));
   const file = join(dir, LABEL_FILE);
-  const fh = await open(`${file}.tmp`, 'w');
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-    await fh.close();
-    await rename(`${file}.tmp`, file);
-  } catch (err) {
-    await fh.close().catch(() => undefined);
-    await rm(`${file}.tmp`, { force: true });
-    throw err;
-  }
+  await writeFileAtomic(file, bytes);
   return createHash('sha256').update(bytes).digest('hex');
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, realpath, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, realpath, rm } from 'node:fs/promises';
+import { writeFileAtomic } from '../io/atomic-write';
 import { dirname, join, sep } from 'node:path';
 import { CanceledError, FerryError } from '../../shared/errors';
 import { RESERVED_DIRS, type BundleManifest } from '../bundle/manifest-schema';
@@ -68,17 +69,7 @@ export async function writeSidecars(dir: string, sidecars: readonly SidecarFile[
     if (signal?.aborted) throw new CanceledError();
     const file = join(dir, s.path);
     await mkdir(dirname(file), { recursive: true });
-    const fh = await open(`${file}.tmp`, 'w');
-    try {
-      await fh.writeFile(s.bytes);
-      await fh.sync();
-      await fh.close();
-      await rename(`${file}.tmp`, file);
-    } catch (err) {
-      await fh.close().catch(() => undefined);
-      await rm(`${file}.tmp`, { force: true });
-      throw err;
-    }
+    await writeFileAtomic(file, s.bytes);
     for (let d = dirname(s.path); d !== '.'; d = dirname(d)) dirs.add(d);
   }
   for (const d of [...dirs].sort((a, b) => b.length - a.length)) await fsyncDir(join(dir, d));
