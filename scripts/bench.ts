@@ -1,6 +1,6 @@
 // `npm run bench`: Ferry against the tools an operator would otherwise use, on the same
 // data in one run, printed as ratios (lower is better for time). Sizes are tunable:
-//   FERRY_BENCH_LAYER_MIB (default 96)   shared base layer, plus 3 images × a third of it
+//   FERRY_BENCH_LAYER_MIB (default 384)  shared base layer, plus 3 images × a third of it
 //   FERRY_BENCH_MODEL_MIB (default 2048) a generated model in 4 shards (vs curl; memory check)
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,7 +13,7 @@ import { makeLayerTar, writeOciImage } from '../test/harness/test-images';
 import { pushTestImages } from '../test/harness/test-images';
 
 const MIB = 1 << 20;
-const layerMib = Number(process.env.FERRY_BENCH_LAYER_MIB ?? 96);
+const layerMib = Number(process.env.FERRY_BENCH_LAYER_MIB ?? 384);
 const modelMib = Number(process.env.FERRY_BENCH_MODEL_MIB ?? 2048);
 const SHARDS = 4;
 const root = join(__dirname, '..');

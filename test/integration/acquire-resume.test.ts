@@ -120,6 +120,25 @@ describe('resumable acquisition', () => {
     expect((await ferry(['verify', out, '--data-dir', data, '--json'])).json<VerifyResult>().ok).toBe(true);
   });
 
+  it('a partial left by other arguments is reused where it matches and pruned where not; the bundle verifies', async () => {
+    const out = join(tmp.path, 'changed');
+    const data = join(tmp.path, 'data-changed');
+    const first = ['alpha', 'beta'].flatMap((n) => ['--image', `registry.example.com/team/${n}:1`]);
+    const stall = reg.stallAfter(`/blobs/${base.digest}`, 2 * MiB);
+    reg.generation = 6;
+    const run1 = spawnFerry(['bundle', 'create', ...first, '--mirror', `registry.example.com=${reg.host}`, '--out', out, '--data-dir', data]);
+    await Promise.all([stall.reached, untilSize(join(`${out}.partial`, 'images/blobs/sha256', `${base.digest.slice(7)}.tmp`), MiB)]);
+    run1.child.kill('SIGKILL');
+    await run1.done;
+    stall.release();
+    reg.generation = 7;
+    const r = await ferry(['bundle', 'create', '--image', 'registry.example.com/team/gamma:1', '--mirror', `registry.example.com=${reg.host}`, '--out', out, '--data-dir', data, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ resumed: false });
+    expect(reg.log.filter((e) => e.gen === 7 && e.path.includes(base.digest) && e.method === 'GET')).toEqual([expect.objectContaining({ status: 206 })]);
+    expect((await ferry(['verify', out, '--data-dir', data, '--json'])).json<VerifyResult>()).toMatchObject({ ok: true, problems: [] });
+  });
+
   it('a fresh run fetches a base layer shared by three images once', async () => {
     const out = join(tmp.path, 'fresh');
     reg.generation = 5;

@@ -57,6 +57,7 @@ export async function acquireLock(lock: Lock, o: AcquireOptions): Promise<Acquir
     await runTasks(tasks, o.concurrency ?? DEFAULT_CONCURRENCY, controller);
   } finally {
     progress.signal.removeEventListener('abort', onAbort);
+    o.verified.flush?.();
   }
   const img = await finishImages(lock.images, layout, progress);
   const mdl = finishModels(lock.models, modelHashes, progress);

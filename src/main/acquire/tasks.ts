@@ -15,6 +15,8 @@ export interface AcquireStats {
 export interface VerifiedFiles {
   get(path: string): { sha256: string; size: number } | undefined;
   put(path: string, sha256: string, size: number): void;
+  /** Persists what put() recorded. */
+  flush?(): void;
 }
 
 export interface AcquireContext {

@@ -62,13 +62,31 @@ export class LockStore {
     this.db.prepare('DELETE FROM acquired_files WHERE out_dir = ?').run(outDir);
   }
 
-  /** Records of files verified into `outDir` (model and local files, which are not named by their hash). */
+  /**
+   * Records of files verified into `outDir` (model and local files, which are not named by their
+   * hash). Writes are batched (a commit waits for the disk, and transfers share this thread): one
+   * transaction at most every 2 s and at flush(). A record lost to a crash only costs a re-hash.
+   */
   verifiedFiles(outDir: string): VerifiedFiles {
     const get = this.db.prepare('SELECT size, sha256 FROM acquired_files WHERE out_dir = ? AND path = ?');
     const put = this.db.prepare('INSERT OR REPLACE INTO acquired_files (out_dir, path, size, sha256) VALUES (?, ?, ?, ?)');
+    const pending = new Map<string, { sha256: string; size: number }>();
+    let last = Date.now();
+    const flush = (): void => {
+      if (pending.size === 0) return;
+      this.db.transaction(() => {
+        for (const [path, r] of pending) put.run(outDir, path, r.size, r.sha256);
+      })();
+      pending.clear();
+      last = Date.now();
+    };
     return {
-      get: (path) => get.get(outDir, path) as { sha256: string; size: number } | undefined,
-      put: (path, sha256, size) => void put.run(outDir, path, size, sha256),
+      get: (path) => pending.get(path) ?? (get.get(outDir, path) as { sha256: string; size: number } | undefined),
+      put: (path, sha256, size) => {
+        pending.set(path, { sha256, size });
+        if (Date.now() - last >= 2_000) flush();
+      },
+      flush,
     };
   }
 }
