@@ -18,8 +18,11 @@ test('a reviewer sees a blocked bundle with the dangerous finding explained', as
   const out = join(stack.workDir, 'evil-bundle');
   await createBundle(page, stack, 'acme/evil-llm', out);
   await page.getByTestId('nav-review').click();
-  await page.getByTestId('review-dir').fill(out);
-  await page.getByTestId('review-open').click();
+  // The new bundle waits in the reviewer queue; opening it there needs no typing.
+  const row = page.getByTestId('review-queue-item').filter({ hasText: out });
+  await expect(row).toHaveAttribute('data-status', 'pending');
+  await row.getByTestId('review-queue-open').click();
+  await expect(page.getByTestId('review-dir')).toHaveValue(out);
   await expect(page.getByTestId('review-verdict')).toHaveText('BLOCKED');
   const finding = page.locator('[data-testid="finding"][data-severity="dangerous"]').first();
   await expect(finding).toContainText('pytorch_model.bin');

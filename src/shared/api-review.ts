@@ -42,6 +42,18 @@ export interface ModelArtifactView {
   scan?: ScanView;
 }
 
+/** A bundle this station created, and whether it has been decided. */
+export interface QueueItem {
+  bundleId: string;
+  dir: string;
+  createdAt: string;
+  createdBy: string;
+  bytes: number;
+  status: 'pending' | 'approved' | 'rejected';
+  decidedBy?: string;
+  decidedAt?: string;
+}
+
 export interface BundleDocument {
   dir: string;
   manifestSha256: string;
@@ -146,6 +158,7 @@ export interface ReviewInvokeApi {
   'identity:login': (arg: { name: string; passphrase: string }) => Promise<SessionInfo>;
   'identity:logout': (arg: Record<string, never>) => Promise<SessionInfo>;
   'review:decide': (arg: { dir: string; decision: 'approve' | 'reject'; reason: string }) => Promise<DecisionResult>;
+  'review:queue': (arg: Record<string, never>) => Promise<QueueItem[]>;
   'trust:list': (arg: Record<string, never>) => Promise<TrustedKeyView[]>;
   'trust:add': (arg: { path: string; confirm?: string; name?: string; role?: string }) => Promise<TrustAddResult>;
   'trust:revoke': (arg: { fingerprint: string; reason: string }) => Promise<TrustedKeyView>;
@@ -161,6 +174,7 @@ export const REVIEW_CHANNELS = [
   'identity:login',
   'identity:logout',
   'review:decide',
+  'review:queue',
   'trust:list',
   'trust:add',
   'trust:revoke',

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { ReviewInvokeApi, TrustedKeyView } from '../../shared/api-review';
 import { FerryError, UsageError } from '../../shared/errors';
 import { bundleDocument } from '../bundle/bundle-document';
+import { reviewQueue } from '../review/queue';
 import type { Services } from '../core/services';
 import { verifyImported } from '../custody/custody-import';
 import { buildReport } from '../custody/report-data';
@@ -15,7 +16,7 @@ import { diffAgainstApproved } from '../review/bundle-diff';
 import { reviewBundle } from '../review/review';
 import { sessionFor } from './identity-handlers';
 
-type ReviewChannels = 'bundle:manifest' | 'review:decide' | 'trust:list' | 'trust:add' | 'trust:revoke' | 'custody:verify' | 'custody:export';
+type ReviewChannels = 'bundle:manifest' | 'review:decide' | 'review:queue' | 'trust:list' | 'trust:add' | 'trust:revoke' | 'custody:verify' | 'custody:export';
 type Fns = { [C in ReviewChannels]: ReviewInvokeApi[C] };
 
 const keyView = (k: TrustedKey | CandidateKey): TrustedKeyView => ({
@@ -45,6 +46,7 @@ export function reviewHandlers(s: Services): Fns {
       const { recipe, diff } = await diffAgainstApproved(s.db, s.dataDir, doc.dir);
       return { ...doc, recipe, ...(diff ? { diff } : {}) };
     },
+    'review:queue': async () => reviewQueue(s.custody.list({ limit: 10_000 })),
     'review:decide': async ({ dir, decision, reason }) => {
       const acting = session.require();
       const r = await reviewBundle({ dir, decision, reason }, { db: s.db, custody: s.custody, acting, dataDir: s.dataDir });

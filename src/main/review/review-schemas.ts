@@ -6,6 +6,7 @@ const text = (max = 4096) => z.string().max(max);
 
 export const REVIEW_SCHEMAS: Record<keyof ReviewInvokeApi, z.ZodType> = {
   'bundle:manifest': z.strictObject({ dir: text().min(1) }),
+  'review:queue': z.object({}),
   'identity:list': z.object({}),
   'identity:current': z.object({}),
   // The passphrase is only checked for length here; it is never echoed in an error.

@@ -7,6 +7,7 @@ import { DecisionPanel } from '../components/DecisionPanel';
 import { ErrorBox, toShape } from '../components/ErrorBox';
 import { Field } from '../components/Field';
 import { Digest, Path, ShortId } from '../components/Mono';
+import { ReviewQueue } from '../components/ReviewQueue';
 import { ScanPanel } from '../components/ScanPanel';
 
 /** Reviewer screen: the manifest as a document — every artifact, digest, size, licence and finding. */
@@ -16,19 +17,26 @@ export function Bundles() {
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(false);
 
-  const open = async (e: FormEvent) => {
-    e.preventDefault();
-    if (!dir.trim()) return;
+  const load = async (target: string) => {
+    if (!target) return;
     setLoading(true);
     setError(null);
     try {
-      setDoc(await api.invoke('bundle:manifest', { dir: dir.trim() }));
+      setDoc(await api.invoke('bundle:manifest', { dir: target }));
     } catch (err) {
       setDoc(null);
       setError(err);
     } finally {
       setLoading(false);
     }
+  };
+  const open = (e: FormEvent) => {
+    e.preventDefault();
+    void load(dir.trim());
+  };
+  const openFromQueue = (target: string) => {
+    setDir(target);
+    void load(target);
   };
 
   return (
@@ -37,6 +45,7 @@ export function Bundles() {
         <h1>Review a bundle</h1>
         <p className="muted">Read what would cross: every artifact with its source, pinned digest, size, licence and scan findings.</p>
       </header>
+      <ReviewQueue onOpen={openFromQueue} />
       <form className="panel form" onSubmit={open}>
         <div className="form-row">
           <Field label="Bundle directory" htmlFor="review-dir" hint="The directory holding manifest.json.">
