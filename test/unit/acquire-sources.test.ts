@@ -27,6 +27,7 @@ describe('mirrors, proxies and credentials', () => {
 
   it('reads credentials from the Docker config file (base64 auth, Docker Hub aliases)', () => {
     const file = join(tmp.path, 'config.json');
+    // 'https://index.docker.io/v1/' is the literal key Docker writes for Hub logins; it is only parsed, never contacted.
     writeFileSync(file, JSON.stringify({ auths: { 'registry.gitlab.com': { auth: Buffer.from('deploy:s3cr:et').toString('base64') }, 'https://index.docker.io/v1/': { username: 'hubuser', password: 'hubpass' } } }));
     expect(dockerCredentials('registry.gitlab.com', file)).toEqual({ username: 'deploy', password: 's3cr:et' });
     expect(dockerCredentials('docker.io', file)).toEqual({ username: 'hubuser', password: 'hubpass' });
