@@ -38,6 +38,16 @@ export class IntegrityError extends FerryError {
  * `dest.tmp`, is fsynced, and is renamed over `dest` only when size and hashes match;
  * on any failure the temp file is removed and `dest` is untouched.
  */
+/** Throws IntegrityError naming `dest` when a computed digest differs from the expected one. */
+function checkDigests(dest: string, expected: Expected, sha256: string, gitSha1: string | undefined): void {
+  if (expected.sha256 !== undefined && sha256 !== expected.sha256.toLowerCase()) {
+    throw new IntegrityError(`${dest}: sha256 ${sha256} does not match the expected ${expected.sha256}`, dest);
+  }
+  if (gitSha1 !== undefined && expected.gitSha1 !== undefined && gitSha1 !== expected.gitSha1.toLowerCase()) {
+    throw new IntegrityError(`${dest}: git blob id ${gitSha1} does not match the expected ${expected.gitSha1}`, dest);
+  }
+}
+
 export async function writeVerified(
   source: AsyncIterable<Uint8Array>,
   dest: string,
@@ -73,15 +83,7 @@ export async function writeVerified(
     if (expected.size !== undefined && size !== expected.size) {
       throw new IntegrityError(`${dest}: expected ${expected.size} bytes, received ${size}`, dest);
     }
-    if (expected.sha256 !== undefined && sha256 !== expected.sha256.toLowerCase()) {
-      throw new IntegrityError(`${dest}: sha256 ${sha256} does not match the expected ${expected.sha256}`, dest);
-    }
-    if (git && expected.gitSha1 !== undefined) {
-      const got = git.digest('hex');
-      if (got !== expected.gitSha1.toLowerCase()) {
-        throw new IntegrityError(`${dest}: git blob id ${got} does not match the expected ${expected.gitSha1}`, dest);
-      }
-    }
+    checkDigests(dest, expected, sha256, git && expected.gitSha1 !== undefined ? git.digest('hex') : undefined);
     await fh.sync();
     await fh.close();
     ok = true;
@@ -215,9 +217,7 @@ export async function writeVerifiedResumable(
     if (expected.size !== undefined && size < expected.size) throw new ShortTransferError(`${dest}: the transfer ended at ${size} of ${expected.size} bytes`);
     bad = true;
     const sha256 = h.sha.digest('hex');
-    if (expected.sha256 !== undefined && sha256 !== expected.sha256.toLowerCase()) throw new IntegrityError(`${dest}: sha256 ${sha256} does not match the expected ${expected.sha256}`, dest);
-    const git = h.git?.digest('hex');
-    if (git !== undefined && git !== expected.gitSha1!.toLowerCase()) throw new IntegrityError(`${dest}: git blob id ${git} does not match the expected ${expected.gitSha1}`, dest);
+    checkDigests(dest, expected, sha256, h.git?.digest('hex'));
     bad = false;
     await syncing;
     await fh.truncate(size);
