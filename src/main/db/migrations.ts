@@ -143,4 +143,38 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'guided installs and stored registry credentials',
+    sql: `
+      CREATE TABLE installs (
+        id         TEXT PRIMARY KEY,
+        bundle_id  TEXT NOT NULL,
+        recipe_id  TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        request    TEXT NOT NULL,
+        plan       TEXT NOT NULL
+      );
+      CREATE TABLE install_steps (
+        install_id  TEXT NOT NULL REFERENCES installs(id) ON DELETE CASCADE,
+        step_id     TEXT NOT NULL,
+        position    INTEGER NOT NULL,
+        state       TEXT NOT NULL,
+        started_at  TEXT,
+        finished_at TEXT,
+        result      TEXT,
+        error       TEXT,
+        log_tail    TEXT,
+        PRIMARY KEY (install_id, step_id)
+      );
+      CREATE TABLE credentials (
+        registry   TEXT PRIMARY KEY,
+        username   TEXT NOT NULL,
+        secret     BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
