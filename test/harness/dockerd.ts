@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { requireTool } from './require-tool';
@@ -25,7 +25,17 @@ export const SHARED_DOCKERD_ENV = 'FERRY_TEST_DOCKERD_SOCKET';
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
 
-export async function startDockerd(): Promise<TestDockerd> {
+export interface DockerdOptions {
+  /**
+   * Bridge networking with iptables and published ports, for tests that run services
+   * (install, egress). Uses its own bridge `fbr<n>` on 10.213.<n>.0/24. Only one networked
+   * engine runs at a time on a host (iptables chains are per network namespace), so this
+   * waits for a lock that a previous one holds.
+   */
+  networking?: boolean;
+}
+
+export async function startDockerd(opts: DockerdOptions = {}): Promise<TestDockerd> {
   const dockerdBin = requireTool('dockerd', 'docker.io');
   requireTool('containerd', 'docker.io');
   requireTool('runc', 'docker.io');
@@ -37,6 +47,7 @@ export async function startDockerd(): Promise<TestDockerd> {
   const configFile = join(root, 'daemon.json');
   const logPath = join(root, 'dockerd.log');
   writeFileSync(configFile, '{}\n');
+  const net = opts.networking ? await takeNetworkLock(root) : undefined;
   const logFd = openSync(logPath, 'a');
   const args = [
     '--data-root', join(root, 'data'),
@@ -44,9 +55,7 @@ export async function startDockerd(): Promise<TestDockerd> {
     '--host', `unix://${socketPath}`,
     '--pidfile', join(root, 'docker.pid'),
     '--config-file', configFile,
-    '--iptables=false',
-    '--ip6tables=false',
-    '--bridge=none',
+    ...(net ? ['--iptables=true', '--ip6tables=false', `--bridge=${net.bridge}`, '--ip-forward=true'] : ['--iptables=false', '--ip6tables=false', '--bridge=none']),
     '--shutdown-timeout=2',
     '--log-level=warn',
   ];
@@ -83,6 +92,7 @@ export async function startDockerd(): Promise<TestDockerd> {
     }
     unmountUnder(root);
     rmSync(root, { recursive: true, force: true });
+    net?.release();
   };
 
   try {
@@ -92,6 +102,58 @@ export async function startDockerd(): Promise<TestDockerd> {
     throw err;
   }
   return { socketPath, root, pid: child.pid, docker, stop };
+}
+
+const NET_LOCK = '/tmp/ferry-networked-dockerd.lock';
+const NET_LOCK_WAIT_MS = 15 * 60_000;
+
+/** Waits for the host-wide lock (a directory naming its owner pid), then creates this engine's bridge. */
+async function takeNetworkLock(root: string): Promise<{ bridge: string; release(): void }> {
+  requireTool('ip', 'iproute2');
+  requireTool('iptables', 'iptables');
+  const deadline = Date.now() + NET_LOCK_WAIT_MS;
+  let delay = 50;
+  for (;;) {
+    try {
+      mkdirSync(NET_LOCK);
+      writeFileSync(join(NET_LOCK, 'owner'), `${process.pid}\n${root}\n`);
+      break;
+    } catch {
+      const owner = Number(readFileSync(join(NET_LOCK, 'owner'), 'utf8').split('\n')[0] ?? 0);
+      if (!owner || !isAlive(owner)) {
+        rmSync(NET_LOCK, { recursive: true, force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`another networked test dockerd (pid ${owner}) held ${NET_LOCK} for ${NET_LOCK_WAIT_MS / 60_000} min`);
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 1000);
+    }
+  }
+  const bridge = 'fbr0';
+  spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+  for (const args of [['link', 'add', bridge, 'type', 'bridge'], ['addr', 'add', '10.213.0.1/24', 'dev', bridge], ['link', 'set', bridge, 'up']]) {
+    const r = spawnSync('ip', args, { encoding: 'utf8' });
+    if (r.status !== 0) {
+      rmSync(NET_LOCK, { recursive: true, force: true });
+      throw new Error(`ip ${args.join(' ')} failed: ${r.stderr}`);
+    }
+  }
+  return {
+    bridge,
+    release: () => {
+      spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+      rmSync(NET_LOCK, { recursive: true, force: true });
+    },
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function waitForPing(docker: Dockerode, hasExited: () => boolean, logPath: string): Promise<void> {
