@@ -52,8 +52,31 @@ export interface InstallView {
   steps: InstallStepView[];
   /** Filled once the outputs step ran. */
   outputs: InstallOutputView[];
+  /** The install-stage parameters with the values in use. */
+  parameters: InstallParameterView[];
   /** Whether the registry password must be entered again (after a restart) before push can run. */
   needsPassword: boolean;
+}
+
+export interface InstallParameterView {
+  name: string;
+  description?: string;
+  type: 'string' | 'bool' | 'enum';
+  choices?: string[];
+  value?: string | boolean;
+  /** No default and no value given: the plan cannot be laid out without it. */
+  required: boolean;
+}
+
+/** What a bundle will install, read before planning: its recipe and the parameters to fill in. */
+export interface InstallInspectView {
+  bundleId: string;
+  recipe: { id: string; version: string; title: string };
+  parameters: InstallParameterView[];
+  /** The model's GPU-memory estimate from the scan, when the bundle has one. */
+  neededBytes?: number;
+  images: { id: string; target: string; tag?: string; digest: string }[];
+  models: { id: string; repo: string; revision: string; size: number }[];
 }
 
 export interface InstallRequest {
@@ -140,7 +163,9 @@ export interface AgentConfigView {
 }
 
 export interface InstallInvokeApi {
-  /** Reads the bundle's recipe and lock and lays out the steps (nothing runs). */
+  /** Reads the bundle's recipe (recipe.yaml, checked against lock.json) and lists the parameters to fill in. */
+  'install:inspect': (arg: { dir?: string; volumes?: string[] }) => Promise<InstallInspectView>;
+  /** Reads the bundle's recipe and lock and lays out the steps (nothing runs); missing required parameters are named. */
   'install:plan': (arg: InstallRequest) => Promise<InstallView>;
   'install:get': (arg: { installId: string }) => Promise<InstallView>;
   'install:list': (arg: Record<string, never>) => Promise<InstallView[]>;
@@ -150,4 +175,4 @@ export interface InstallInvokeApi {
   'install:preflight': (arg: { dockerHost?: string; neededBytes?: number }) => Promise<GpuPreflightView>;
 }
 
-export const INSTALL_CHANNELS = ['install:plan', 'install:get', 'install:list', 'install:run', 'install:undo', 'install:preflight'] as const satisfies readonly (keyof InstallInvokeApi)[];
+export const INSTALL_CHANNELS = ['install:inspect', 'install:plan', 'install:get', 'install:list', 'install:run', 'install:undo', 'install:preflight'] as const satisfies readonly (keyof InstallInvokeApi)[];
