@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedRecipe, VerifyResult } from '../../src/shared/api';
 import { ferry } from '../harness/ferry-cli';
 import { startHubServer } from '../harness/hub-server';
+import { duoCliStandIn, startNpmRegistry } from '../harness/npm-registry';
 import { startRegistry } from '../harness/registry';
 import { tempDir } from '../harness/temp';
 import { blob, pushIndex, pushStandIn, randomLayer, standIn, type StandIn } from './acquire-helpers';
@@ -14,6 +15,7 @@ const tmp = tempDir('ferry-recipes-');
 const dataDir = join(tmp.path, 'data');
 let registry: Awaited<ReturnType<typeof startRegistry>>;
 let hub: Awaited<ReturnType<typeof startHubServer>>;
+let npm: Awaited<ReturnType<typeof startNpmRegistry>>;
 const pushed = new Map<string, string>();
 const GITLAB = 'gitlab-org/modelops/applied-ml/code-suggestions/ai-assist';
 const EXECUTOR = 'gitlab-org/duo-workflow/default-docker-image/workflow-generic-image';
@@ -28,7 +30,7 @@ async function image(repo: string, tags: string[], label = repo): Promise<StandI
 }
 
 beforeAll(async () => {
-  [registry, hub] = await Promise.all([
+  [registry, hub, npm] = await Promise.all([
     startRegistry(),
     startHubServer({
       repos: {
@@ -36,6 +38,7 @@ beforeAll(async () => {
         [LLAMA]: { files: { 'config.json': Buffer.from('{"model_type":"llama"}'), 'model.safetensors': { size: 2 << 20, seed: 4 }, 'original/consolidated.00.pth': { size: 2 << 20, seed: 5 } } },
       },
     }),
+    startNpmRegistry({ packages: [duoCliStandIn('8.86.0'), duoCliStandIn('8.87.0')] }),
   ]);
   await image(`${GITLAB}/model-gateway`, ['self-hosted-v18.10.0-ee', 'self-hosted-v18.9.2-ee']);
   await image(`${GITLAB}/model-gateway/self-hosted-fips`, ['self-hosted-v18.10.0-ee']);
@@ -61,11 +64,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.allSettled([registry?.stop(), hub?.stop()]);
+  await Promise.allSettled([registry?.stop(), hub?.stop(), npm?.stop()]);
   tmp.cleanup();
 });
 
 const sources = () => ['--mirror', `registry.gitlab.com=${registry.host}`, '--mirror', `docker.io=${registry.host}`, '--mirror', `registry.ollama.ai=${registry.host}`, '--hub-url', hub.url, '--data-dir', dataDir];
+/** The Duo recipe's executor gets @gitlab/duo-cli from the npm stand-in. */
+const duoNpm = () => ['--set', `npm_registry=${npm.url}`];
 const keeptrustsFiles = () => ['--set', `policy_config=${join(tmp.path, 'policy-config.yaml')}`, '--set', `knowledge_dir=${join(tmp.path, 'knowledge')}`];
 
 async function resolve(id: string, extra: string[] = []): Promise<ResolvedRecipe & { lock: { images: { id: string; source: string; digest: string; registry: string; repository: string; target: string }[]; models: { files: { path: string }[]; revision: string }[] } }> {
@@ -83,7 +88,7 @@ describe('built-in recipes resolve to locks through mirrors', () => {
   });
 
   it('gitlab-duo-self-hosted: AI Gateway by version, newest v* executor (sort -V), vLLM for the platform, Mistral without the consolidated copy', async () => {
-    const l = await resolve('gitlab-duo-self-hosted');
+    const l = await resolve('gitlab-duo-self-hosted', duoNpm());
     expect(l.lock.images.map((i) => i.id)).toEqual(['ai-gateway', 'flow-executor', 'vllm']);
     expect(digestOf(l, 'ai-gateway')).toBe(pushed.get(`${GITLAB}/model-gateway:self-hosted-v18.10.0-ee`));
     const gw = l.lock.images[0]!;
@@ -93,16 +98,21 @@ describe('built-in recipes resolve to locks through mirrors', () => {
     expect(digestOf(l, 'vllm')).toBe(pushed.get('vllm/vllm-openai:v0.18.1'));
     expect(l.lock.models[0]!.revision).toBe(hub.commitOf(MISTRAL));
     expect(l.lock.models[0]!.files.map((f) => f.path)).toEqual(['config.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'params.json']);
+    const derived = (l.lock as unknown as { derived: { id: string; from: string; tag: string; target: string; npm: { package: string; version: string; integrity: string; size: number } }[] }).derived;
+    const tgz = npm.tarball('@gitlab/duo-cli', '8.86.0');
+    expect(derived).toEqual([expect.objectContaining({ id: 'duo-executor', from: 'flow-executor', tag: 'v0.0.10', target: 'duo-executor', npm: expect.objectContaining({ package: '@gitlab/duo-cli', version: '8.86.0', integrity: tgz.integrity, size: tgz.bytes.length }) })]);
+    expect(l.entries.find((e) => e.id === 'duo-executor')).toMatchObject({ kind: 'image', source: `registry.gitlab.com/${EXECUTOR}:v0.0.10 + npm:@gitlab/duo-cli@8.86.0`, pinned: tgz.integrity });
     expect(l.totalBytes).toBe(l.entries.reduce((s, e) => s + e.size, 0));
   });
 
   it('gitlab-duo-self-hosted: FIPS gateway, ClickHouse (newest 4-part version), another GitLab version', async () => {
-    const l = await resolve('gitlab-duo-self-hosted', ['--set', 'fips=true', '--set', 'clickhouse=true']);
+    const l = await resolve('gitlab-duo-self-hosted', [...duoNpm(), '--set', 'fips=true', '--set', 'clickhouse=true', '--set', 'duo_cli_version=8.87.0']);
     expect(l.lock.images.map((i) => i.id)).toEqual(['ai-gateway-fips', 'flow-executor', 'vllm', 'clickhouse']);
     expect(digestOf(l, 'ai-gateway-fips')).toBe(pushed.get(`${GITLAB}/model-gateway/self-hosted-fips:self-hosted-v18.10.0-ee`));
     expect(l.lock.images[0]!.target).toBe('ai-gateway');
     expect(digestOf(l, 'clickhouse')).toBe(pushed.get('clickhouse/clickhouse-server:25.8.1.5101'));
-    const older = await resolve('gitlab-duo-self-hosted', ['--set', 'gitlab_version=18.9.2']);
+    expect(l.entries.find((e) => e.id === 'duo-executor')?.pinned).toBe(npm.tarball('@gitlab/duo-cli', '8.87.0').integrity);
+    const older = await resolve('gitlab-duo-self-hosted', [...duoNpm(), '--set', 'gitlab_version=18.9.2']);
     expect(digestOf(older, 'ai-gateway')).toBe(pushed.get(`${GITLAB}/model-gateway:self-hosted-v18.9.2-ee`));
   });
 

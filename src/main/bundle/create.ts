@@ -9,10 +9,13 @@ import { parseMirrors } from '../acquire/mirrors';
 import { RegistryPool } from '../acquire/registry-pool';
 import type { AcquireStats } from '../acquire/tasks';
 import { isoWithOffset } from '../core/clock';
+import { acquireDerived } from '../derive/acquire-derived';
 import type { CustodyStore, Identity } from '../custody/custody-store';
 import type { Db } from '../db/database';
 import { DEFAULT_HUB_URL } from '../hub/hub-client';
 import { writeVerified } from '../io/verified-write';
+import type { Credentials } from '../registry/auth';
+import { writeBundleRecipe } from '../recipes/bundle-recipe';
 import { LOCK_FILE, type Lock } from '../recipes/lock-schema';
 import { LockStore } from '../recipes/lock-store';
 import { assertLockable, hasArtifacts, lockForRequest, planRequest } from '../recipes/request';
@@ -37,6 +40,8 @@ export interface CreateDeps {
   dataDir: string;
   /** The local Docker engine, for docker-daemon: image sources. */
   docker?: () => Dockerode;
+  /** Registry logins stored on the station, tried before the Docker config file. */
+  credentials?: (host: string) => Credentials | undefined;
 }
 
 export interface CreateResult extends AcquireStats {
@@ -67,7 +72,7 @@ export async function createBundle(req: CreateBundleRequest, deps: CreateDeps, p
   const partial = `${out}.partial`;
   const platform = req.platform || DEFAULT_PLATFORM;
   const hubUrl = (req.hubUrl || DEFAULT_HUB_URL).replace(/\/+$/, '');
-  const registries = new RegistryPool({ mirrors: parseMirrors(req.mirrors), insecure: req.insecureRegistries ?? [] });
+  const registries = new RegistryPool({ mirrors: parseMirrors(req.mirrors), insecure: req.insecureRegistries ?? [], credentials: deps.credentials });
   const store = new LockStore(deps.db);
   try {
     progress.phase('resolving');
@@ -93,6 +98,7 @@ export async function createBundle(req: CreateBundleRequest, deps: CreateDeps, p
         models: lock.models.map((m) => ({ repo: m.repo, requested: m.requestedRevision, revision: m.revision })),
         ...(lock.ollama.length ? { ollama: lock.ollama.map((o) => ({ model: o.model, digest: o.digest })) } : {}),
         ...(lock.files.length ? { files: lock.files.map((f) => ({ id: f.id, source: f.source, files: f.files.length, size: f.size })) } : {}),
+        ...(lock.derived.length ? { derived: lock.derived.map((d) => ({ id: d.id, from: d.baseSource, package: d.npm.package, version: d.npm.version, integrity: d.npm.integrity })) } : {}),
       },
     });
 
@@ -103,6 +109,9 @@ export async function createBundle(req: CreateBundleRequest, deps: CreateDeps, p
       deps.custody.append({ type: 'acquired', role: ROLE, bundleId, details });
     }
     for (const a of got.extraArtifacts) deps.custody.append({ type: 'acquired', role: ROLE, bundleId, details: { artifact: a.kind, name: a.name, source: a.source, files: a.files.length, size: a.size } });
+    // Derived images (base + npm package layer), built once their bases are in the layout.
+    const derived = await acquireDerived(lock, partial, progress);
+    for (const e of derived.events) deps.custody.append({ type: 'acquired', role: ROLE, bundleId, details: { artifact: 'image', source: e.source, digest: e.digest, size: e.size, derivedFrom: e.base, npm: { package: e.npm.package, version: e.npm.version, tarball: e.npm.tarball, integrity: e.npm.integrity } } });
 
     const scan = await scanModels(partial, got.artifacts.filter((a): a is ModelArtifact => a.kind === 'model'), progress, deps.custody, bundleId);
 
@@ -110,7 +119,9 @@ export async function createBundle(req: CreateBundleRequest, deps: CreateDeps, p
     const who = deps.custody.acting;
     const lockBytes = Buffer.from(`${JSON.stringify(lock, null, 2)}\n`);
     const lockFile = await writeVerified((async function* () { yield lockBytes; })(), `${partial}/${LOCK_FILE}`, { size: lockBytes.length });
-    const files = sortFiles([...got.files, { path: LOCK_FILE, size: lockFile.size, sha256: lockFile.sha256 }]);
+    // The recipe travels with its lock (recipe.yaml, the exact bytes lock.recipe.sha256 names).
+    const recipeFile = await writeBundleRecipe(partial, lock, loaded, deps.dataDir);
+    const files = sortFiles([...got.files, ...derived.files, ...(recipeFile ? [recipeFile] : []), { path: LOCK_FILE, size: lockFile.size, sha256: lockFile.sha256 }]);
     await pruneStale(partial, new Set(files.map((f) => f.path)));
     const manifest: BundleManifest = {
       format: BUNDLE_FORMAT,
@@ -118,7 +129,7 @@ export async function createBundle(req: CreateBundleRequest, deps: CreateDeps, p
       createdAt: isoWithOffset(),
       createdBy: { actor: who.actor, station: who.station, ...(who.fingerprint ? { creatorFingerprint: who.fingerprint } : {}) },
       tool: { name: 'ferry', version: deps.version },
-      artifacts: got.artifacts,
+      artifacts: [...got.artifacts, ...derived.artifacts],
       files,
       ...(got.extraArtifacts.length ? { extraArtifacts: got.extraArtifacts } : {}),
       lock: { path: LOCK_FILE, sha256: lockFile.sha256, recipe: lock.recipe.id, version: lock.recipe.version },

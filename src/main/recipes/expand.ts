@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { UsageError } from '../../shared/errors';
 import { checkModelRef } from '../hub/model-ref';
 import { parseImageSource, type ImageSource } from '../sources/image-source';
-import type { ParamValues, Recipe } from './recipe-schema';
+import { isDerivedImage, type DerivedImageArtifactSpec, type ParamValues, type Recipe } from './recipe-schema';
 import { expandTemplate, whenHolds } from './template';
 
 export interface PlannedImage {
@@ -14,6 +14,20 @@ export interface PlannedImage {
   newest?: string;
   target?: string;
 }
+
+/** An image built from another image artifact of the plan plus one npm package layer. */
+export interface PlannedDerived {
+  id: string;
+  /** id of the base image (a planned image or another derived one). */
+  from: string;
+  package: string;
+  version: string;
+  /** npm registry URL, no trailing slash. */
+  registry: string;
+  target: string;
+}
+
+export const DEFAULT_NPM_REGISTRY = 'https://registry.npmjs.org';
 
 export interface PlannedModel {
   id: string;
@@ -43,6 +57,8 @@ export interface Plan {
   models: PlannedModel[];
   ollama: PlannedOllama[];
   files: PlannedFiles[];
+  /** Derived images, bases first. */
+  derived?: PlannedDerived[];
 }
 
 /** Turns a recipe and bound parameter values into the concrete artifacts to resolve. */
@@ -50,8 +66,10 @@ export function expandRecipe(recipe: Recipe, values: ParamValues, cwd = process.
   const a = recipe.artifacts;
   const at = (kind: string, i: number, field: string) => `recipe ${recipe.id}: artifacts.${kind}.${i}.${field}`;
   const images: PlannedImage[] = [];
+  const derived: { spec: DerivedImageArtifactSpec; i: number }[] = [];
   (a.images ?? []).forEach((img, i) => {
     if (!whenHolds(img.when, values)) return;
+    if (isDerivedImage(img)) return void derived.push({ spec: img, i });
     const base = expandTemplate(img.source, values, at('images', i, 'source'));
     const rule = img.tag;
     let source = base;
@@ -90,5 +108,32 @@ export function expandRecipe(recipe: Recipe, values: ParamValues, cwd = process.
     const path = isAbsolute(src) ? src : resolve(cwd, src);
     files.push({ id: f.id, path, optional: f.optional ?? false, ...(f.target ? { target: f.target } : {}), ...(f.include ? { include: f.include } : {}), ...(f.exclude ? { exclude: f.exclude } : {}) });
   });
-  return { images, models, ollama, files };
+  return { images, models, ollama, files, derived: planDerived(derived, new Set(images.map((i) => i.id)), values, at) };
+}
+
+/** Orders derived images bases first; a base switched off by `when` is a usage error naming both. */
+function planDerived(list: { spec: DerivedImageArtifactSpec; i: number }[], have: Set<string>, values: ParamValues, at: (kind: string, i: number, field: string) => string): PlannedDerived[] {
+  const out: PlannedDerived[] = [];
+  let pending = list;
+  while (pending.length > 0) {
+    const ready = pending.filter((d) => have.has(d.spec.from));
+    if (ready.length === 0) {
+      const d = pending[0]!;
+      throw new UsageError(`${at('images', d.i, 'from')}: "${d.spec.id}" is built on "${d.spec.from}", which these parameters leave out`, 'Set the parameters so the base image is included, or leave the derived image out too.');
+    }
+    for (const { spec, i } of ready) {
+      have.add(spec.id);
+      const registry = spec.npm.registry ? expandTemplate(spec.npm.registry, values, at('images', i, 'npm.registry')) : DEFAULT_NPM_REGISTRY;
+      out.push({
+        id: spec.id,
+        from: spec.from,
+        package: expandTemplate(spec.npm.package, values, at('images', i, 'npm.package')),
+        version: expandTemplate(spec.npm.version, values, at('images', i, 'npm.version')),
+        registry: registry.replace(/\/+$/, ''),
+        target: spec.target,
+      });
+    }
+    pending = pending.filter((d) => !ready.includes(d));
+  }
+  return out;
 }

@@ -96,6 +96,27 @@ export const LockFilesSchema = z.strictObject({
   size,
 });
 
+/** An image built while acquiring: the base image (`from`, a lock image or derived id) plus one npm package layer. */
+export const LockDerivedSchema = z.strictObject({
+  id,
+  from: id,
+  /** The base image's source, for the manifest and reviewers. */
+  baseSource: z.string().min(1).max(4096),
+  target: z.string().min(1).max(128),
+  /** The base image's resolved tag (the derived image gets the same one). */
+  tag: z.string().max(128).optional(),
+  npm: z.strictObject({
+    package: z.string().min(1).max(214),
+    version: z.string().min(1).max(255),
+    registry: z.string().min(1).max(1024),
+    tarball: z.string().min(1).max(4096),
+    /** Subresource integrity of the tarball, e.g. sha512-<base64>. */
+    integrity: z.string().regex(/^sha(?:1|256|384|512)-[A-Za-z0-9+/]+={0,2}$/),
+    shasum: z.string().regex(/^[a-f0-9]{40}$/).optional(),
+    size,
+  }),
+});
+
 export const LockSchema = z.strictObject({
   format: z.literal(LOCK_FORMAT),
   recipe: z.strictObject({
@@ -112,6 +133,8 @@ export const LockSchema = z.strictObject({
   models: z.array(LockModelSchema).max(100),
   ollama: z.array(LockOllamaSchema).max(100),
   files: z.array(LockFilesSchema).max(1000),
+  /** Derived images (absent in older locks). */
+  derived: z.array(LockDerivedSchema).max(100).default([]),
   /** Bytes to acquire, each shared blob counted once. */
   totalBytes: size,
 });
@@ -123,9 +146,10 @@ export type LockModelFile = z.infer<typeof LockModelFileSchema>;
 export type LockOllama = z.infer<typeof LockOllamaSchema>;
 export type LockFiles = z.infer<typeof LockFilesSchema>;
 export type LockDescriptor = z.infer<typeof LockDescriptorSchema>;
+export type LockDerived = z.infer<typeof LockDerivedSchema>;
 
 /** Bytes to acquire: blobs shared between images (and Ollama models) counted once. */
-export function lockTotal(l: Omit<Lock, 'totalBytes'>): number {
+export function lockTotal(l: Omit<Lock, 'totalBytes' | 'derived'> & { derived?: LockDerived[] }): number {
   const blobs = new Map<string, number>();
   for (const i of [...l.images, ...l.ollama]) {
     blobs.set(i.digest, Buffer.byteLength(i.manifest, 'base64'));
@@ -134,6 +158,7 @@ export function lockTotal(l: Omit<Lock, 'totalBytes'>): number {
   let total = [...blobs.values()].reduce((s, n) => s + n, 0);
   for (const m of l.models) total += m.size;
   for (const f of l.files) total += f.size;
+  for (const d of l.derived ?? []) total += d.npm.size;
   return total;
 }
 

@@ -1,4 +1,4 @@
-import type { Parameter, Recipe, When } from './recipe-schema';
+import { isDerivedImage, type Parameter, type Recipe, type When } from './recipe-schema';
 import { refProblem, templateRefs } from './template';
 
 /**
@@ -68,6 +68,7 @@ export function checkRecipe(r: Recipe): string[] {
       for (const [field, value] of Object.entries(art)) {
         if (typeof value === 'string' && field !== 'id' && field !== 'description') checkAcquireTemplate(value, `${at}.${field}`);
       }
+      if ('npm' in art) for (const [field, value] of Object.entries(art.npm)) checkAcquireTemplate(value, `${at}.npm.${field}`);
       if ('tag' in art && art.tag !== undefined) {
         if (typeof art.tag === 'object' && 'newest' in art.tag) {
           try {
@@ -82,6 +83,7 @@ export function checkRecipe(r: Recipe): string[] {
   if (ids.size === 0) problems.push('artifacts: the recipe names no artifact');
 
   const images = new Set((a.images ?? []).map((i) => i.id));
+  problems.push(...derivedProblems(r));
   const secrets = new Set((r.install?.secrets ?? []).map((s) => s.name));
   const installRef = (tpl: string, at: string): void => {
     for (const ref of templateRefs(tpl)) {
@@ -105,7 +107,15 @@ export function checkRecipe(r: Recipe): string[] {
     c.command?.forEach((s, j) => installRef(s, `${at}.command.${j}`));
     Object.entries(c.env ?? {}).forEach(([k, v]) => installRef(v, `${at}.env.${k}`));
     c.volumes?.forEach((v, j) => installRef(v, `${at}.volumes.${j}`));
-    if (c.health && 'http' in c.health) installRef(c.health.http, `${at}.health.http`);
+    const checks = c.health === undefined ? [] : Array.isArray(c.health) ? c.health : [c.health];
+    checks.forEach((h, j) => {
+      const hat = Array.isArray(c.health) ? `${at}.health.${j}` : `${at}.health`;
+      if ('http' in h) {
+        installRef(h.http, `${hat}.http`);
+        if (!/^(?:https?:\/\/|\$\{)/.test(h.http)) problems.push(`${hat}.http: must be an http:// or https:// URL`);
+      } else h.cmd.forEach((s, k) => installRef(s, `${hat}.cmd.${k}`));
+      if (h.expectBody !== undefined) installRef(h.expectBody, `${hat}.expectBody`);
+    });
   });
   (r.install?.containers ?? []).forEach((c, i) =>
     c.dependsOn?.forEach((d, j) => {
@@ -115,6 +125,32 @@ export function checkRecipe(r: Recipe): string[] {
   (r.install?.outputs ?? []).forEach((o, i) => {
     installRef(o.value, `install.outputs.${i}.value`);
     checkWhen(o.when, `install.outputs.${i}`);
+  });
+  return problems;
+}
+
+/** A derived image names an image artifact as its base (`from`), and no chain of bases loops. */
+function derivedProblems(r: Recipe): string[] {
+  const problems: string[] = [];
+  const list = r.artifacts.images ?? [];
+  const base = new Map<string, string>();
+  list.forEach((img) => isDerivedImage(img) && base.set(img.id, img.from));
+  const images = new Set(list.map((i) => i.id));
+  list.forEach((img, i) => {
+    if (!isDerivedImage(img)) return;
+    const at = `artifacts.images.${i}.from`;
+    if (!images.has(img.from)) {
+      problems.push(`${at}: no image artifact "${img.from}"`);
+      return;
+    }
+    const seen = new Set([img.id]);
+    for (let cur = base.get(img.id); cur !== undefined; cur = base.get(cur)) {
+      if (seen.has(cur)) {
+        problems.push(`${at}: "${img.id}" is built on itself (${[...seen, cur].join(' → ')})`);
+        break;
+      }
+      seen.add(cur);
+    }
   });
   return problems;
 }

@@ -40,15 +40,45 @@ export const TagRuleSchema = z.union([
   }),
 ]);
 
-export const ImageArtifactSchema = z.strictObject({
+const imageTarget = z.string().regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/).max(128);
+
+export const SourceImageArtifactSchema = z.strictObject({
   id,
   source: template().describe(
     'Image repository without tag, e.g. registry.gitlab.com/org/image; or oci-archive:PATH[:NAME], docker-archive:PATH[:NAME], docker-daemon:NAME:TAG',
   ),
   tag: TagRuleSchema.optional().describe('Tag template or {newest: REGEX}; omitted for archive and docker-daemon sources'),
-  target: z.string().regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*$/).max(128).optional().describe('Repository name in the internal registry (default: last part of the source)'),
+  target: imageTarget.optional().describe('Repository name in the internal registry (default: last part of the source)'),
   description: text(1000).optional(),
   when: WhenSchema.optional(),
+});
+
+export const NpmPackageSchema = z
+  .strictObject({
+    package: template(214).describe('npm package name, e.g. @gitlab/duo-cli'),
+    version: template(255).describe('Exact version, e.g. 8.86.0 or ${duo_cli_version}'),
+    registry: template(1024).optional().describe('npm registry URL (default https://registry.npmjs.org)'),
+  })
+  .describe('A self-contained npm package, laid out as `npm install --global` would in one new layer');
+
+/** An image built on the connected side: another image artifact plus one layer (no Docker needed). */
+export const DerivedImageArtifactSchema = z.strictObject({
+  id,
+  from: id.describe('id of the image artifact it is built on'),
+  npm: NpmPackageSchema,
+  target: imageTarget.describe('Repository name in the internal registry, e.g. duo-executor; the tag is the base image\'s'),
+  description: text(1000).optional(),
+  when: WhenSchema.optional(),
+});
+
+/** A derived image has `from`; its problems are reported against that form, with the field named. */
+export const ImageArtifactSchema = z.union([SourceImageArtifactSchema, DerivedImageArtifactSchema], {
+  error: (iss) => {
+    if (iss.code !== 'invalid_union' || !('errors' in iss)) return undefined;
+    const input = iss.input as Record<string, unknown> | undefined;
+    const branch = (iss.errors as { path: PropertyKey[]; message: string }[][])[input && typeof input === 'object' && 'from' in input ? 1 : 0]?.[0];
+    return branch ? `${branch.path.length ? `${branch.path.join('.')}: ` : ''}${branch.message}` : undefined;
+  },
 });
 
 export const ModelArtifactSchema = z.strictObject({
@@ -80,10 +110,18 @@ export const FileArtifactSchema = z.strictObject({
 });
 
 const envValue = z.string().max(65_536);
-const HealthSchema = z.union([
-  z.strictObject({ http: template(), expectStatus: z.number().int().min(100).max(599).optional(), interval: z.number().int().min(1).max(3600).optional(), retries: z.number().int().min(1).max(1000).optional() }),
-  z.strictObject({ cmd: z.array(template()).min(1).max(64), interval: z.number().int().min(1).max(3600).optional(), retries: z.number().int().min(1).max(1000).optional() }),
+const healthCommon = {
+  expectBody: template(4096).optional().describe('Text the response body (or the command output) must contain; may use ${param}'),
+  timeout: z.number().int().min(1).max(86_400).optional().describe('Seconds to wait for this check to pass (default: the install\'s health timeout)'),
+  interval: z.number().int().min(1).max(3600).optional(),
+  retries: z.number().int().min(1).max(1000).optional(),
+};
+export const HealthCheckSchema = z.union([
+  z.strictObject({ http: template().describe('URL polled from the install host, e.g. http://127.0.0.1:8000/health'), expectStatus: z.number().int().min(100).max(599).optional(), ...healthCommon }),
+  z.strictObject({ cmd: z.array(template()).min(1).max(64).describe('Command run inside the container (docker exec); exit code 0 passes'), ...healthCommon }),
 ]);
+/** One check, or a list checked in order (each must pass before the next is tried). */
+const HealthSchema = z.union([HealthCheckSchema, z.array(HealthCheckSchema).min(1).max(16)]);
 
 export const SecretSchema = z.strictObject({
   name: paramName,
@@ -100,6 +138,7 @@ export const ContainerSchema = z.strictObject({
   volumes: z.array(template()).max(64).optional().describe('HOST:CONTAINER[:ro]; HOST may be ${artifact.ID}'),
   gpu: z.union([z.literal('all'), z.literal('none'), z.number().int().min(1).max(64)]).optional(),
   health: HealthSchema.optional(),
+  caBundle: z.boolean().optional().describe('Mount the GitLab private CA file (when given) read-only and point REQUESTS_CA_BUNDLE and SSL_CERT_FILE at it'),
   dependsOn: z.array(id).max(64).optional(),
   restart: z.enum(['no', 'always', 'unless-stopped', 'on-failure']).optional(),
   when: WhenSchema.optional(),
@@ -137,14 +176,20 @@ export const RecipeSchema = z
 
 export type Recipe = z.infer<typeof RecipeSchema>;
 export type Parameter = z.infer<typeof ParameterSchema>;
+export type ContainerSpec = z.infer<typeof ContainerSchema>;
+export type HealthCheckSpec = z.infer<typeof HealthCheckSchema>;
 export type When = z.infer<typeof WhenSchema>;
 export type TagRule = z.infer<typeof TagRuleSchema>;
 export type ImageArtifactSpec = z.infer<typeof ImageArtifactSchema>;
+export type SourceImageArtifactSpec = z.infer<typeof SourceImageArtifactSchema>;
+export type DerivedImageArtifactSpec = z.infer<typeof DerivedImageArtifactSchema>;
 export type ModelArtifactSpec = z.infer<typeof ModelArtifactSchema>;
 export type OllamaArtifactSpec = z.infer<typeof OllamaArtifactSchema>;
 export type FileArtifactSpec = z.infer<typeof FileArtifactSchema>;
 export type ParamValue = string | boolean;
 export type ParamValues = Record<string, ParamValue>;
+
+export const isDerivedImage = (a: ImageArtifactSpec): a is DerivedImageArtifactSpec => 'from' in a;
 
 /** The JSON Schema published as docs/recipe.schema.json. */
 export function recipeJsonSchema(): Record<string, unknown> {

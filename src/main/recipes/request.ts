@@ -42,7 +42,7 @@ export function hasArtifacts(r: LockRequest): boolean {
 
 /** The recipe (if any) and the plan for a request; cheap, touches no network. */
 export async function planRequest(r: LockRequest, dataDir: string): Promise<{ loaded?: LoadedRecipe; values: ParamValues; plan: Plan; meta: LockMeta }> {
-  let plan: Plan = { images: [], models: [], ollama: [], files: [] };
+  let plan: Plan = { images: [], models: [], ollama: [], files: [], derived: [] };
   let values: ParamValues = {};
   let loaded: LoadedRecipe | undefined;
   let meta: LockMeta = { id: 'adhoc', version: '1', title: 'Images and models named on the command line', origin: 'adhoc' };
@@ -97,7 +97,7 @@ export function recipeInfo(l: LoadedRecipe, full = false): RecipeInfo {
     version: r.version,
     origin: l.origin,
     file: l.file,
-    parameters: (r.parameters ?? []).map((p) => ({ name: p.name, type: p.type, ...(p.default !== undefined ? { default: p.default } : {}), ...(p.choices ? { choices: p.choices } : {}), ...(p.description ? { description: p.description } : {}), ...(p.stage ? { stage: p.stage } : {}) })),
+    parameters: (r.parameters ?? []).map((p) => ({ name: p.name, type: p.type, ...(p.default !== undefined ? { default: p.default } : {}), ...(p.choices ? { choices: p.choices } : {}), ...(p.pattern !== undefined ? { pattern: p.pattern } : {}), ...(p.description ? { description: p.description } : {}), ...(p.stage ? { stage: p.stage } : {}) })),
     artifacts: { images: ids(r.artifacts.images), models: ids(r.artifacts.models), ollama: ids(r.artifacts.ollama), files: ids(r.artifacts.files) },
     ...(full ? { recipe: r } : {}),
   };
@@ -106,10 +106,11 @@ export function recipeInfo(l: LoadedRecipe, full = false): RecipeInfo {
 /** The lock as rows for a preview: what will be fetched, pinned to what, how big. */
 export function lockEntries(lock: Lock): LockEntry[] {
   return [
-    ...lock.images.map((i): LockEntry => ({ kind: 'image', id: i.id, source: i.source, pinned: i.digest, size: i.size })),
-    ...lock.models.map((m): LockEntry => ({ kind: 'model', id: m.id, source: `${m.repo}@${m.requestedRevision}`, pinned: m.revision, size: m.size })),
+    ...lock.images.map((i): LockEntry => ({ kind: 'image', id: i.id, source: i.source, pinned: i.digest, size: i.size, platform: i.platform, ...(i.tag ? { tag: i.tag } : {}) })),
+    ...lock.models.map((m): LockEntry => ({ kind: 'model', id: m.id, source: `${m.repo}@${m.requestedRevision}`, pinned: m.revision, size: m.size, files: m.files.length })),
     ...lock.ollama.map((o): LockEntry => ({ kind: 'ollama', id: o.id, source: o.model, pinned: o.digest, size: o.size })),
-    ...lock.files.map((f): LockEntry => ({ kind: 'files', id: f.id, source: f.source, pinned: `${f.files.length} file(s)`, size: f.size })),
+    ...lock.files.map((f): LockEntry => ({ kind: 'files', id: f.id, source: f.source, pinned: `${f.files.length} file(s)`, size: f.size, files: f.files.length })),
+    ...lock.derived.map((d): LockEntry => ({ kind: 'image', id: d.id, source: `${d.baseSource} + npm:${d.npm.package}@${d.npm.version}`, pinned: d.npm.integrity, size: d.npm.size, ...(d.tag ? { tag: d.tag } : {}) })),
   ];
 }
 

@@ -11,9 +11,10 @@ import { resolveFromHfCache } from '../sources/hf-cache';
 import { resolveLocalFiles } from '../sources/local-files';
 import { resolveFromOllamaDir } from '../sources/ollama-dir';
 import { ollamaDisplayName, parseOllamaName } from '../sources/ollama-name';
-import type { Plan, PlannedImage, PlannedModel, PlannedOllama } from './expand';
+import { resolveNpmPackage } from '../derive/npm-package';
+import type { Plan, PlannedDerived, PlannedImage, PlannedModel, PlannedOllama } from './expand';
 import { selectedByGlobs } from './glob';
-import { LOCK_FORMAT, LockSchema, lockTotal, type Lock, type LockImage, type LockModel, type LockOllama } from './lock-schema';
+import { LOCK_FORMAT, LockSchema, lockTotal, type Lock, type LockDerived, type LockImage, type LockModel, type LockOllama } from './lock-schema';
 import { newestMatching } from './version-sort';
 
 export interface ResolveOptions {
@@ -132,10 +133,25 @@ async function resolveOllama(p: PlannedOllama, o: ResolveOptions): Promise<LockO
   };
 }
 
+/** Pins each derived image's npm package (bases first); the base's tag becomes the derived image's. */
+async function resolveDerived(plan: PlannedDerived[], images: LockImage[], signal?: AbortSignal): Promise<LockDerived[]> {
+  const bases = new Map<string, { source: string; tag?: string }>(images.map((i) => [i.id, { source: i.source, ...(i.tag !== undefined ? { tag: i.tag } : {}) }]));
+  const out: LockDerived[] = [];
+  for (const d of plan) {
+    const base = bases.get(d.from);
+    if (!base) throw new FerryError(`Derived image ${d.id}: its base "${d.from}" was not resolved`, 'Check artifacts.images in the recipe.');
+    const npm = await resolveNpmPackage({ package: d.package, version: d.version, registry: d.registry }, { signal });
+    bases.set(d.id, { source: `${base.source} + npm:${npm.package}@${npm.version}`, ...(base.tag !== undefined ? { tag: base.tag } : {}) });
+    out.push({ id: d.id, from: d.from, baseSource: base.source, target: d.target, ...(base.tag !== undefined ? { tag: base.tag } : {}), npm });
+  }
+  return out;
+}
+
 /**
  * Pins every artifact of a plan: images to a manifest digest for the platform (tag rules
  * applied against the registry's tag list), hub models to a commit with every file's size and
- * checksum, Ollama models to a manifest digest, local files to their sha256. Nothing big is fetched.
+ * checksum, Ollama models to a manifest digest, local files to their sha256, derived images'
+ * npm packages to a tarball and its integrity. Nothing big is fetched.
  */
 export async function resolvePlan(plan: Plan, recipe: LockMeta, params: Lock['params'], o: ResolveOptions): Promise<Lock> {
   const scans = new Map<string, Promise<ArchiveScan>>();
@@ -143,7 +159,8 @@ export async function resolvePlan(plan: Plan, recipe: LockMeta, params: Lock['pa
   const models = await mapLimit(plan.models, 4, (p) => resolveHubModel(p, o));
   const ollama = await mapLimit(plan.ollama, 4, (p) => resolveOllama(p, o));
   const files = (await mapLimit(plan.files, 4, (p) => resolveLocalFiles(p, o.signal))).filter((f) => f !== undefined);
-  const body = { format: LOCK_FORMAT, recipe, params, platform: o.platform, resolvedAt: isoWithOffset(), images, models, ollama, files } as const;
+  const derived = await resolveDerived(plan.derived ?? [], images, o.signal);
+  const body = { format: LOCK_FORMAT, recipe, params, platform: o.platform, resolvedAt: isoWithOffset(), images, models, ollama, files, derived } as const;
   const lock = { ...body, totalBytes: lockTotal(body) };
   const checked = LockSchema.safeParse(lock);
   if (!checked.success) {
