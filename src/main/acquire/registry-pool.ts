@@ -1,3 +1,4 @@
+import type { Credentials } from '../registry/auth';
 import { RegistryClient } from '../registry/registry-client';
 import { dockerCredentials } from './docker-config';
 import { mirrored, type Mirror } from './mirrors';
@@ -8,11 +9,13 @@ export interface RegistryPoolOptions {
   insecure?: Iterable<string>;
   /** Docker config file with `auths` (default: $DOCKER_CONFIG or ~/.docker/config.json). */
   dockerConfig?: string;
+  /** Credentials stored on this station (credentials/credential-store.ts), tried before the Docker config file. */
+  credentials?: (host: string) => Credentials | undefined;
 }
 
 /**
  * One RegistryClient per host actually contacted: a mirror when one is configured for the
- * canonical registry, else the registry itself. Credentials come from the Docker config file.
+ * canonical registry, else the registry itself. Credentials: stored on the station, else the Docker config file.
  */
 export class RegistryPool {
   private readonly clients = new Map<string, RegistryClient>();
@@ -27,7 +30,7 @@ export class RegistryPool {
     const m = mirrored(this.opts.mirrors ?? new Map(), registry, repository);
     let client = this.clients.get(m.host);
     if (!client) {
-      const credentials = dockerCredentials(m.host, ...(this.opts.dockerConfig ? [this.opts.dockerConfig] : []));
+      const credentials = this.opts.credentials?.(m.host) ?? dockerCredentials(m.host, ...(this.opts.dockerConfig ? [this.opts.dockerConfig] : []));
       client = new RegistryClient({ registry: m.host, insecure: this.insecure.has(m.host), ...(credentials ? { credentials } : {}) });
       this.clients.set(m.host, client);
     }

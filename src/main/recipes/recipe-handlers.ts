@@ -4,6 +4,8 @@ import { RegistryPool } from '../acquire/registry-pool';
 import { DEFAULT_HUB_URL } from '../hub/hub-client';
 import type { Services } from '../core/services';
 import { dockerFromEnv } from '../docker/docker-loader';
+import { storedCredentials } from '../credentials/credential-store';
+import { effectiveMirrors } from '../settings/station-settings';
 import { getRecipe, listRecipes } from './recipe-catalog';
 import { lockId } from './lock-store';
 import { assertLockable, lockEntries, lockForRequest, recipeInfo } from './request';
@@ -11,12 +13,12 @@ import { assertLockable, lockEntries, lockForRequest, recipeInfo } from './reque
 type H<C extends 'recipe:list' | 'recipe:show' | 'recipe:resolve'> = (arg: InvokeArg<C>) => Promise<InvokeResult<C>>;
 
 /** `recipe:list`, `recipe:show`, `recipe:resolve`: the recipe picker and the lock preview. */
-export function recipeHandlers(s: Pick<Services, 'dataDir'>): { 'recipe:list': H<'recipe:list'>; 'recipe:show': H<'recipe:show'>; 'recipe:resolve': H<'recipe:resolve'> } {
+export function recipeHandlers(s: Pick<Services, 'dataDir' | 'db'>): { 'recipe:list': H<'recipe:list'>; 'recipe:show': H<'recipe:show'>; 'recipe:resolve': H<'recipe:resolve'> } {
   return {
     'recipe:list': async () => (await listRecipes(s.dataDir)).map((l) => recipeInfo(l)),
     'recipe:show': async ({ id }) => recipeInfo(await getRecipe(id, s.dataDir), true),
     'recipe:resolve': async (req) => {
-      const registries = new RegistryPool({ mirrors: parseMirrors(req.mirrors), insecure: req.insecureRegistries ?? [] });
+      const registries = new RegistryPool({ mirrors: parseMirrors(effectiveMirrors(s.db, req.mirrors)), insecure: req.insecureRegistries ?? [], credentials: storedCredentials(s.db, s.dataDir) });
       try {
         const lock = await lockForRequest(
           { recipe: req.recipe, params: req.params ?? {} },

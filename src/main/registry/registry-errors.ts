@@ -94,7 +94,7 @@ export async function errorFromResponse(res: Pick<Dispatcher.ResponseData, 'stat
   if (status === 401) {
     return new RegistryError(
       `${ctx.hadCredentials ? 'Authentication failed' : 'Authentication required'} for ${what}: HTTP 401${suffix}`,
-      `Check credentials: pass a valid --username/--password for ${ctx.registry}.`,
+      `Check credentials for ${ctx.registry}: pass --username/--password, or store them once with: ferry credentials add ${ctx.registry} --username USER --password-stdin`,
       status,
       codes,
     );
