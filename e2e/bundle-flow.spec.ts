@@ -8,6 +8,7 @@ test('an operator creates a bundle in the UI, watches progress, verifies it and 
   await expect(page).not.toHaveURL(/token=/);
 
   await page.getByTestId('nav-create').click();
+  await page.getByTestId('create-tab-custom').click();
   await page.getByTestId('create-images').fill(stack.images.map((i) => i.ref).join('\n'));
   await page.getByTestId('create-models').fill(stack.model);
   await page.getByTestId('create-hub-url').fill(stack.hubUrl);
@@ -37,6 +38,7 @@ test('an operator creates a bundle in the UI, watches progress, verifies it and 
 test('the UI shows a failed job with the reason when the source is wrong', async ({ page, stack }) => {
   await page.goto(stack.url);
   await page.getByTestId('nav-create').click();
+  await page.getByTestId('create-tab-custom').click();
   await page.getByTestId('create-images').fill(`${stack.images[0]!.ref.replace(/:[^:/]+$/, '')}:no-such-tag`);
   await page.getByTestId('create-out-dir').fill(join(stack.workDir, 'never'));
   await page.getByTestId('create-submit').click();

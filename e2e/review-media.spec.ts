@@ -6,6 +6,7 @@ import { expect, test } from './fixtures';
 async function createBundle(page: Page, stack: { url: string; hubUrl: string }, model: string, out: string): Promise<void> {
   await page.goto(stack.url);
   await page.getByTestId('nav-create').click();
+  await page.getByTestId('create-tab-custom').click();
   await page.getByTestId('create-images').fill('');
   await page.getByTestId('create-models').fill(model);
   await page.getByTestId('create-hub-url').fill(stack.hubUrl);

@@ -24,7 +24,7 @@ interface RecipeStore {
 }
 
 export const useRecipe = create<RecipeStore>((set) => ({
-  tab: 'custom',
+  tab: 'recipe',
   recipes: null,
   loadError: null,
   selected: null,
