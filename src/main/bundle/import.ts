@@ -1,11 +1,12 @@
 import { join, resolve } from 'node:path';
-import type { ImportRequest, ImportResult } from '../../shared/api';
+import type { ImportRequest, ImportResult, VerifyResult } from '../../shared/api';
 import { FerryError, UsageError } from '../../shared/errors';
 import type { CustodyStore } from '../custody/custody-store';
 import { planDockerArchive } from '../docker/docker-archive';
 import { dockerFromEnv, loadIntoDocker } from '../docker/docker-loader';
 import type { HashPool } from '../hash/hash-pool';
 import { OciLayout } from '../oci/layout';
+import type { Credentials } from '../registry/auth';
 import { RegistryClient } from '../registry/registry-client';
 import { readManifest } from './manifest-io';
 import { IMAGES_DIR, type ImageArtifact, type ModelArtifact } from './manifest-schema';
@@ -19,9 +20,34 @@ export interface ImportDeps {
   pool: HashPool;
   /** Station approval policy (review/gate.ts): throws when the bundle may not be imported. */
   approvals?: (dir: string) => Promise<unknown>;
+  /** Registry logins stored on the station: used when the request gives no user name. */
+  credentials?: (host: string) => Credentials | undefined;
 }
 
 const ROLE = 'admin';
+
+/**
+ * Verifies a bundle folder and records the verdict in custody; a bundle with any problem is
+ * refused naming the first file ("nothing was <done>"). Shared by import and the guided install.
+ */
+export async function verifyOrRefuse(dir: string, deps: Pick<ImportDeps, 'custody' | 'pool'>, progress: Progress, purpose: 'import' | 'install'): Promise<VerifyResult> {
+  const verdict = await verifyBundle(dir, deps.pool, progress);
+  deps.custody.append({
+    type: 'verified',
+    role: ROLE,
+    bundleId: verdict.bundleId,
+    details: { dir, ok: verdict.ok, files: verdict.checkedFiles, bytes: verdict.checkedBytes, problems: verdict.problems.length, purpose },
+  });
+  if (!verdict.ok) {
+    const first = verdict.problems[0]!;
+    throw new FerryError(
+      `Bundle ${dir} failed verification (${verdict.problems.length} problem(s), first: ${first.path}: ${first.detail}); nothing was ${purpose === 'import' ? 'imported' : 'installed'}.`,
+      `Run "ferry verify ${dir}" to list every problem.`,
+      'VerificationFailed',
+    );
+  }
+  return verdict;
+}
 
 /** Verifies the whole bundle first; nothing is imported from a bundle that fails. */
 export async function importBundle(req: ImportRequest, deps: ImportDeps, progress: Progress): Promise<ImportResult> {
@@ -31,21 +57,7 @@ export async function importBundle(req: ImportRequest, deps: ImportDeps, progres
   const dir = resolve(req.dir);
   const target = req.registry ? parseRegistryTarget(req.registry) : undefined;
 
-  const verdict = await verifyBundle(dir, deps.pool, progress);
-  deps.custody.append({
-    type: 'verified',
-    role: ROLE,
-    bundleId: verdict.bundleId,
-    details: { dir, ok: verdict.ok, files: verdict.checkedFiles, bytes: verdict.checkedBytes, problems: verdict.problems.length, purpose: 'import' },
-  });
-  if (!verdict.ok) {
-    const first = verdict.problems[0]!;
-    throw new FerryError(
-      `Bundle ${dir} failed verification (${verdict.problems.length} problem(s), first: ${first.path}: ${first.detail}); nothing was imported.`,
-      `Run "ferry verify ${dir}" to list every problem.`,
-      'VerificationFailed',
-    );
-  }
+  await verifyOrRefuse(dir, deps, progress, 'import');
   await deps.approvals?.(dir);
   const { manifest } = await readManifest(dir);
   const images = manifest.artifacts.filter((a): a is ImageArtifact => a.kind === 'image');
@@ -59,7 +71,7 @@ export async function importBundle(req: ImportRequest, deps: ImportDeps, progres
       registry: target.registry,
       insecure: (req.insecureRegistries ?? []).includes(target.registry),
       caFile: req.caFile,
-      credentials: req.username ? { username: req.username, password: req.password ?? '' } : undefined,
+      credentials: req.username ? { username: req.username, password: req.password ?? '' } : deps.credentials?.(target.registry),
     });
     result.registry = await pushImages(images, layout, client, target, progress);
     deps.custody.append({ type: 'imported', role: ROLE, bundleId: manifest.bundleId, details: { into: 'registry', registry: req.registry, images: result.registry.map((i) => ({ target: i.target, digest: i.digest })) } });
@@ -86,6 +98,7 @@ export async function importBundle(req: ImportRequest, deps: ImportDeps, progres
   return result;
 }
 
-function dockerTag(a: ImageArtifact): string {
+/** The tag an image is loaded into the engine under: its source reference (or a digest-derived tag). */
+export function dockerTag(a: Pick<ImageArtifact, 'registry' | 'repository' | 'tag' | 'digest'>): string {
   return `${a.registry}/${a.repository}:${a.tag ?? `digest-${a.digest.slice(7, 19)}`}`;
 }

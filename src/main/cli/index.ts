@@ -4,12 +4,14 @@ import { FerryError, UsageError } from '../../shared/errors';
 import { FERRY_VERSION } from '../core/version';
 import { bundleCommand } from './commands/bundle-create';
 import { recipeCommands } from './commands/recipe';
+import { credentialsCommand } from './commands/credentials';
 import { custodyCommand } from './commands/custody';
 import { identityCommand } from './commands/identity';
 import { reportCommand } from './commands/report';
 import { reviewCommand } from './commands/review';
 import { trustCommand } from './commands/trust';
 import { importCommand } from './commands/import';
+import { installCommand } from './commands/install';
 import { mediaCommand } from './commands/media';
 import { scanCommand } from './commands/scan';
 import { serveCommand } from './commands/serve';
@@ -25,6 +27,8 @@ export function buildProgram(): Command {
   for (const c of [bundleCommand(), verifyCommand(), importCommand(), mediaCommand(), scanCommand(), custodyCommand(), serveCommand()]) program.addCommand(c);
   for (const c of [identityCommand(), reviewCommand(), trustCommand(), reportCommand()]) program.addCommand(c);
   for (const c of recipeCommands()) program.addCommand(c);
+  program.addCommand(credentialsCommand());
+  program.addCommand(installCommand());
   const override = (cmd: Command): void => {
     cmd.exitOverride();
     cmd.commands.forEach(override);

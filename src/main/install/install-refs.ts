@@ -1,0 +1,45 @@
+import { join, resolve } from 'node:path';
+import { dockerTag } from '../bundle/import';
+import { parseRegistryTarget, targetRepository } from '../bundle/registry-target';
+import type { InstallTemplateContext } from './install-template';
+import type { StoredRequest } from './install-store';
+import type { PlanImage, StoredPlan } from './install-types';
+
+// What the recipe's `${artifact.ID}` and `${secret.NAME}` mean on this host.
+
+/** `<dataDir>/installs/<id>`: the install's own files (secrets, assembled bundle, agent-config). */
+export function installDir(dataDir: string, installId: string): string {
+  return join(dataDir, 'installs', installId);
+}
+
+export function secretsDir(dataDir: string, installId: string): string {
+  return join(installDir(dataDir, installId), 'secrets');
+}
+
+/** Engine container name for a recipe container. */
+export function containerName(name: string): string {
+  return `ferry-${name}`;
+}
+
+/** Where an image is after the push step: `<registry>/<prefix>/<target>:<tag>` (or `@digest`), or its loaded tag. */
+export function imageRef(img: PlanImage, registry: string | undefined): string {
+  if (!registry) return dockerTag({ registry: img.registry, repository: img.repository, tag: img.tag, digest: img.digest });
+  const target = parseRegistryTarget(registry);
+  const repo = targetRepository(target, img.target);
+  return img.tag ? `${target.registry}/${repo}:${img.tag}` : `${target.registry}/${repo}@${img.digest}`;
+}
+
+/** Where a model's weights are placed: `<modelsDir>/<org>/<name>` (as placeModels lays them out). */
+export function modelDir(modelsDir: string, repo: string): string {
+  return resolve(modelsDir, repo);
+}
+
+/** The template context for a plan (secret values only when given, for 'value' expansion). */
+export function templateContext(plan: StoredPlan, request: StoredRequest, dataDir: string, installId: string, secretValues?: Record<string, string>): InstallTemplateContext {
+  const artifacts: Record<string, string> = {};
+  for (const img of plan.images) artifacts[img.id] = imageRef(img, request.registry);
+  for (const m of plan.models) artifacts[m.id] = modelDir(request.modelsDir, m.repo);
+  const dir = secretsDir(dataDir, installId);
+  const secretFiles = Object.fromEntries((plan.recipe.install?.secrets ?? []).map((s) => [s.name, join(dir, `${s.name}.key`)]));
+  return { params: plan.params, secretFiles, artifacts, ...(secretValues ? { secretValues } : {}) };
+}

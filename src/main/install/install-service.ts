@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { GpuPreflightView, InstallInspectView, InstallOutputView, InstallRequest, InstallStepView, InstallView } from '../../shared/api-install';
+import { UsageError } from '../../shared/errors';
+import type { Progress } from '../bundle/verify';
+import { parseRegistryTarget } from '../bundle/registry-target';
+import { storedCredentials } from '../credentials/credential-store';
+import type { CustodyStore } from '../custody/custody-store';
+import type { Db } from '../db/database';
+import { dockerFromEnv } from '../docker/docker-loader';
+import type { HashPool } from '../hash/hash-pool';
+import { readBundleRecipeInfo, normalizeSource } from './bundle-source';
+import { gpuPreflight } from './gpu-preflight';
+import { bindInstallParams, bundleArtifacts, layoutSteps } from './install-plan';
+import { installDir } from './install-refs';
+import { runStep, type RunnerDeps } from './install-runner';
+import { InstallStore, storableRequest, type InstallRecord } from './install-store';
+import type { StoredPlan } from './install-types';
+
+export interface InstallServiceDeps {
+  db: Db;
+  custody: CustodyStore;
+  pool: HashPool;
+  dataDir: string;
+}
+
+/**
+ * The guided install: inspect a bundle's recipe, plan the steps (nothing runs), run them one by
+ * one or all from the first not done, undo a container. Registry passwords live only in memory.
+ */
+export class InstallService {
+  private readonly store: InstallStore;
+  private readonly passwords = new Map<string, string>();
+  private readonly runner: RunnerDeps;
+
+  constructor(private readonly deps: InstallServiceDeps) {
+    this.store = new InstallStore(deps.db);
+    this.runner = { ...deps, store: this.store };
+  }
+
+  async inspect(arg: { dir?: string; volumes?: string[] }): Promise<InstallInspectView> {
+    const info = await readBundleRecipeInfo(arg);
+    const { images, models, neededBytes } = bundleArtifacts(info.manifest, info.lock);
+    const installDefs = (info.recipe.parameters ?? []).filter((p) => p.stage === 'install');
+    return {
+      bundleId: info.manifest.bundleId,
+      recipe: { id: info.recipe.id, version: info.recipe.version, title: info.recipe.title },
+      parameters: installDefs.map((p) => ({
+        name: p.name,
+        ...(p.description ? { description: p.description } : {}),
+        type: p.type,
+        ...(p.choices ? { choices: p.choices } : {}),
+        ...(p.default !== undefined ? { value: p.default } : {}),
+        required: p.default === undefined,
+      })),
+      ...(neededBytes !== undefined ? { neededBytes } : {}),
+      images: images.map((i) => ({ id: i.id, target: i.target, ...(i.tag ? { tag: i.tag } : {}), digest: i.digest })),
+      models: models.map((m) => ({ id: m.id, repo: m.repo, revision: m.revision, size: m.size })),
+    };
+  }
+
+  async plan(req: InstallRequest): Promise<InstallView> {
+    const request = checkRequest(req);
+    const info = await readBundleRecipeInfo(request);
+    const bound = bindInstallParams(info.recipe, info.lock, request.params ?? {});
+    const installId = randomUUID();
+    const bundleDir = request.dir ?? join(installDir(this.deps.dataDir, installId), 'bundle');
+    const base: Omit<StoredPlan, 'steps'> = {
+      bundleId: info.manifest.bundleId,
+      recipe: info.recipe,
+      recipeSha256: info.sha256,
+      bundleDir,
+      ...bound,
+      ...bundleArtifacts(info.manifest, info.lock),
+      engine: /podman/i.test(request.dockerHost ?? process.env.DOCKER_HOST ?? '') ? 'podman' : 'docker',
+    };
+    const stored = storableRequest(request);
+    const steps = layoutSteps({ installId, dataDir: this.deps.dataDir, request: stored, engine: base.engine, plan: base });
+    this.store.create({ id: installId, bundleId: base.bundleId, recipeId: info.recipe.id, request: stored, plan: { ...base, steps } });
+    if (req.password !== undefined) this.passwords.set(installId, req.password);
+    return this.get(installId);
+  }
+
+  get(installId: string): InstallView {
+    return this.view(this.store.get(installId));
+  }
+
+  list(): InstallView[] {
+    return this.store.list().map((r) => this.view(r));
+  }
+
+  /** Runs one step, or every step from the first not done, stopping at (and throwing) the first failure. */
+  async run(installId: string, opts: { stepId?: string; password?: string }, progress: Progress): Promise<InstallView> {
+    if (opts.password !== undefined) this.passwords.set(installId, opts.password);
+    const password = this.passwords.get(installId);
+    const run = (stepId: string): Promise<unknown> => runStep(this.runner, installId, stepId, { ...(password !== undefined ? { password } : {}), progress });
+    if (opts.stepId) {
+      await run(opts.stepId);
+      return this.get(installId);
+    }
+    const rec = this.store.get(installId);
+    const states = this.store.steps(installId);
+    const first = rec.plan.steps.findIndex((s) => !['done', 'skipped'].includes(states.get(s.id)?.state ?? 'pending'));
+    if (first < 0) return this.get(installId);
+    // From the first step not done on: later steps run again too (each is safe to re-run), so an
+    // undone container comes back and is checked again.
+    for (const id of rec.plan.steps.slice(first).map((s) => s.id)) {
+      const current = this.store.get(installId).plan.steps;
+      if (!current.some((s) => s.id === id)) continue;
+      await run(id);
+    }
+    return this.get(installId);
+  }
+
+  async undo(installId: string, stepId: string, progress: Progress): Promise<InstallView> {
+    await runStep(this.runner, installId, stepId, { progress, undo: true });
+    return this.get(installId);
+  }
+
+  async preflight(opts: { dockerHost?: string; neededBytes?: number }): Promise<GpuPreflightView> {
+    return gpuPreflight(dockerFromEnv(opts.dockerHost), opts.neededBytes !== undefined ? { neededBytes: opts.neededBytes } : {});
+  }
+
+  private view(rec: InstallRecord): InstallView {
+    const states = this.store.steps(rec.id);
+    const steps: InstallStepView[] = rec.plan.steps.map((s) => {
+      const st = states.get(s.id);
+      return {
+        ...s,
+        state: st?.state ?? 'pending',
+        ...(st?.startedAt ? { startedAt: st.startedAt } : {}),
+        ...(st?.finishedAt ? { finishedAt: st.finishedAt } : {}),
+        log: st?.log ?? [],
+        ...(st?.error ? { error: st.error } : {}),
+        ...(st?.result ? { result: st.result } : {}),
+      };
+    });
+    const outputsStep = steps.find((s) => s.id === 'outputs');
+    const outputs = outputsStep?.state === 'done' ? ((outputsStep.result?.outputs as InstallOutputView[] | undefined) ?? []) : [];
+    return {
+      installId: rec.id,
+      bundleId: rec.bundleId,
+      recipe: { id: rec.plan.recipe.id, version: rec.plan.recipe.version, title: rec.plan.recipe.title },
+      createdAt: rec.createdAt,
+      updatedAt: rec.updatedAt,
+      request: rec.request,
+      steps,
+      outputs,
+      parameters: rec.plan.parameters,
+      needsPassword: this.needsPassword(rec, steps),
+    };
+  }
+
+  private needsPassword(rec: InstallRecord, steps: InstallStepView[]): boolean {
+    const { registry, username } = rec.request;
+    if (!registry || !username || this.passwords.has(rec.id)) return false;
+    if (steps.filter((s) => s.kind === 'push' || s.kind === 'container').every((s) => s.state === 'done')) return false;
+    const stored = storedCredentials(this.deps.db, this.deps.dataDir)(parseRegistryTarget(registry).registry);
+    return stored?.username !== username;
+  }
+}
+
+/** The request with paths made absolute and its required parts checked (errors name the field). */
+function checkRequest(req: InstallRequest): InstallRequest {
+  const source = normalizeSource(req);
+  if (!req.modelsDir) throw new UsageError('modelsDir: where to place the model weights is required.', 'Give --models-dir DIR, e.g. /data/models.');
+  if (req.registry) parseRegistryTarget(req.registry);
+  if (req.gpu !== undefined && req.gpu !== 'require' && req.gpu !== 'none') throw new UsageError(`gpu: "${String(req.gpu)}" is not require or none.`);
+  if (!req.egress || !Array.isArray(req.egress.outside) || req.egress.outside.length === 0) {
+    throw new UsageError('egress.outside: at least one outside target (host:port) that must be unreachable is required.', 'Give --egress-outside HOST:PORT, an address outside the air gap (e.g. a public DNS server\'s IP and port 53).');
+  }
+  if (req.healthTimeout !== undefined && !(Number.isInteger(req.healthTimeout) && req.healthTimeout > 0)) throw new UsageError(`healthTimeout: ${req.healthTimeout} is not a positive number of seconds.`);
+  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(p));
+  return {
+    ...req,
+    ...source,
+    modelsDir: resolve(req.modelsDir),
+    ...(req.caFile ? { caFile: abs(req.caFile) } : {}),
+    ...(req.gitlabCaFile ? { gitlabCaFile: abs(req.gitlabCaFile) } : {}),
+  };
+}
