@@ -33,7 +33,7 @@ export async function pushImages(
   }
   const results: ImportedImage[] = [];
   for (const { a, blobs, itemId } of plans) {
-    const repo = targetRepository(target, a.repository);
+    const repo = targetRepository(target, a.target ?? a.repository);
     let uploaded = 0;
     let skipped = 0;
     await mapLimit(blobs, concurrency, async (b) => {

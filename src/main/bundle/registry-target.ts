@@ -18,7 +18,7 @@ export function parseRegistryTarget(input: string): RegistryTarget {
   return { registry, prefix };
 }
 
-/** Target repository: the prefix plus the last path component of the source repository. */
+/** Target repository: the prefix plus the last path component of the recipe target or, without one, of the source repository. */
 export function targetRepository(target: RegistryTarget, sourceRepository: string): string {
   const last = sourceRepository.split('/').pop()!;
   return target.prefix ? `${target.prefix}/${last}` : last;
