@@ -1,11 +1,13 @@
 import type { MediaInvokeApi } from './api-media';
+import { INSTALL_CHANNELS, type InstallInvokeApi } from './api-install';
 import { REVIEW_CHANNELS, type ReviewInvokeApi } from './api-review';
+import { SETTINGS_CHANNELS, type SettingsInvokeApi } from './api-settings';
 
 // The typed API contract between the main process (or headless server) and the renderer.
 // Every invoke channel takes one argument object and resolves to one value; events flow
 // from main to renderer only. Transports (Electron IPC, loopback HTTP) carry exactly this.
 
-export type JobKind = 'bundle.create' | 'bundle.verify' | 'bundle.import' | 'media.write' | 'media.verify' | 'media.assemble';
+export type JobKind = 'bundle.create' | 'bundle.verify' | 'bundle.import' | 'media.write' | 'media.verify' | 'media.assemble' | 'install.run';
 export type JobState = 'running' | 'succeeded' | 'failed' | 'canceled';
 
 export interface ErrorShape {
@@ -104,6 +106,8 @@ export interface RecipeParameterInfo {
   type: 'string' | 'enum' | 'bool';
   default?: string | boolean;
   choices?: string[];
+  /** Regular expression a string value must match. */
+  pattern?: string;
   description?: string;
   stage?: 'acquire' | 'install';
 }
@@ -141,6 +145,11 @@ export interface LockEntry {
   /** Manifest digest, commit, or `N files`. */
   pinned: string;
   size: number;
+  /** Images: the tag the rule resolved to, and the platform chosen. */
+  tag?: string;
+  platform?: string;
+  /** Models and local files: how many files. */
+  files?: number;
 }
 
 export interface ResolvedRecipe {
@@ -204,7 +213,7 @@ export interface ListCustodyRequest {
   limit?: number;
 }
 
-export interface InvokeApi extends ReviewInvokeApi, MediaInvokeApi {
+export interface InvokeApi extends ReviewInvokeApi, MediaInvokeApi, InstallInvokeApi, SettingsInvokeApi {
   'app:info': (arg: Record<string, never>) => Promise<AppInfo>;
   'bundle:create': (arg: CreateBundleRequest) => Promise<JobInfo>;
   'bundle:verify': (arg: VerifyRequest) => Promise<JobInfo>;
@@ -231,6 +240,8 @@ export type InvokeResult<C extends InvokeChannel> = Awaited<ReturnType<InvokeApi
 /** Runtime list so transports can refuse anything else. */
 export const INVOKE_CHANNELS: readonly InvokeChannel[] = [
   ...REVIEW_CHANNELS,
+  ...INSTALL_CHANNELS,
+  ...SETTINGS_CHANNELS,
   'media:detect',
   'media:plan',
   'media:write',

@@ -4,13 +4,17 @@ import { createBundle, DEFAULT_HUB_URL, DEFAULT_PLATFORM } from '../bundle/creat
 import { importBundle } from '../bundle/import';
 import { verifyBundle } from '../bundle/verify';
 import type { Services } from '../core/services';
+import { storedCredentials } from '../credentials/credential-store';
 import { dockerFromEnv } from '../docker/docker-loader';
 import { recipeHandlers } from '../recipes/recipe-handlers';
 import { mediaHandlers } from '../media/media-handlers';
 import { approvalGate } from '../review/gate';
+import { effectiveMirrors } from '../settings/station-settings';
 import { identityHandlers, trackActivity } from './identity-handlers';
+import { installHandlers } from './install-handlers';
 import { REQUEST_SCHEMAS } from './request-schemas';
 import { reviewHandlers } from './review-handlers';
+import { settingsHandlers } from './settings-handlers';
 
 export type Handlers = { [C in InvokeChannel]: (arg: InvokeArg<C>) => Promise<InvokeResult<C>> };
 
@@ -25,10 +29,12 @@ export function createHandlers(s: Services): Handlers {
       defaultHubUrl: process.env.FERRY_HUB_URL || DEFAULT_HUB_URL,
       defaultPlatform: DEFAULT_PLATFORM,
     }),
-    'bundle:create': async (req) =>
-      s.jobs.start('bundle.create', `Create bundle ${req.outDir}`, { ...req }, (ctx) =>
-        createBundle(req, { custody: s.custody, identity: s.identity, version: s.version, hubToken: process.env.HF_TOKEN, db: s.db, dataDir: s.dataDir, docker: () => dockerFromEnv() }, ctx),
-      ),
+    'bundle:create': async (arg) => {
+      const req = { ...arg, mirrors: effectiveMirrors(s.db, arg.mirrors) };
+      return s.jobs.start('bundle.create', `Create bundle ${req.outDir}`, { ...req }, (ctx) =>
+        createBundle(req, { custody: s.custody, identity: s.identity, version: s.version, hubToken: process.env.HF_TOKEN, db: s.db, dataDir: s.dataDir, docker: () => dockerFromEnv(), credentials: storedCredentials(s.db, s.dataDir) }, ctx),
+      );
+    },
     'bundle:verify': async (req) =>
       s.jobs.start('bundle.verify', `Verify ${req.dir}`, { ...req }, async (ctx) => {
         const result = await verifyBundle(req.dir, s.pool, ctx);
@@ -42,7 +48,7 @@ export function createHandlers(s: Services): Handlers {
       }),
     'bundle:import': async (req) => {
       const { password: _secret, ...safe } = req;
-      return s.jobs.start('bundle.import', `Import ${req.dir}`, safe, (ctx) => importBundle(req, { custody: s.custody, pool: s.pool, approvals: approvalGate(s.db, s.custody) }, ctx));
+      return s.jobs.start('bundle.import', `Import ${req.dir}`, safe, (ctx) => importBundle(req, { custody: s.custody, pool: s.pool, approvals: approvalGate(s.db, s.custody), credentials: storedCredentials(s.db, s.dataDir) }, ctx));
     },
     'job:list': async () => s.jobs.list(),
     'job:get': async ({ id }) => s.jobs.get(id),
@@ -52,6 +58,8 @@ export function createHandlers(s: Services): Handlers {
     ...mediaHandlers(s),
     ...identityHandlers(s),
     ...reviewHandlers(s),
+    ...installHandlers(s),
+    ...settingsHandlers(s),
   });
 }
 

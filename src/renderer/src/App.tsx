@@ -6,8 +6,10 @@ import { LoginControl } from './components/LoginControl';
 import { Bundles } from './screens/Bundles';
 import { CreateBundle } from './screens/CreateBundle';
 import { CustodyLog } from './screens/CustodyLog';
+import { Install } from './screens/Install';
 import { Media } from './screens/Media';
 import { NoToken } from './screens/NoToken';
+import { Settings } from './screens/Settings';
 import { Trust } from './screens/Trust';
 import { VerifyImport } from './screens/VerifyImport';
 import { useApp, type Screen } from './state/app';
@@ -15,8 +17,8 @@ import { useApp, type Screen } from './state/app';
 const NAV: { role: string; items: { screen: Screen; label: string }[] }[] = [
   { role: 'Operator', items: [{ screen: 'create', label: 'Create bundle' }, { screen: 'media', label: 'Media' }] },
   { role: 'Reviewer', items: [{ screen: 'review', label: 'Review bundle' }] },
-  { role: 'Offline admin', items: [{ screen: 'verify', label: 'Verify & import' }, { screen: 'trust', label: 'Trusted keys' }] },
-  { role: 'Everyone', items: [{ screen: 'custody', label: 'Custody log' }] },
+  { role: 'Offline admin', items: [{ screen: 'verify', label: 'Verify & import' }, { screen: 'install', label: 'Guided install' }, { screen: 'trust', label: 'Trusted keys' }] },
+  { role: 'Everyone', items: [{ screen: 'custody', label: 'Custody log' }, { screen: 'settings', label: 'Settings' }] },
 ];
 
 const SCREENS: Record<Screen, () => React.JSX.Element> = {
@@ -24,8 +26,10 @@ const SCREENS: Record<Screen, () => React.JSX.Element> = {
   review: Bundles,
   media: Media,
   verify: VerifyImport,
+  install: Install,
   custody: CustodyLog,
   trust: Trust,
+  settings: Settings,
 };
 
 const CONN_LABEL = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', unauthorized: 'Unauthorized' };

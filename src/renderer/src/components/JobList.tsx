@@ -13,6 +13,7 @@ const KIND: Record<JobInfo['kind'], string> = {
   'media.write': 'Write media',
   'media.verify': 'Verify media',
   'media.assemble': 'Assemble',
+  'install.run': 'Install',
 };
 
 /** Keep the end of a path, where the distinguishing part usually is. */
@@ -23,7 +24,8 @@ function tail(s: string, n = 24): string {
 function open(job: JobInfo): void {
   const d = useDrafts.getState();
   let screen: Screen = 'create';
-  if (job.kind === 'bundle.create') d.setCreate({ jobId: job.id });
+  if (job.kind === 'install.run') screen = 'install';
+  else if (job.kind === 'bundle.create') d.setCreate({ jobId: job.id });
   else if (job.kind === 'bundle.verify') {
     screen = 'verify';
     if (d.verify.jobId !== job.id) d.setVerify({ jobId: job.id, jobDir: null });

@@ -4,6 +4,7 @@ import { Digest, ShortId } from '../components/Mono';
 import { stamp } from '../components/time';
 import { api } from '../api/client';
 import { CustodyChainPanel } from '../components/CustodyChainPanel';
+import { useApp } from '../state/app';
 import { useCustody, useCustodyView } from '../state/custody';
 
 const HEXISH = /^(sha256:)?[0-9a-f]{40,}$/i;
@@ -42,7 +43,7 @@ function matches(e: CustodyEvent, q: string): boolean {
 export function CustodyLog() {
   const { events, loaded, error } = useCustodyView();
   const [q, setQ] = useState('');
-  const [bundle, setBundle] = useState('');
+  const [bundle, setBundle] = useState(() => useApp.getState().custodyBundle);
   const bundleId = bundle.trim().toLowerCase();
   useEffect(() => {
     // A full bundle id: fetch all of its events, also those older than the live page.

@@ -1,0 +1,51 @@
+import type { InvokeArg, InvokeResult, JobInfo } from '../../shared/api';
+import type { InstallInvokeApi, InstallView } from '../../shared/api-install';
+import { UsageError } from '../../shared/errors';
+import type { Services } from '../core/services';
+import { InstallService } from '../install/install-service';
+import type { JobBody } from '../jobs/job-runner';
+
+type Channel = keyof InstallInvokeApi;
+type InstallHandlers = { [C in Channel]: (arg: InvokeArg<C>) => Promise<InvokeResult<C>> };
+
+/**
+ * `install:*`: the guided install wizard's channels over InstallService. Runs and undos are
+ * jobs (progress on `job:update`); the registry password goes to the service for this run
+ * only and is never put in a job's stored parameters, a title or a result.
+ */
+export function installHandlers(s: Services, service = new InstallService({ db: s.db, custody: s.custody, pool: s.pool, dataDir: s.dataDir })): InstallHandlers {
+  // One job at a time per install: a second Run while one is going would race on the same steps.
+  const active = new Map<string, string>();
+  const exclusive = (installId: string, title: string, params: Record<string, unknown>, body: JobBody<InstallView>): JobInfo => {
+    const busy = active.get(installId);
+    if (busy && s.jobs.get(busy).state === 'running') {
+      throw new UsageError(`Install ${installId} is already running (job ${busy}).`, 'Wait for that job to finish, or cancel it, before running or undoing another step.');
+    }
+    const job = s.jobs.start('install.run', title, params, body);
+    active.set(installId, job.id);
+    void s.jobs.wait(job.id).finally(() => {
+      if (active.get(installId) === job.id) active.delete(installId);
+    });
+    return job;
+  };
+  const label = (installId: string): string => {
+    const view = service.get(installId); // throws for an unknown install before any job starts
+    return `${view.recipe.title} ${view.recipe.version}`;
+  };
+
+  return {
+    'install:inspect': async (arg) => service.inspect(arg),
+    'install:plan': async (req) => service.plan(req),
+    'install:get': async ({ installId }) => service.get(installId),
+    'install:list': async () => service.list(),
+    'install:run': async ({ installId, stepId, password }) => {
+      const title = `Install ${label(installId)}: ${stepId ? `step ${stepId}` : 'all steps'}`;
+      return exclusive(installId, title, { installId, ...(stepId ? { stepId } : {}) }, (ctx) =>
+        service.run(installId, { ...(stepId ? { stepId } : {}), ...(password ? { password } : {}) }, ctx),
+      );
+    },
+    'install:undo': async ({ installId, stepId }) =>
+      exclusive(installId, `Install ${label(installId)}: undo ${stepId}`, { installId, stepId, undo: true }, (ctx) => service.undo(installId, stepId, ctx)),
+    'install:preflight': async (arg) => service.preflight(arg),
+  };
+}
