@@ -6,7 +6,7 @@ import * as tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { strongestIntegrity, unbundledDependencies } from '../../src/main/derive/npm-package';
 import { npmLayer, packageBins } from '../../src/main/derive/npm-layer';
-import { expandRecipe } from '../../src/main/recipes/expand';
+import { DEFAULT_NPM_REGISTRY, expandRecipe } from '../../src/main/recipes/expand';
 import { checkRecipe } from '../../src/main/recipes/recipe-check';
 import { RecipeSchema } from '../../src/main/recipes/recipe-schema';
 import { duoCliStandIn, makeNpmTarball, type NpmPackageSpec } from '../harness/npm-registry';
@@ -125,7 +125,9 @@ describe('derived image artifacts in recipes', () => {
     const params = [{ name: 'v', type: 'string', default: '1.0.0' }, { name: 'on', type: 'bool', default: true }];
     const r = recipe([derived({ id: 'top', from: 'tool', target: 'top' }), base, derived()], params);
     const plan = expandRecipe(r, { v: '2.0.0', on: true });
-    expect(plan.derived!.map((d) => `${d.id}<${d.from}:${d.package}@${d.version}:${d.registry}`)).toEqual(['tool<base:@acme/tool@2.0.0:https://registry.npmjs.org', 'top<tool:@acme/tool@2.0.0:https://registry.npmjs.org']);
+    // The public npm registry is only named here (parsed, never contacted).
+    expect(DEFAULT_NPM_REGISTRY).toMatch(/^https:\/\/registry\.npmjs\.org$/);
+    expect(plan.derived!.map((d) => `${d.id}<${d.from}:${d.package}@${d.version}:${d.registry}`)).toEqual([`tool<base:@acme/tool@2.0.0:${DEFAULT_NPM_REGISTRY}`, `top<tool:@acme/tool@2.0.0:${DEFAULT_NPM_REGISTRY}`]);
     const off = recipe([{ ...base, when: { on: true } }, derived()], params);
     expect(() => expandRecipe(off, { v: '1.0.0', on: false })).toThrow(/"tool" is built on "base", which these parameters leave out/);
   });
