@@ -4,9 +4,9 @@
 # As root it installs what is missing; otherwise it prints the exact command to run.
 set -euo pipefail
 
-PACKAGES=(docker.io docker-registry skopeo chromium busybox-static e2fsprogs apache2-utils openssl iproute2 ca-certificates clamav)
+PACKAGES=(docker.io docker-registry skopeo chromium busybox-static e2fsprogs apache2-utils openssl iproute2 ca-certificates clamav docker-compose)
 declare -A PROVIDES=([docker.io]=dockerd [docker-registry]=docker-registry [skopeo]=skopeo [chromium]=chromium
-  [busybox-static]=busybox [e2fsprogs]=mkfs.ext4 [apache2-utils]=htpasswd [openssl]=openssl [iproute2]=ip [ca-certificates]=update-ca-certificates [clamav]=clamscan)
+  [busybox-static]=busybox [e2fsprogs]=mkfs.ext4 [apache2-utils]=htpasswd [openssl]=openssl [iproute2]=ip [ca-certificates]=update-ca-certificates [clamav]=clamscan [docker-compose]=docker-compose)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

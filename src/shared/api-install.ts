@@ -7,10 +7,13 @@ export type InstallStepKind =
   | 'verify' // hashes, approvals, completeness of the volumes or bundle folder; records the receipt
   | 'push' // images to the internal registry (or load into the engine)
   | 'models' // model weights placed in the models directory, verified as written
+  | 'ollama' // Ollama models restored into OLLAMA_MODELS with the names Ollama expects
+  | 'files' // the bundle's files (configuration, knowledge base) placed under the install, hashed as written; YAML validated
   | 'preflight' // GPU preflight: engine runtimes / CDI devices, nvidia-smi, memory estimate
   | 'secrets' // generated on this host, 0600, fingerprints in custody
   | 'container' // one container started from the recipe
   | 'health' // every container's health checks green
+  | 'verify-stack' // the recipe's stack-level checks (e.g. a chat completion through the gateway)
   | 'egress' // outside targets unreachable, internal targets reachable, from every container
   | 'outputs' // the values the admin enters in GitLab
   | 'agent-config'; // .gitlab/duo/agent-config.yml and the runner checklist

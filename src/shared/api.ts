@@ -7,7 +7,7 @@ import { SETTINGS_CHANNELS, type SettingsInvokeApi } from './api-settings';
 // Every invoke channel takes one argument object and resolves to one value; events flow
 // from main to renderer only. Transports (Electron IPC, loopback HTTP) carry exactly this.
 
-export type JobKind = 'bundle.create' | 'bundle.verify' | 'bundle.import' | 'media.write' | 'media.verify' | 'media.assemble' | 'install.run';
+export type JobKind = 'bundle.create' | 'bundle.verify' | 'bundle.import' | 'media.write' | 'media.verify' | 'media.assemble' | 'install.run' | 'upgrade.run';
 export type JobState = 'running' | 'succeeded' | 'failed' | 'canceled';
 
 export interface ErrorShape {
@@ -99,6 +99,12 @@ export interface CreateBundleRequest {
   ollamaDir?: string;
   /** Parallel transfers (default 8). */
   concurrency?: number;
+  /** A signed offline inventory file (`ferry inventory export`): leave out what it lists, making a delta bundle. */
+  inventory?: string;
+  /** A Markdown file carried as notes/RELEASE-NOTES.md (shown by `ferry upgrade`). */
+  releaseNotes?: string;
+  /** A Markdown file carried as notes/MIGRATION-GUIDE.md (shown by `ferry upgrade`). */
+  migrationGuide?: string;
 }
 
 export interface RecipeParameterInfo {
@@ -191,6 +197,10 @@ export interface ImportRequest {
   /** Docker engine address (unix:///path or tcp://host:port); default DOCKER_HOST or the local socket. */
   dockerHost?: string;
   modelsDir?: string;
+  /** OLLAMA_MODELS folder to restore the bundle's Ollama models into. */
+  ollamaModels?: string;
+  /** Ollama server (http://HOST:PORT) that must then list them in /api/tags. */
+  ollamaUrl?: string;
 }
 
 export interface ImportedImage {
@@ -206,6 +216,25 @@ export interface ImportResult {
   registry: ImportedImage[];
   docker: { source: string; tag: string; imageId: string }[];
   models: { repo: string; dir: string; files: number; bytes: number }[];
+  /** Ollama models restored into the OLLAMA_MODELS folder (--ollama-models). */
+  ollama?: OllamaRestored[];
+  /** The Ollama server that listed every restored model (--ollama-url). */
+  ollamaConfirmed?: { url: string; version?: string };
+}
+
+/** An Ollama model restored into OLLAMA_MODELS; digest and size as Ollama's /api/tags reports them. */
+export interface OllamaRestored {
+  /** Ollama's name for it, e.g. llama3.1:8b. */
+  name: string;
+  /** sha256:<hex> of the manifest file (/api/tags shows the hex). */
+  digest: string;
+  /** Config + layers, in bytes. */
+  size: number;
+  /** The manifest file written. */
+  manifest: string;
+  blobsWritten: number;
+  blobsSkipped: number;
+  bytesWritten: number;
 }
 
 export interface ListCustodyRequest {

@@ -81,7 +81,7 @@ wait $pid
 `;
 
 /** Rewrites an image of the layout with an Entrypoint (writeOciImage sets only Cmd). */
-function withEntrypoint(layoutDir: string, img: TestImage, entrypoint: string[]): TestImage {
+export function withEntrypoint(layoutDir: string, img: TestImage, entrypoint: string[]): TestImage {
   const blob = (d: string): string => join(layoutDir, 'blobs', 'sha256', d.slice(7));
   const manifest = JSON.parse(readFileSync(blob(img.manifestDigest), 'utf8'));
   const config = JSON.parse(readFileSync(blob(img.configDigest), 'utf8'));

@@ -7,6 +7,7 @@ import { IMAGES_DIR, type BundleFile, type ExtraArtifact, type ImageArtifact, ty
 import type { Progress } from '../bundle/verify';
 import { OciLayout } from '../oci/layout';
 import type { Lock } from '../recipes/lock-schema';
+import { layoutWithout, modelsToFetch, omittedBlobBytes, seedOmittedModelHashes, withoutOmittedFiles, type AcquireOmissions } from '../delta/delta-acquire';
 import { declareFileItems, fileTasks, finishFiles } from './acquire-files';
 import { declareOllamaItems, finishOllama, ollamaTasks } from './acquire-ollama';
 import type { RegistryPool } from './registry-pool';
@@ -23,6 +24,8 @@ export interface AcquireOptions {
   hfCache?: string;
   /** Parallel transfers (blobs and files), default 8. */
   concurrency?: number;
+  /** A delta bundle: blobs and model files the offline side already holds are not acquired. */
+  omit?: AcquireOmissions;
 }
 
 export interface Acquired {
@@ -40,7 +43,8 @@ export interface Acquired {
 export async function acquireLock(lock: Lock, o: AcquireOptions): Promise<Acquired> {
   const { progress } = o;
   declareImageItems(lock.images, progress);
-  declareModelItems(lock.models, progress);
+  const models = modelsToFetch(lock.models, o.omit);
+  declareModelItems(models, progress);
   declareOllamaItems(lock.ollama, progress);
   declareFileItems(lock.files, progress);
   await mkdir(o.dir, { recursive: true });
@@ -52,17 +56,19 @@ export async function acquireLock(lock: Lock, o: AcquireOptions): Promise<Acquir
   const stats: AcquireStats = { fetchedBytes: 0, localBytes: 0, reusedBytes: 0, resumedFiles: 0 };
   const ctx: AcquireContext = { dir: o.dir, progress, signal: controller.signal, registries: o.registries, hubToken: o.hubToken, hfCache: o.hfCache, stats, verified: o.verified };
   const modelHashes = new Map<string, string>();
+  seedOmittedModelHashes(lock.models, o.omit, modelHashes);
   try {
-    const tasks = [...imageTasks(lock.images, layout, ctx), ...modelTasks(lock.models, ctx, modelHashes), ...ollamaTasks(lock.ollama, ctx), ...fileTasks(lock.files, ctx)];
+    const tasks = [...imageTasks(lock.images, layoutWithout(layout, o.omit), ctx), ...modelTasks(models, ctx, modelHashes), ...ollamaTasks(lock.ollama, ctx), ...fileTasks(lock.files, ctx)];
     await runTasks(tasks, o.concurrency ?? DEFAULT_CONCURRENCY, controller);
   } finally {
     progress.signal.removeEventListener('abort', onAbort);
     o.verified.flush?.();
   }
+  stats.reusedBytes -= omittedBlobBytes(lock.images, o.omit);
   const img = await finishImages(lock.images, layout, progress);
   const mdl = finishModels(lock.models, modelHashes, progress);
   const oll = await finishOllama(lock.ollama, o.dir, progress);
   const fls = finishFiles(lock.files, progress);
-  const files = [...img.files, ...mdl.files, ...oll.files, ...fls.files, await smallFile(o.dir, `${IMAGES_DIR}/oci-layout`), await smallFile(o.dir, `${IMAGES_DIR}/index.json`)];
+  const files = [...withoutOmittedFiles([...img.files, ...mdl.files], lock.models, o.omit), ...oll.files, ...fls.files, await smallFile(o.dir, `${IMAGES_DIR}/oci-layout`), await smallFile(o.dir, `${IMAGES_DIR}/index.json`)];
   return { artifacts: [...img.artifacts, ...mdl.artifacts], extraArtifacts: [...oll.artifacts, ...fls.artifacts], files, stats };
 }

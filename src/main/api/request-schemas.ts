@@ -66,6 +66,9 @@ export const REQUEST_SCHEMAS: Record<InvokeChannel, z.ZodType> = {
     hfCache: text().optional(),
     ollamaDir: text().optional(),
     concurrency: z.number().int().min(1).max(64).optional(),
+    inventory: text().optional(),
+    releaseNotes: text().optional(),
+    migrationGuide: text().optional(),
   }),
   'bundle:verify': z.strictObject({ dir: text().min(1) }),
   'bundle:import': z.strictObject({
@@ -78,6 +81,8 @@ export const REQUEST_SCHEMAS: Record<InvokeChannel, z.ZodType> = {
     docker: z.boolean().optional(),
     dockerHost: text(1024).optional(),
     modelsDir: text().optional(),
+    ollamaModels: text().optional(),
+    ollamaUrl: text(1024).optional(),
   }),
   'job:list': z.object({}),
   'job:get': z.strictObject({ id: z.uuid() }),

@@ -16,6 +16,10 @@ import { DEFAULT_HUB_URL } from '../hub/hub-client';
 import { writeVerified } from '../io/verified-write';
 import type { Credentials } from '../registry/auth';
 import { writeBundleRecipe } from '../recipes/bundle-recipe';
+import { acquireOmissions, deltaRecord, planDelta } from '../delta/delta-plan';
+import { readTrustedInventory } from '../delta/inventory-sign';
+import { TrustStore } from '../identity/trust-store';
+import { checkNotesSources, writeBundleNotes } from '../upgrade/bundle-notes';
 import { LOCK_FILE, type Lock } from '../recipes/lock-schema';
 import { LockStore } from '../recipes/lock-store';
 import { assertLockable, hasArtifacts, lockForRequest, planRequest } from '../recipes/request';
@@ -53,6 +57,8 @@ export interface CreateResult extends AcquireStats {
   lockId: string;
   /** True when this run continued an earlier, interrupted one with the same arguments. */
   resumed: boolean;
+  /** A delta bundle (--inventory): bytes carried vs the full bundle, and what was left out. */
+  delta?: { fullBytes: number; omittedBlobs: number; omittedModelFiles: number; station: string };
 }
 
 const ROLE = 'operator';
@@ -69,6 +75,9 @@ export async function createBundle(req: CreateBundleRequest, deps: CreateDeps, p
   if (!hasArtifacts(lockReq)) throw new UsageError('Nothing to bundle: give a recipe, a lock, or at least one image or model.');
   const out = resolve(req.outDir);
   await refuseExisting(out);
+  // A delta: the offline inventory must be signed by a key pinned here, checked before anything is fetched.
+  const inventory = req.inventory ? await readTrustedInventory(req.inventory, new TrustStore(deps.db).lookup()) : undefined;
+  await checkNotesSources({ releaseNotes: req.releaseNotes, migrationGuide: req.migrationGuide });
   const partial = `${out}.partial`;
   const platform = req.platform || DEFAULT_PLATFORM;
   const hubUrl = (req.hubUrl || DEFAULT_HUB_URL).replace(/\/+$/, '');
@@ -83,6 +92,7 @@ export async function createBundle(req: CreateBundleRequest, deps: CreateDeps, p
     const stored = prev && prev.state === 'running' && prev.argsKey === argsKey && havePartial ? store.getLock(prev.lockId) : undefined;
     const lock: Lock = stored ?? (await lockForRequest(lockReq, { dataDir: deps.dataDir, platform, hubUrl, hubToken: deps.hubToken, hfCache: req.hfCache, ollamaDir: req.ollamaDir, registries, docker: deps.docker, signal: progress.signal }));
     assertLockable(lock);
+    const delta = inventory ? planDelta(lock, inventory.signed.inventory, inventory.sha256) : undefined;
     const bundleId = stored ? prev!.bundleId : randomUUID();
     const lockId = store.saveLock(lock);
     store.startAcquisition({ outDir: out, argsKey, lockId, bundleId });
@@ -103,7 +113,7 @@ export async function createBundle(req: CreateBundleRequest, deps: CreateDeps, p
     });
 
     progress.phase('acquiring');
-    const got = await acquireLock(lock, { dir: partial, progress, registries, verified: store.verifiedFiles(out), hubToken: deps.hubToken, hfCache: req.hfCache, concurrency: req.concurrency });
+    const got = await acquireLock(lock, { dir: partial, progress, registries, verified: store.verifiedFiles(out), hubToken: deps.hubToken, hfCache: req.hfCache, concurrency: req.concurrency, ...(delta ? { omit: acquireOmissions(delta) } : {}) });
     for (const a of got.artifacts) {
       const details = a.kind === 'image' ? { artifact: 'image', source: a.source, digest: a.digest, size: a.size } : { artifact: 'model', repo: a.repo, revision: a.revision, files: a.files.length, size: a.size };
       deps.custody.append({ type: 'acquired', role: ROLE, bundleId, details });
@@ -121,7 +131,9 @@ export async function createBundle(req: CreateBundleRequest, deps: CreateDeps, p
     const lockFile = await writeVerified((async function* () { yield lockBytes; })(), `${partial}/${LOCK_FILE}`, { size: lockBytes.length });
     // The recipe travels with its lock (recipe.yaml, the exact bytes lock.recipe.sha256 names).
     const recipeFile = await writeBundleRecipe(partial, lock, loaded, deps.dataDir);
-    const files = sortFiles([...got.files, ...derived.files, ...(recipeFile ? [recipeFile] : []), { path: LOCK_FILE, size: lockFile.size, sha256: lockFile.sha256 }]);
+    // Release notes and migration guide (notes/…), for the offline side's upgrade.
+    const notes = await writeBundleNotes(partial, { releaseNotes: req.releaseNotes, migrationGuide: req.migrationGuide });
+    const files = sortFiles([...got.files, ...derived.files, ...(recipeFile ? [recipeFile] : []), ...notes, { path: LOCK_FILE, size: lockFile.size, sha256: lockFile.sha256 }]);
     await pruneStale(partial, new Set(files.map((f) => f.path)));
     const manifest: BundleManifest = {
       format: BUNDLE_FORMAT,
@@ -134,13 +146,15 @@ export async function createBundle(req: CreateBundleRequest, deps: CreateDeps, p
       ...(got.extraArtifacts.length ? { extraArtifacts: got.extraArtifacts } : {}),
       lock: { path: LOCK_FILE, sha256: lockFile.sha256, recipe: lock.recipe.id, version: lock.recipe.version },
       scan,
+      ...(delta && inventory ? { delta: deltaRecord(delta, inventory.signed.inventory, files.reduce((s, f) => s + f.size, 0)) } : {}),
     };
     const manifestSha256 = await writeManifest(partial, manifest);
     await rename(partial, out);
     store.finishAcquisition(out);
     const bytes = files.reduce((s, f) => s + f.size, 0);
-    deps.custody.append({ type: 'created', role: ROLE, bundleId, details: { dir: out, manifestSha256, artifacts: manifest.artifacts.length + got.extraArtifacts.length, files: files.length, bytes, ...got.stats } });
-    return { bundleId, dir: out, manifestSha256, files: files.length, bytes, lockId, resumed: stored !== undefined, ...got.stats };
+    const d = manifest.delta && { fullBytes: manifest.delta.fullBytes, omittedBlobs: manifest.delta.omitted.length, omittedModelFiles: manifest.delta.omittedModelFiles.length, station: manifest.delta.station };
+    deps.custody.append({ type: 'created', role: ROLE, bundleId, details: { dir: out, manifestSha256, artifacts: manifest.artifacts.length + got.extraArtifacts.length, files: files.length, bytes, ...got.stats, ...(d ? { delta: { ...d, inventorySha256: manifest.delta!.inventorySha256 } } : {}) } });
+    return { bundleId, dir: out, manifestSha256, files: files.length, bytes, lockId, resumed: stored !== undefined, ...got.stats, ...(d ? { delta: d } : {}) };
   } finally {
     await registries.close();
   }

@@ -8,6 +8,8 @@ import type { HashPool } from '../hash/hash-pool';
 import { OciLayout } from '../oci/layout';
 import type { Credentials } from '../registry/auth';
 import { RegistryClient } from '../registry/registry-client';
+import { checkOllamaRequest, importOllama } from '../ollama/import-ollama';
+import { carriedModels, ensureOmittedModelFiles } from '../delta/delta-check';
 import { readManifest } from './manifest-io';
 import { IMAGES_DIR, type ImageArtifact, type ModelArtifact } from './manifest-schema';
 import { placeModels } from './place-models';
@@ -51,8 +53,9 @@ export async function verifyOrRefuse(dir: string, deps: Pick<ImportDeps, 'custod
 
 /** Verifies the whole bundle first; nothing is imported from a bundle that fails. */
 export async function importBundle(req: ImportRequest, deps: ImportDeps, progress: Progress): Promise<ImportResult> {
-  if (!req.registry && !req.docker && !req.modelsDir) {
-    throw new UsageError('Nothing to do: choose a registry, Docker, or a models directory.', 'Use --registry HOST[:PORT][/PREFIX], --docker and/or --models-dir DIR.');
+  checkOllamaRequest(req);
+  if (!req.registry && !req.docker && !req.modelsDir && !req.ollamaModels) {
+    throw new UsageError('Nothing to do: choose a registry, Docker, a models directory or an Ollama models folder.', 'Use --registry HOST[:PORT][/PREFIX], --docker, --models-dir DIR and/or --ollama-models DIR.');
   }
   const dir = resolve(req.dir);
   const target = req.registry ? parseRegistryTarget(req.registry) : undefined;
@@ -63,6 +66,9 @@ export async function importBundle(req: ImportRequest, deps: ImportDeps, progres
   const images = manifest.artifacts.filter((a): a is ImageArtifact => a.kind === 'image');
   const models = manifest.artifacts.filter((a): a is ModelArtifact => a.kind === 'model');
   const layout = images.length > 0 ? await OciLayout.open(join(dir, IMAGES_DIR)) : undefined;
+  // A delta: what it leaves out must already be here; checked before anything is pushed or placed.
+  if (manifest.delta && req.docker && images.length > 0) throw new UsageError(`Bundle ${dir} is a delta (made against the inventory of ${manifest.delta.station}); it can only be pushed into a registry that holds what it leaves out, not loaded into Docker.`, 'Import it with --registry, then pull from there; or bring the full bundle.');
+  if (manifest.delta && req.modelsDir) await ensureOmittedModelFiles(manifest.delta, req.modelsDir, deps.pool, progress.signal);
   const result: ImportResult = { bundleId: manifest.bundleId, registry: [], docker: [], models: [] };
 
   if (target && layout && images.length > 0) {
@@ -73,7 +79,7 @@ export async function importBundle(req: ImportRequest, deps: ImportDeps, progres
       caFile: req.caFile,
       credentials: req.username ? { username: req.username, password: req.password ?? '' } : deps.credentials?.(target.registry),
     });
-    result.registry = await pushImages(images, layout, client, target, progress);
+    result.registry = await pushImages(images, layout, client, target, progress, undefined, manifest.delta);
     deps.custody.append({ type: 'imported', role: ROLE, bundleId: manifest.bundleId, details: { into: 'registry', registry: req.registry, images: result.registry.map((i) => ({ target: i.target, digest: i.digest })) } });
   }
   if (req.docker && layout && images.length > 0) {
@@ -92,9 +98,10 @@ export async function importBundle(req: ImportRequest, deps: ImportDeps, progres
   }
   if (req.modelsDir && models.length > 0) {
     progress.phase('placing models');
-    result.models = await placeModels(dir, models, req.modelsDir, progress);
+    result.models = await placeModels(dir, carriedModels(models, manifest.delta), req.modelsDir, progress);
     deps.custody.append({ type: 'imported', role: ROLE, bundleId: manifest.bundleId, details: { into: 'models', models: result.models } });
   }
+  Object.assign(result, await importOllama(dir, manifest, req, deps.custody, progress));
   return result;
 }
 

@@ -82,6 +82,21 @@ export const ArtifactSchema = z.discriminatedUnion('kind', [ImageArtifactSchema,
 /** Ollama models and local files; kept out of `artifacts` so readers that know images and models only keep working. */
 export const ExtraArtifactSchema = z.discriminatedUnion('kind', [OllamaArtifactSchema, FilesArtifactSchema]);
 
+/** A delta bundle: what was left out because the offline side's signed inventory lists it (see docs/delta-bundles.md). */
+export const DeltaSchema = z.strictObject({
+  /** sha256 (hex) of the inventory file the delta was made against. */
+  inventorySha256: sha256Hex,
+  station: z.string().max(255),
+  signer: z.strictObject({ name: z.string().max(128), fingerprint: sha256Hex }),
+  /** Image config and layer blobs not carried: the target registry must already hold them. */
+  omitted: z.array(z.strictObject({ digest, size, repository: z.string().max(255).optional() })).max(100_000),
+  /** Model files not carried: the models directory must already hold them with this sha256. */
+  omittedModelFiles: z.array(z.strictObject({ repo: z.string().max(255), path: z.string().min(1).max(4096), size, sha256: sha256Hex })).max(1_000_000),
+  /** Bytes of the files carried, and of the full bundle had nothing been left out. */
+  bytes: size,
+  fullBytes: size,
+});
+
 export const BundleManifestSchema = z.strictObject({
   format: z.literal(BUNDLE_FORMAT),
   bundleId: z.uuid(),
@@ -100,10 +115,12 @@ export const BundleManifestSchema = z.strictObject({
   lock: z.strictObject({ path: safePath, sha256: sha256Hex, recipe: z.string().max(64), version: z.string().max(32) }).optional(),
   /** Set once the bundle was scanned; blocked = some artifact has a dangerous finding. */
   scan: z.strictObject({ scannedAt: z.string().max(64), blocked: z.boolean() }).optional(),
+  delta: DeltaSchema.optional(),
 });
 
 export type BundleManifest = z.infer<typeof BundleManifestSchema>;
 export type BundleFile = z.infer<typeof BundleFileSchema>;
+export type BundleDelta = z.infer<typeof DeltaSchema>;
 export type ImageArtifact = z.infer<typeof ImageArtifactSchema>;
 export type ModelArtifact = z.infer<typeof ModelArtifactSchema>;
 export type OllamaArtifact = z.infer<typeof OllamaArtifactSchema>;

@@ -4,7 +4,8 @@ import { mapLimit } from '../core/concurrency';
 import type { OciLayout } from '../oci/layout';
 import type { Descriptor, RegistryClient } from '../registry/registry-client';
 import { FerryError } from '../../shared/errors';
-import type { ImageArtifact } from './manifest-schema';
+import { ensureAbsentBlobs } from '../delta/delta-check';
+import type { BundleDelta, ImageArtifact } from './manifest-schema';
 import { targetRepository, type RegistryTarget } from './registry-target';
 import type { Progress } from './verify';
 
@@ -12,7 +13,9 @@ const MAX_MANIFEST = 4 << 20;
 
 /**
  * Pushes each image's blobs (skipping what the registry has, mounting what an earlier
- * repository in this run already holds) and then its manifest, byte-for-byte.
+ * repository in this run already holds) and then its manifest, byte-for-byte. Blobs the
+ * bundle does not carry (a delta's omissions) must already be in the registry: checked
+ * first (and mounted where the delta says), and nothing is pushed when any is missing.
  */
 export async function pushImages(
   images: ImageArtifact[],
@@ -21,6 +24,7 @@ export async function pushImages(
   target: RegistryTarget,
   progress: Progress,
   concurrency = 4,
+  delta?: BundleDelta,
 ): Promise<ImportedImage[]> {
   const holder = new Map<string, string>();
   const plans = [];
@@ -31,6 +35,7 @@ export async function pushImages(
     progress.item(itemId, `push ${a.source}`, blobs.reduce((s, b) => s + b.size, 0));
     plans.push({ a, blobs, itemId });
   }
+  await ensureAbsentBlobs(plans, layout, client, target, delta, progress.signal);
   const results: ImportedImage[] = [];
   for (const { a, blobs, itemId } of plans) {
     const repo = targetRepository(target, a.target ?? a.repository);

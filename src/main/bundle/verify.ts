@@ -88,14 +88,19 @@ function consistencyProblems(m: BundleManifest): VerifyProblem[] {
     const blob = /^images\/blobs\/sha256\/([a-f0-9]{64})$/.exec(f.path);
     if (blob && blob[1] !== f.sha256) problems.push({ kind: 'manifest', path: f.path, detail: 'blob file name and recorded sha256 differ' });
   }
+  // A delta bundle leaves out what the offline side holds (checked at import); all else must be present.
+  const omitted = new Set(m.delta?.omitted.map((o) => o.digest));
+  const omittedModel = new Set(m.delta?.omittedModelFiles.map((f) => `${f.repo}\0${f.path}`));
   for (const a of m.artifacts) {
     if (a.kind === 'image') {
       for (const d of [a.digest, a.config, ...a.layers]) {
+        if (d !== a.digest && omitted.has(d)) continue;
         const p = `${IMAGES_DIR}/blobs/sha256/${d.slice(7)}`;
         if (!byPath.has(p)) problems.push({ kind: 'manifest', path: p, detail: `image ${a.source} needs this blob but the file list lacks it` });
       }
     } else {
       for (const f of a.files) {
+        if (omittedModel.has(`${a.repo}\0${f.path}`)) continue;
         const p = `${a.dir}/${f.path}`;
         const listed = byPath.get(p);
         if (!listed || listed.sha256 !== f.sha256 || listed.size !== f.size) {

@@ -12,6 +12,8 @@ import { reviewCommand } from './commands/review';
 import { trustCommand } from './commands/trust';
 import { importCommand } from './commands/import';
 import { installCommand } from './commands/install';
+import { inventoryCommand } from './commands/inventory';
+import { upgradeCommand } from './commands/upgrade';
 import { mediaCommand } from './commands/media';
 import { scanCommand } from './commands/scan';
 import { serveCommand } from './commands/serve';
@@ -29,6 +31,8 @@ export function buildProgram(): Command {
   for (const c of recipeCommands()) program.addCommand(c);
   program.addCommand(credentialsCommand());
   program.addCommand(installCommand());
+  program.addCommand(inventoryCommand());
+  program.addCommand(upgradeCommand());
   const override = (cmd: Command): void => {
     cmd.exitOverride();
     cmd.commands.forEach(override);

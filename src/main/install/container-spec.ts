@@ -36,6 +36,8 @@ export interface ContainerPlanInput {
   caFile?: string;
   /** User-defined network to join (the recipe name is its alias there). */
   network?: string;
+  /** Engine name of a named volume (`pgdata:/var/lib/postgresql/data`); without it only absolute host paths are accepted. */
+  namedVolume?: (name: string) => string;
 }
 
 export interface ContainerPlan {
@@ -61,12 +63,16 @@ function parsePort(spec: string, where: string): Port {
 
 const VOLUME_OPTS = /^(?:ro|rw|z|Z|[rs]?(?:shared|slave|private)|nocopy)(?:,(?:ro|rw|z|Z|[rs]?(?:shared|slave|private)|nocopy))*$/;
 
-function parseVolume(spec: string, where: string): string {
+/** A volume name (not a path): `pgdata` in `pgdata:/var/lib/postgresql/data`. */
+export const NAMED_VOLUME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+function parseVolume(spec: string, where: string, namedVolume?: (name: string) => string): string {
   const parts = spec.split(':');
   const opts = parts.length >= 3 && VOLUME_OPTS.test(parts[parts.length - 1]!) ? parts.pop() : undefined;
   const target = parts.pop() ?? '';
-  const host = parts.join(':');
-  if (!host || !isAbsolute(host)) {
+  let host = parts.join(':');
+  if (namedVolume && NAMED_VOLUME.test(host)) host = namedVolume(host);
+  else if (!host || !isAbsolute(host)) {
     throw new UsageError(`${where}: host path "${host || spec}" is not absolute`, 'Volumes are HOST:CONTAINER[:ro] with an absolute host path (e.g. ${artifact.model}:/model); set the models directory to an absolute path.');
   }
   if (!target.startsWith('/')) throw new UsageError(`${where}: container path "${target}" is not absolute`, 'Write the container side as an absolute path, e.g. /model.');
@@ -82,7 +88,7 @@ export function planContainer(input: ContainerPlanInput): ContainerPlan {
     : input.ctx;
   const at = `install.containers[${c.name}]`;
   const ports = (c.ports ?? []).map((p, i) => parsePort(p, `${at}.ports.${i}`));
-  const binds = (c.volumes ?? []).map((v, i) => parseVolume(expandInstall(v, ctx, `${at}.volumes.${i}`, 'value'), `${at}.volumes.${i}`));
+  const binds = (c.volumes ?? []).map((v, i) => parseVolume(expandInstall(v, ctx, `${at}.volumes.${i}`, 'value'), `${at}.volumes.${i}`, input.namedVolume));
   const displayVolumes = [...binds];
   const env = Object.entries(c.env ?? {}).map(([k, v]) => ({
     name: k,
@@ -165,8 +171,15 @@ export function healthChecksFor(c: ContainerSpec, ctx: InstallTemplateContext): 
       name: c.name,
     };
     if ('http' in h) return { ...common, http: expandInstall(h.http, ctx, `${at}.http`, 'value'), ...(h.expectStatus ? { expectStatus: h.expectStatus } : {}) };
-    return { ...common, cmd: h.cmd.map((s, j) => expandInstall(s, ctx, `${at}.cmd.${j}`, 'value')) };
+    return { ...common, cmd: execForm(h.cmd.map((s, j) => expandInstall(s, ctx, `${at}.cmd.${j}`, 'value'))) };
   });
+}
+
+/** Compose's forms as docker exec runs them: ["CMD-SHELL", "x y"] → sh -c "x y"; ["CMD", …] → …. */
+export function execForm(cmd: string[]): string[] {
+  if (cmd[0] === 'CMD-SHELL') return ['/bin/sh', '-c', cmd.slice(1).join(' ')];
+  if (cmd[0] === 'CMD') return cmd.slice(1);
+  return cmd;
 }
 
 /** One line for the admin: the checks as the curl / docker exec commands they stand for. */

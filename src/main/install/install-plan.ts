@@ -1,14 +1,16 @@
 import type { InstallParameterView } from '../../shared/api-install';
 import { FerryError, UsageError } from '../../shared/errors';
-import type { BundleManifest, ImageArtifact, ModelArtifact } from '../bundle/manifest-schema';
+import type { BundleManifest, FilesArtifact, ImageArtifact, ModelArtifact } from '../bundle/manifest-schema';
 import type { Lock } from '../recipes/lock-schema';
 import { bindParams } from '../recipes/params';
-import type { ContainerSpec, ParamValues, Recipe } from '../recipes/recipe-schema';
+import type { ContainerSpec, ParamValues, Recipe, VerifySpec } from '../recipes/recipe-schema';
 import { whenHolds } from '../recipes/template';
 import { agentConfigImageId } from './step-finish';
+import { ollamaArtifactIds, ollamaInstallDir, ollamaStepCommand } from '../ollama/ollama-install';
+import { filesDir } from './install-refs';
 import { stepCommands } from './step-commands';
 import type { StoredRequest } from './install-store';
-import type { PlanImage, PlanModel, PlannedStep, StoredPlan } from './install-types';
+import type { PlanFile, PlanImage, PlanModel, PlannedStep, StoredPlan } from './install-types';
 
 // Pure: a bundle's recipe + lock + the admin's request → the ordered steps, each with what it
 // does and the equivalent command. Nothing here touches the engine or the registry.
@@ -60,7 +62,7 @@ function descOf(recipe: Recipe, name: string): string {
 }
 
 /** The bundle's images and models by the recipe's artifact ids (lock id ↔ manifest digest / repo). */
-export function bundleArtifacts(manifest: BundleManifest, lock: Lock): { images: PlanImage[]; models: PlanModel[]; neededBytes?: number } {
+export function bundleArtifacts(manifest: BundleManifest, lock: Lock): { images: PlanImage[]; models: PlanModel[]; files: PlanFile[]; neededBytes?: number } {
   const mImages = manifest.artifacts.filter((a): a is ImageArtifact => a.kind === 'image');
   const mModels = manifest.artifacts.filter((a): a is ModelArtifact => a.kind === 'model');
   const lockImages = [...lock.images, ...(((lock as { derived?: { id: string; digest?: string; target?: string }[] }).derived) ?? [])];
@@ -73,8 +75,11 @@ export function bundleArtifacts(manifest: BundleManifest, lock: Lock): { images:
     const l = lock.models.find((x) => x.repo === a.repo && x.revision === a.revision) ?? lock.models.find((x) => x.repo === a.repo);
     return { id: l?.id ?? a.name, repo: a.repo, revision: a.revision, size: a.size, dir: a.dir };
   });
+  const files: PlanFile[] = (manifest.extraArtifacts ?? [])
+    .filter((a): a is FilesArtifact => a.kind === 'files')
+    .map((a) => ({ id: a.name, dir: a.dir, files: a.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 })) }));
   const estimates = mModels.map((m) => m.scan?.gpuMemory?.totalBytes).filter((n): n is number => typeof n === 'number');
-  return { images, models, ...(estimates.length > 0 ? { neededBytes: estimates.reduce((s, n) => s + n, 0) } : {}) };
+  return { images, models, files, ...(estimates.length > 0 ? { neededBytes: estimates.reduce((s, n) => s + n, 0) } : {}) };
 }
 
 /** The recipe containers whose `when` holds, in dependsOn order (recipe order otherwise). */
@@ -96,6 +101,11 @@ export function orderContainers(recipe: Recipe, params: ParamValues): ContainerS
   };
   for (const c of active) visit(c, []);
   return out;
+}
+
+/** The recipe's stack-level checks whose `when` holds. */
+export function activeVerify(recipe: Recipe, params: ParamValues): VerifySpec[] {
+  return (recipe.install?.verify ?? []).filter((v) => whenHolds(v.when, params));
 }
 
 export interface LayoutInput {
@@ -121,6 +131,13 @@ export function layoutSteps(input: LayoutInput): PlannedStep[] {
     add({ id: 'push', kind: 'push', title: request.registry ? 'Push images to the internal registry' : 'Load images into the engine', description: `Copy ${plan.images.length} image(s) ${where}.`, undoable: false }, cmd.push());
   }
   if (plan.models.length > 0) add({ id: 'models', kind: 'models', title: 'Place the model weights', description: `Copy the weights of ${plan.models.map((m) => m.repo).join(', ')} into ${request.modelsDir}, each file re-hashed as it is written.`, undoable: false }, cmd.models());
+  if (ollamaArtifactIds(plan.recipe, plan.params).length > 0) {
+    add({ id: 'ollama', kind: 'ollama', title: 'Restore the Ollama models', description: `Restore the bundle's Ollama models into ${ollamaInstallDir(request.modelsDir)} (OLLAMA_MODELS) with the names Ollama expects, each blob re-hashed as it is written.`, undoable: false }, ollamaStepCommand(plan.bundleDir, request.modelsDir));
+  }
+  const files = plan.files ?? [];
+  if (files.length > 0) {
+    add({ id: 'files', kind: 'files', title: 'Place the files', description: `Copy ${files.map((f) => f.id).join(', ')} from the bundle into ${filesDir(input.dataDir, input.installId, '')}, each file re-hashed as it is written; YAML files must parse. Nothing starts before this passes.`, undoable: false }, cmd.files());
+  }
   if (containers.some((c) => c.gpu !== undefined && c.gpu !== 'none')) {
     add({ id: 'preflight', kind: 'preflight', title: 'GPU preflight', description: 'Check the engine can hand GPUs to containers (NVIDIA runtime or CDI devices), list the GPUs and their memory, and compare with the model\'s estimate; suggests the tensor-parallel size.', undoable: false }, cmd.preflight());
   }
@@ -129,6 +146,8 @@ export function layoutSteps(input: LayoutInput): PlannedStep[] {
     add({ id: `container:${c.name}`, kind: 'container', title: `Start ${c.name}`, description: `Pull ${c.image} ${request.registry ? 'from the internal registry' : 'from the engine'} and start the container ${c.name}${c.gpu && c.gpu !== 'none' && request.gpu !== 'none' ? ' with the GPUs' : ''}.`, undoable: true }, cmd.container(c));
   }
   if (containers.some((c) => c.health !== undefined)) add({ id: 'health', kind: 'health', title: 'Wait for health', description: `Poll each container's health checks until green (at most ${request.healthTimeout ?? 600} s each).`, undoable: false }, cmd.health(containers));
+  const verify = activeVerify(plan.recipe, plan.params);
+  if (verify.length > 0) add({ id: 'verify-stack', kind: 'verify-stack', title: 'Check the stack', description: `Once every container is healthy: ${verify.map((v) => `${v.name} (${v.method ?? 'GET'} ${v.http})`).join(', ')}.`, undoable: false }, cmd.verifyStack(verify));
   if (containers.length > 0) add({ id: 'egress', kind: 'egress', title: 'Egress check', description: `From every container: ${request.egress.outside.join(', ') || '(no outside target)'} must be unreachable${request.egress.internal?.length ? `, ${request.egress.internal.join(', ')} reachable` : ''}.`, undoable: false }, cmd.egress(containers));
   if ((plan.recipe.install?.outputs ?? []).some((o) => whenHolds(o.when, plan.params))) add({ id: 'outputs', kind: 'outputs', title: 'GitLab values', description: 'The values to enter in GitLab (Admin > GitLab Duo), recorded in custody.', undoable: false }, cmd.outputs());
   if (agentConfigImageId(plan.images)) add({ id: 'agent-config', kind: 'agent-config', title: 'Flow execution config', description: 'Write .gitlab/duo/agent-config.yml naming the executor image in the internal registry, and the runner checklist.', undoable: false }, cmd.agentConfig());

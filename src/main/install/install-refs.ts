@@ -4,6 +4,7 @@ import { parseRegistryTarget, targetRepository } from '../bundle/registry-target
 import type { InstallTemplateContext } from './install-template';
 import type { StoredRequest } from './install-store';
 import type { PlanImage, StoredPlan } from './install-types';
+import { ollamaArtifactRefs } from '../ollama/ollama-install';
 
 // What the recipe's `${artifact.ID}` and `${secret.NAME}` mean on this host.
 
@@ -14,6 +15,21 @@ export function installDir(dataDir: string, installId: string): string {
 
 export function secretsDir(dataDir: string, installId: string): string {
   return join(installDir(dataDir, installId), 'secrets');
+}
+
+/** `<dataDir>/installs/<id>/files/<artifact id>`: where the files step places a bundle's files artifact. */
+export function filesDir(dataDir: string, installId: string, artifactId: string): string {
+  return join(installDir(dataDir, installId), 'files', artifactId);
+}
+
+/** The install's private network (user-defined bridge): every container joins it under its recipe name. */
+export function networkName(recipeId: string): string {
+  return `ferry-${recipeId}`;
+}
+
+/** Engine name of a recipe's named volume (`pgdata:/var/lib/...`): per recipe, so data outlives installs and upgrades. */
+export function volumeName(recipeId: string, name: string): string {
+  return `ferry-${recipeId}-${name}`;
 }
 
 /** Engine container name for a recipe container. */
@@ -39,6 +55,8 @@ export function templateContext(plan: StoredPlan, request: StoredRequest, dataDi
   const artifacts: Record<string, string> = {};
   for (const img of plan.images) artifacts[img.id] = imageRef(img, request.registry);
   for (const m of plan.models) artifacts[m.id] = modelDir(request.modelsDir, m.repo);
+  for (const f of plan.files ?? []) artifacts[f.id] = filesDir(dataDir, installId, f.id);
+  Object.assign(artifacts, ollamaArtifactRefs(plan.recipe, plan.params, request.modelsDir));
   const dir = secretsDir(dataDir, installId);
   const secretFiles = Object.fromEntries((plan.recipe.install?.secrets ?? []).map((s) => [s.name, join(dir, `${s.name}.key`)]));
   return { params: plan.params, secretFiles, artifacts, ...(secretValues ? { secretValues } : {}) };

@@ -14,9 +14,12 @@ import type { PlannedStep } from './install-types';
 import { containerStep, egressStep, healthStep, undoContainerStep } from './step-containers';
 import type { StepEnv, StepFn } from './step-env';
 import { agentConfigStep, outputsStep } from './step-finish';
+import { filesStep } from './step-files';
+import { verifyStackStep } from './step-verify-stack';
 import { preflightStep, secretsStep } from './step-preflight';
 import { modelsStep, pushStep } from './step-push';
 import { verifyStep } from './step-verify';
+import { ollamaStep } from '../ollama/ollama-install';
 
 // Runs one step: state running → done / skipped / failed, its log tail, and a signed custody
 // event `install.step` either way. A step runs only after every step before it is done (a step
@@ -47,8 +50,14 @@ function stepFn(step: PlannedStep): StepFn {
       return secretsStep;
     case 'container':
       return containerStep(step.id.slice('container:'.length));
+    case 'files':
+      return filesStep;
+    case 'ollama':
+      return ollamaStep;
     case 'health':
       return healthStep;
+    case 'verify-stack':
+      return verifyStackStep;
     case 'egress':
       return egressStep;
     case 'outputs':
@@ -74,7 +83,7 @@ function findStep(rec: InstallRecord, stepId: string): { step: PlannedStep; inde
   return { step: rec.plan.steps[index]!, index };
 }
 
-export async function runStep(deps: RunnerDeps, installId: string, stepId: string, opts: { password?: string; progress: Progress; undo?: boolean }): Promise<InstallStepState> {
+export async function runStep(deps: RunnerDeps, installId: string, stepId: string, opts: { password?: string; progress: Progress; undo?: boolean; removeVolumes?: boolean }): Promise<InstallStepState> {
   let rec = deps.store.get(installId);
   const { step, index } = findStep(rec, stepId);
   const states = deps.store.steps(installId);
@@ -100,6 +109,7 @@ export async function runStep(deps: RunnerDeps, installId: string, stepId: strin
     pool: deps.pool,
     db: deps.db,
     progress: opts.progress,
+    ...(opts.removeVolumes ? { removeVolumes: true } : {}),
     log: (line) => {
       log.push(line);
       if (log.length > LOG_MAX) log.shift();
@@ -139,7 +149,7 @@ export async function runStep(deps: RunnerDeps, installId: string, stepId: strin
       type: 'install.step',
       role: 'admin',
       bundleId: rec.bundleId,
-      details: { installId, step: stepId, state, ...(opts.undo ? { undo: true } : {}), command, summary: outcome.summary, result: outcome.result },
+      details: { installId, step: stepId, state, ...(opts.undo ? { undo: true } : {}), ...(opts.removeVolumes ? { removeVolumes: true } : {}), command, summary: outcome.summary, result: outcome.result },
     });
     return state;
   } catch (err) {

@@ -112,8 +112,9 @@ export class InstallService {
     return this.get(installId);
   }
 
-  async undo(installId: string, stepId: string, progress: Progress): Promise<InstallView> {
-    await runStep(this.runner, installId, stepId, { progress, undo: true });
+  /** Undoes a container step; named volumes (data) are kept unless `removeVolumes`. */
+  async undo(installId: string, stepId: string, progress: Progress, opts: { removeVolumes?: boolean } = {}): Promise<InstallView> {
+    await runStep(this.runner, installId, stepId, { progress, undo: true, ...(opts.removeVolumes ? { removeVolumes: true } : {}) });
     return this.get(installId);
   }
 

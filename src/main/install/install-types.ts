@@ -35,6 +35,14 @@ export interface PlanModel {
   dir: string;
 }
 
+/** A `files` artifact of the bundle (configuration, knowledge base): its folder and every file's hash. */
+export interface PlanFile {
+  id: string;
+  /** Folder in the bundle, e.g. files/policy-config. */
+  dir: string;
+  files: { path: string; size: number; sha256: string }[];
+}
+
 export interface StoredPlan {
   bundleId: string;
   recipe: Recipe;
@@ -49,6 +57,8 @@ export interface StoredPlan {
   parameters: InstallParameterView[];
   images: PlanImage[];
   models: PlanModel[];
+  /** The bundle's `files` artifacts (absent in plans stored before compose stacks). */
+  files?: PlanFile[];
   /** The engine kind the commands are written for (detected when a step first reaches the engine). */
   engine: 'docker' | 'podman';
   /** GPU memory the model needs, from the bundle's scan. */

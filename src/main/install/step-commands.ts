@@ -1,12 +1,14 @@
 import { dirname, join } from 'node:path';
 import { IMAGES_DIR } from '../bundle/manifest-schema';
-import type { ContainerSpec } from '../recipes/recipe-schema';
+import type { ContainerSpec, VerifySpec } from '../recipes/recipe-schema';
 import { whenHolds } from '../recipes/template';
 import { AGENT_CONFIG_PATH } from './agent-config';
-import { healthChecksFor, planContainer } from './container-spec';
-import { containerName, imageRef, installDir, modelDir, secretsDir, templateContext } from './install-refs';
+import { healthChecksFor, healthCommand, LABEL_INSTALL, planContainer } from './container-spec';
+import { containerName, filesDir, imageRef, installDir, modelDir, networkName, secretsDir, templateContext, volumeName } from './install-refs';
 import { expandInstall, shellQuote } from './install-template';
-import type { LayoutInput } from './install-plan';
+import { orderContainers, type LayoutInput } from './install-plan';
+import { namedVolumesOf } from './stack-resources';
+import { expandVerify } from './step-verify-stack';
 
 // The equivalent shell commands shown to the admin before each step runs (display only:
 // secrets appear as $(cat FILE), the registry password never).
@@ -28,6 +30,7 @@ export function stepCommands(input: LayoutInput) {
   const q = shellQuote;
   const bundle = plan.bundleDir;
   const ctx = templateContext({ ...plan, steps: [] }, request, dataDir, installId, placeholderSecrets(input));
+  const containers = orderContainers(plan.recipe, plan.params);
   return {
     verify: (): string =>
       request.volumes?.length ? `ferry media verify ${request.volumes.map(q).join(' ')}\nferry media assemble ${request.volumes.map(q).join(' ')} --out ${q(bundle)}` : `ferry verify ${q(bundle)}`,
@@ -62,12 +65,30 @@ export function stepCommands(input: LayoutInput) {
       });
       return [`install -d -m 0700 ${q(dir)}`, ...lines].join('\n');
     },
+    files: (): string =>
+      (plan.files ?? [])
+        .map((f) => {
+          const dest = filesDir(dataDir, installId, f.id);
+          return `mkdir -p ${q(dest)} && cp -a ${q(join(bundle, f.dir))}/. ${q(dest)}/ && (cd ${q(dest)} && sha256sum --check)`;
+        })
+        .join('\n'),
     container: (c: ContainerSpec): string => {
       const img = plan.images.find((i) => i.id === c.image);
       const image = img ? imageRef(img, request.registry) : c.image;
-      const run = planContainer({ container: c, image, name: containerName(c.name), installId, ctx, engine, gpu: request.gpu ?? 'require', caFile: request.gitlabCaFile }).command;
+      const network = networkName(plan.recipe.id);
+      const volume = (v: string): string => volumeName(plan.recipe.id, v);
+      const run = planContainer({ container: c, image, name: containerName(c.name), installId, ctx, engine, gpu: request.gpu ?? 'require', caFile: request.gitlabCaFile, network, namedVolume: volume }).command;
       const login = request.registry && request.username ? `${engine} login ${q(image.split('/')[0]!)} --username ${q(request.username)} --password-stdin\n` : '';
-      return `${login}${request.registry ? `${engine} pull ${q(image)}\n` : ''}${run}`;
+      const label = `--label ${LABEL_INSTALL}=${q(installId)}`;
+      const prep = [
+        `${engine} network inspect ${q(network)} >/dev/null 2>&1 || ${engine} network create ${label} ${q(network)}`,
+        ...namedVolumesOf(c, ctx).map((v) => `${engine} volume create ${label} ${q(volume(v))}`),
+        ...(c.dependsOn ?? []).flatMap((d) => {
+          const dep = containers.find((x) => x.name === d);
+          return dep?.health ? [`# wait until ${d} is healthy:\n${healthCommand(healthChecksFor(dep, ctx), containerName(d), engine).split('\n').map((l) => `until ${l} >/dev/null; do sleep 2; done`).join('\n')}`] : [];
+        }),
+      ];
+      return `${login}${request.registry ? `${engine} pull ${q(image)}\n` : ''}${prep.join('\n')}\n${run}`;
     },
     health: (containers: ContainerSpec[]): string =>
       containers
@@ -76,6 +97,13 @@ export function stepCommands(input: LayoutInput) {
             h.http ? `curl --fail --silent ${q(h.http)}${h.expectBody ? ` | grep --fixed-strings ${q(h.expectBody)}` : ''}` : `${engine} exec ${q(containerName(c.name))} ${(h.cmd ?? []).map(q).join(' ')}`,
           ),
         )
+        .join('\n'),
+    verifyStack: (checks: VerifySpec[]): string =>
+      checks
+        .map((v) => {
+          const c = expandVerify(v, ctx);
+          return `curl --fail --silent${c.method !== 'GET' ? ` -X ${c.method}` : ''}${c.body !== undefined ? ` -H 'Content-Type: application/json' -d ${q(c.body)}` : ''} ${q(c.url)}${c.expectBody ? ` | grep --fixed-strings ${q(c.expectBody)}` : ''}`;
+        })
         .join('\n'),
     egress: (containers: ContainerSpec[]): string =>
       containers

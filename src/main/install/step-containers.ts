@@ -7,8 +7,11 @@ import { healthChecksFor, planContainer } from './container-spec';
 import { checkEgress } from './egress-check';
 import { waitHealthy } from './health-wait';
 import { orderContainers } from './install-plan';
-import { containerName, imageRef, secretsDir, templateContext } from './install-refs';
+import { containerName, imageRef, networkName, secretsDir, templateContext, volumeName } from './install-refs';
 import { readSecret } from './secrets';
+import { LABEL_INSTALL } from './container-spec';
+import type { InstallTemplateContext } from './install-template';
+import { ensureNetwork, ensureVolume, LABEL_RECIPE, LABEL_VOLUME, namedVolumesOf, removeNetworkIfUnused, removeVolume } from './stack-resources';
 import type { StepEnv, StepOutcome, StepFn } from './step-env';
 import { registryCredentials } from './step-push';
 
@@ -23,7 +26,7 @@ function specOf(env: StepEnv, name: string): ContainerSpec {
   return c;
 }
 
-async function secretValues(env: StepEnv): Promise<Record<string, string>> {
+export async function secretValues(env: StepEnv): Promise<Record<string, string>> {
   const dir = secretsDir(env.dataDir, env.installId);
   const out: Record<string, string> = {};
   for (const s of env.record.plan.recipe.install?.secrets ?? []) out[s.name] = await readSecret(dir, s.name);
@@ -47,18 +50,74 @@ export function containerStep(name: string): StepFn {
     }
     const engine = await env.engineKind();
     const ctx = templateContext(plan, request, env.dataDir, env.installId, await secretValues(env));
-    const cp = planContainer({ container: c, image, name: containerName(name), installId: env.installId, ctx, engine, gpu: request.gpu ?? 'require', caFile: request.gitlabCaFile });
+    const labels = { [LABEL_INSTALL]: env.installId, [LABEL_RECIPE]: plan.recipe.id };
+    const network = networkName(plan.recipe.id);
+    if ((await ensureNetwork(docker, network, labels)).created) env.log(`created network ${network}`);
+    const volumes = namedVolumesOf(c, ctx).map((v) => volumeName(plan.recipe.id, v));
+    for (const [i, v] of namedVolumesOf(c, ctx).entries()) {
+      if ((await ensureVolume(docker, volumes[i]!, { ...labels, [LABEL_VOLUME]: v })).created) env.log(`created volume ${volumes[i]}`);
+    }
+    const waitedFor = await waitForDependencies(env, c, ctx);
+    const cp = planContainer({
+      container: c, image, name: containerName(name), installId: env.installId, ctx, engine, gpu: request.gpu ?? 'require', caFile: request.gitlabCaFile,
+      network, namedVolume: (v) => volumeName(plan.recipe.id, v),
+    });
     env.progress.phase(`starting ${cp.name}`);
     const r = await startContainer(docker, cp, { signal: env.progress.signal, onLog });
-    return { result: { container: cp.name, id: r.id, image, digest: img.digest, reused: r.reused, replaced: r.replaced }, summary: `${cp.name} ${r.reused ? 'already running' : 'started'} (${r.id.slice(0, 12)}) from ${image}` };
+    return {
+      result: { container: cp.name, id: r.id, image, digest: img.digest, reused: r.reused, replaced: r.replaced, network, volumes, waitedFor },
+      summary: `${cp.name} ${r.reused ? 'already running' : 'started'} (${r.id.slice(0, 12)}) from ${image}${waitedFor.length ? ` after ${waitedFor.join(', ')} healthy` : ''}`,
+    };
   };
+}
+
+/** Waits until every dependency with health checks is healthy (dependsOn with a health condition). */
+async function waitForDependencies(env: StepEnv, c: ContainerSpec, ctx: InstallTemplateContext): Promise<string[]> {
+  const active = orderContainers(env.record.plan.recipe, env.record.plan.params);
+  const waited: string[] = [];
+  for (const d of c.dependsOn ?? []) {
+    const dep = active.find((x) => x.name === d);
+    if (!dep?.health) continue;
+    const { id } = await running(env.docker(), d);
+    env.progress.phase(`${c.name}: waiting for ${d} to be healthy`);
+    try {
+      const r = await waitHealthy(healthChecksFor(dep, ctx), {
+        timeoutMs: (env.record.request.healthTimeout ?? 600) * 1000,
+        signal: env.progress.signal,
+        docker: env.docker(),
+        containerId: id,
+        onAttempt: (_check, detail) => env.progress.phase(`${c.name}: waiting for ${d}: ${detail}`),
+      });
+      for (const x of r.results) env.log(`${d}: ${x.check} ok after ${x.ms} ms`);
+    } catch (err) {
+      for (const line of await containerLogs(env.docker(), containerName(d), LOG_LINES).catch(() => [])) env.log(`${d} | ${line}`);
+      throw err instanceof FerryError ? new FerryError(`${c.name} depends on ${d}, which is not healthy: ${err.message}`, err.hint ?? `Fix ${d} and run this step again.`) : err;
+    }
+    waited.push(d);
+  }
+  return waited;
 }
 
 export function undoContainerStep(name: string): StepFn {
   return async (env) => {
-    const removed = await removeContainer(env.docker(), containerName(name));
+    const docker = env.docker();
+    const { plan, request } = env.record;
+    const removed = await removeContainer(docker, containerName(name));
     env.log(removed ? `removed ${containerName(name)}` : `${containerName(name)} was not there`);
-    return { result: { container: containerName(name), removed }, summary: removed ? `${containerName(name)} stopped and removed` : `${containerName(name)} was not there` };
+    const network = networkName(plan.recipe.id);
+    const networkRemoved = await removeNetworkIfUnused(docker, network);
+    if (networkRemoved) env.log(`removed network ${network} (no container left on it)`);
+    const volumesRemoved: string[] = [];
+    const c = (plan.recipe.install?.containers ?? []).find((x) => x.name === name);
+    const vols = c ? namedVolumesOf(c, templateContext(plan, request, env.dataDir, env.installId)).map((v) => volumeName(plan.recipe.id, v)) : [];
+    if (env.removeVolumes) {
+      for (const v of vols) if (await removeVolume(docker, v)) volumesRemoved.push(v);
+      for (const v of volumesRemoved) env.log(`removed volume ${v} (its data is gone)`);
+    } else if (vols.length > 0) env.log(`kept volume(s) ${vols.join(', ')} (their data); remove them with --remove-volumes`);
+    return {
+      result: { container: containerName(name), removed, networkRemoved, volumesRemoved, volumesKept: env.removeVolumes ? [] : vols },
+      summary: `${removed ? `${containerName(name)} stopped and removed` : `${containerName(name)} was not there`}${volumesRemoved.length ? `; removed ${volumesRemoved.join(', ')}` : ''}`,
+    };
   };
 }
 

@@ -23,6 +23,8 @@ export interface StepEnv {
   engineKind(): Promise<'docker' | 'podman'>;
   /** The result of an earlier step that is done. */
   result(stepId: string): Record<string, unknown> | undefined;
+  /** Undo only: also remove the container's named volumes (their data). */
+  removeVolumes?: boolean;
   /** Sets parameter values (the preflight's tensor-parallel size); the later steps are laid out again. */
   setParams(values: ParamValues): void;
 }

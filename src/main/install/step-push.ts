@@ -1,12 +1,13 @@
 import { join } from 'node:path';
-import { FerryError } from '../../shared/errors';
+import { FerryError, UsageError } from '../../shared/errors';
 import { dockerTag } from '../bundle/import';
-import { IMAGES_DIR, type ImageArtifact } from '../bundle/manifest-schema';
+import { IMAGES_DIR, type ImageArtifact, type ModelArtifact } from '../bundle/manifest-schema';
 import { readManifest } from '../bundle/manifest-io';
 import { placeModels } from '../bundle/place-models';
 import { pushImages } from '../bundle/push-images';
 import { parseRegistryTarget } from '../bundle/registry-target';
 import { storedCredentials } from '../credentials/credential-store';
+import { carriedModels, ensureOmittedModelFiles } from '../delta/delta-check';
 import { planDockerArchive } from '../docker/docker-archive';
 import { loadIntoDocker } from '../docker/docker-loader';
 import { OciLayout } from '../oci/layout';
@@ -45,7 +46,7 @@ export async function pushStep(env: StepEnv): Promise<StepOutcome> {
     });
     // The recipe's target names the repository in the internal registry (e.g. ai-gateway).
     const renamed = artifacts.map((a) => ({ ...a, repository: byDigest.get(a.digest)!.target }));
-    const pushed = await pushImages(renamed, layout, client, target, env.progress);
+    const pushed = await pushImages(renamed, layout, client, target, env.progress, undefined, manifest.delta);
     const images = pushed.map((p, i) => {
       const img = byDigest.get(renamed[i]!.digest)!;
       env.log(`pushed ${p.target} ${p.digest} (${p.blobsUploaded} uploaded, ${p.blobsSkipped} already there)`);
@@ -53,6 +54,9 @@ export async function pushStep(env: StepEnv): Promise<StepOutcome> {
     });
     env.custody.append({ type: 'imported', role: 'admin', bundleId: plan.bundleId, details: { installId: env.installId, into: 'registry', registry: request.registry, images: images.map((i) => ({ target: i.reference, digest: i.digest })) } });
     return { result: { registry: request.registry, images }, summary: `${images.length} image(s) in ${request.registry}` };
+  }
+  if (manifest.delta) {
+    throw new UsageError(`Bundle ${plan.bundleDir} is a delta (made against the inventory of ${manifest.delta.station}); it can only go into a registry that holds what it leaves out, not be loaded into the engine.`, 'Plan the install with --registry, or bring the full bundle.');
   }
   const itemId = 'docker:load';
   const wanted = artifacts.map((a) => ({ manifestDigest: a.digest, tag: dockerTag(a) }));
@@ -69,8 +73,10 @@ export async function modelsStep(env: StepEnv): Promise<StepOutcome> {
   const { request, plan } = env.record;
   const { manifest } = await readManifest(plan.bundleDir);
   const repos = new Set(plan.models.map((m) => m.repo));
-  const models = manifest.artifacts.filter((a) => a.kind === 'model' && repos.has(a.repo));
-  const placed = await placeModels(plan.bundleDir, models.filter((a) => a.kind === 'model'), request.modelsDir, env.progress);
+  const models = manifest.artifacts.filter((a): a is ModelArtifact => a.kind === 'model' && repos.has(a.repo));
+  // A delta: the files it leaves out must already be in the models directory with their sha256.
+  await ensureOmittedModelFiles(manifest.delta, request.modelsDir, env.pool, env.progress.signal);
+  const placed = await placeModels(plan.bundleDir, carriedModels(models, manifest.delta), request.modelsDir, env.progress);
   for (const p of placed) env.log(`placed ${p.repo} → ${p.dir} (${p.files} files, ${p.bytes} bytes)`);
   env.custody.append({ type: 'imported', role: 'admin', bundleId: plan.bundleId, details: { installId: env.installId, into: 'models', models: placed } });
   return { result: { models: placed.map((p) => ({ id: plan.models.find((m) => m.repo === p.repo)?.id, ...p })) }, summary: placed.map((p) => `${p.repo} → ${p.dir}`).join(', ') };

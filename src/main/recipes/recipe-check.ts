@@ -122,6 +122,11 @@ export function checkRecipe(r: Recipe): string[] {
       if (!containers.has(d)) problems.push(`install.containers.${i}.dependsOn.${j}: no container "${d}"`);
     }),
   );
+  (r.install?.verify ?? []).forEach((v, i) => {
+    for (const f of ['http', 'body', 'expectBody'] as const) if (v[f] !== undefined) installRef(v[f], `install.verify.${i}.${f}`);
+    if (!/^(?:https?:\/\/|\$\{)/.test(v.http)) problems.push(`install.verify.${i}.http: must be an http:// or https:// URL`);
+    checkWhen(v.when, `install.verify.${i}`);
+  });
   (r.install?.outputs ?? []).forEach((o, i) => {
     installRef(o.value, `install.outputs.${i}.value`);
     checkWhen(o.when, `install.outputs.${i}`);

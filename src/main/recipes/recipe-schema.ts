@@ -150,9 +150,22 @@ export const OutputSchema = z.strictObject({
   when: WhenSchema.optional(),
 });
 
+/** A request run from the install host once every container is healthy (e.g. a chat completion through the gateway). */
+export const VerifySchema = z.strictObject({
+  name: id,
+  http: template().describe('URL requested from the install host, e.g. http://127.0.0.1:41002/v1/chat/completions; may use ${param}'),
+  method: z.enum(['GET', 'POST', 'PUT']).optional().describe('Default GET'),
+  body: template(65_536).optional().describe('Request body (sent as application/json); may use ${param}'),
+  expectStatus: z.number().int().min(100).max(599).optional().describe('Default: any 2xx'),
+  expectBody: template(4096).optional().describe('Text the response body must contain'),
+  timeout: z.number().int().min(1).max(3600).optional().describe('Seconds to keep retrying (default 30)'),
+  when: WhenSchema.optional(),
+});
+
 export const InstallSchema = z.strictObject({
   secrets: z.array(SecretSchema).max(100).optional(),
   containers: z.array(ContainerSchema).max(100).optional(),
+  verify: z.array(VerifySchema).max(50).optional().describe('Checks of the whole stack, run after every container is healthy'),
   outputs: z.array(OutputSchema).max(100).optional(),
 });
 
@@ -178,6 +191,7 @@ export type Recipe = z.infer<typeof RecipeSchema>;
 export type Parameter = z.infer<typeof ParameterSchema>;
 export type ContainerSpec = z.infer<typeof ContainerSchema>;
 export type HealthCheckSpec = z.infer<typeof HealthCheckSchema>;
+export type VerifySpec = z.infer<typeof VerifySchema>;
 export type When = z.infer<typeof WhenSchema>;
 export type TagRule = z.infer<typeof TagRuleSchema>;
 export type ImageArtifactSpec = z.infer<typeof ImageArtifactSchema>;

@@ -10,7 +10,7 @@ import { platformOfConfig } from './config-platform';
 import { DEFAULT_PLATFORM, formatPlatform, parsePlatform, selectPlatformManifest } from './platform';
 import { assertRepository, assertTagOrDigest, DIGEST_RE, formatReference, isDigest, type ImageReference } from './reference';
 import { discardBody, errorFromResponse, networkError, readErrorBody, type ErrorContext } from './registry-errors';
-import { listTags } from './tag-list';
+import { listCatalog, listTags } from './tag-list';
 import { header, RegistryTransport } from './transport';
 
 export type { Descriptor } from './manifest-schema';
@@ -191,6 +191,11 @@ export class RegistryClient {
   /** Every tag of `repo`, across `Link` pages. */
   listTags(repo: string, opts: RequestOptions & { pageSize?: number } = {}): Promise<string[]> {
     return listTags(this.t, this.ctx(repo, 'ping'), repo, opts);
+  }
+
+  /** Every repository in the registry (`/v2/_catalog`), across `Link` pages. */
+  listRepositories(opts: RequestOptions & { pageSize?: number } = {}): Promise<string[]> {
+    return listCatalog(this.t, this.ctx('', 'ping'), opts);
   }
 
   /** Reads a small blob (config) into memory, bounded and verified. */

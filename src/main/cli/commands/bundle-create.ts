@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { CreateResult } from '../../bundle/create';
+import { deltaSummary } from './inventory';
 import { followJob, jobResult, print, withCommon, withServices, type CommonOptions } from '../context';
 import { acquireFields, createSummary, withAcquireOptions, type AcquireOpts } from './recipe';
 
@@ -10,6 +11,9 @@ interface Opts extends CommonOptions, AcquireOpts {
   platform?: string;
   out: string;
   insecureRegistry?: string[];
+  releaseNotes?: string;
+  migrationGuide?: string;
+  inventory?: string;
 }
 
 export function bundleCommand(): Command {
@@ -23,6 +27,9 @@ export function bundleCommand(): Command {
       .option('--platform <os/arch>', 'image platform to select from multi-platform indexes', 'linux/amd64')
       .option('--insecure-registry <host...>', 'allow plain HTTP to this non-loopback registry')
       .requiredOption('--out <dir>', 'bundle directory to create')
+      .option('--release-notes <file>', 'Markdown file carried as notes/RELEASE-NOTES.md (shown by ferry upgrade)')
+      .option('--migration-guide <file>', 'Markdown file carried as notes/MIGRATION-GUIDE.md (shown by ferry upgrade)')
+      .option('--inventory <file>', 'signed offline inventory (ferry inventory export): leave out what it lists, making a delta bundle')
       .action(async (o: Opts) =>
         withServices(o, async (cli) => {
           const started = await cli.handlers['bundle:create']({
@@ -33,9 +40,12 @@ export function bundleCommand(): Command {
             platform: o.platform,
             insecureRegistries: o.insecureRegistry,
             ...acquireFields(o),
+            ...(o.releaseNotes ? { releaseNotes: o.releaseNotes } : {}),
+            ...(o.migrationGuide ? { migrationGuide: o.migrationGuide } : {}),
+            ...(o.inventory ? { inventory: o.inventory } : {}),
           });
           const r = jobResult<CreateResult>(await followJob(cli, started));
-          print(cli, r, () => createSummary(r));
+          print(cli, r, () => createSummary(r) + deltaSummary(r));
         }),
       ),
   );

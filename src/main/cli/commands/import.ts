@@ -17,6 +17,8 @@ interface Opts extends CommonOptions {
   docker?: boolean;
   dockerHost?: string;
   modelsDir?: string;
+  ollamaModels?: string;
+  ollamaUrl?: string;
 }
 
 async function readStdin(): Promise<string> {
@@ -44,6 +46,8 @@ export function importCommand(): Command {
     .option('--docker', 'load the images into the Docker engine')
     .option('--docker-host <url>', 'Docker engine (unix:///path or tcp://host:port; default $DOCKER_HOST)')
     .option('--models-dir <dir>', 'directory to place model weights in (<dir>/<org>/<name>)')
+    .option('--ollama-models <dir>', 'restore the Ollama models into this folder (what Ollama reads as OLLAMA_MODELS)')
+    .option('--ollama-url <url>', 'then confirm through this Ollama server\'s API that it lists them (e.g. http://127.0.0.1:11434)')
     .action(async (dirs: string[], o: Opts) => {
       if (o.passwordStdin && !o.username) throw new UsageError('--password-stdin needs --username');
       const password = o.passwordStdin ? await readStdin() : undefined;
@@ -60,6 +64,8 @@ export function importCommand(): Command {
           docker: o.docker,
           dockerHost: o.dockerHost,
           modelsDir: o.modelsDir,
+          ollamaModels: o.ollamaModels,
+          ollamaUrl: o.ollamaUrl,
         });
         const r = jobResult<ImportResult>(await followJob(cli, started));
         if (staged) await rm(staged, { recursive: true, force: true });
@@ -69,6 +75,8 @@ export function importCommand(): Command {
             ...r.registry.map((i) => `  pushed  ${i.target}  ${i.digest}  (${i.blobsUploaded} uploaded, ${i.blobsSkipped} already there)`),
             ...r.docker.map((d) => `  loaded  ${d.tag}  ${d.imageId}`),
             ...r.models.map((m) => `  placed  ${m.repo} → ${m.dir} (${m.files} files)`),
+            ...(r.ollama ?? []).map((m) => `  ollama  ${m.name}  ${m.digest}  → ${m.manifest} (${m.blobsWritten} blobs written, ${m.blobsSkipped} already there)`),
+            ...(r.ollamaConfirmed ? [`  listed by Ollama ${r.ollamaConfirmed.version ?? ''} at ${r.ollamaConfirmed.url}`] : []),
           ].join('\n'),
         );
       });

@@ -4,6 +4,7 @@ import { FerryError, UsageError } from '../../../shared/errors';
 import { InstallService } from '../../install/install-service';
 import { isVolumeDir } from '../../media/media-service';
 import { parseSets } from '../../recipes/params';
+import { exportComposeCommand } from './install-export';
 import { followJob, jobResult, print, withCommon, withServices, type Cli, type CommonOptions } from '../context';
 
 interface Opts extends CommonOptions {
@@ -24,6 +25,7 @@ interface Opts extends CommonOptions {
   step?: string;
   undo?: string;
   resume?: string;
+  removeVolumes?: boolean;
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -89,10 +91,10 @@ function resultText(v: InstallView): string {
 }
 
 /** Runs (or undoes) through the job runner with the progress line; a failed step names itself and what to fix. */
-async function runJob(cli: Cli, svc: InstallService, installId: string, what: { stepId?: string; undo?: string; password?: string }): Promise<InstallView> {
+async function runJob(cli: Cli, svc: InstallService, installId: string, what: { stepId?: string; undo?: string; removeVolumes?: boolean; password?: string }): Promise<InstallView> {
   const title = what.undo ? `Undo ${what.undo}` : what.stepId ? `Install step ${what.stepId}` : 'Install';
   const started = cli.services.jobs.start('install.run', title, { installId, ...(what.stepId ? { stepId: what.stepId } : {}), ...(what.undo ? { undo: what.undo } : {}) }, (ctx) =>
-    what.undo ? svc.undo(installId, what.undo, ctx) : svc.run(installId, { ...(what.stepId ? { stepId: what.stepId } : {}), ...(what.password !== undefined ? { password: what.password } : {}) }, ctx),
+    what.undo ? svc.undo(installId, what.undo, ctx, { removeVolumes: what.removeVolumes === true }) : svc.run(installId, { ...(what.stepId ? { stepId: what.stepId } : {}), ...(what.password !== undefined ? { password: what.password } : {}) }, ctx),
   );
   const job = await followJob(cli, started);
   if (job.state === 'succeeded') return job.result as InstallView;
@@ -158,9 +160,11 @@ export function installCommand(): Command {
     .option('--plan', 'print every step with its equivalent command and exit')
     .option('--step <id>', 'run only this step (e.g. container:vllm)')
     .option('--undo <id>', 'undo a step (stop and remove its container); needs --resume')
+    .option('--remove-volumes', 'with --undo: also remove the container\'s named volumes (their data is lost)')
     .option('--resume <install-id>', 'continue an install from its first step not done')
     .action(async (sources: string[], o: Opts) => {
       if (o.passwordStdin && !o.username && !o.resume) throw new UsageError('--password-stdin needs --username (or --resume, which keeps the install\'s user name).');
+      if (o.removeVolumes && !o.undo) throw new UsageError('--remove-volumes only goes with --undo STEP.');
       if (o.undo && !o.resume) throw new UsageError('--undo needs --resume INSTALL_ID.', 'List installs with "ferry install list".');
       if (o.resume && sources.length > 0) throw new UsageError('Give either the bundle (to plan a new install) or --resume INSTALL_ID, not both.');
       if (!o.resume && sources.length === 0) throw new UsageError('No bundle given.', 'Give the bundle folder or the volume mount paths, or --resume INSTALL_ID.');
@@ -173,11 +177,12 @@ export function installCommand(): Command {
           print(cli, v, () => planText(v));
           return;
         }
-        const v = await runJob(cli, svc, installId, { ...(o.step ? { stepId: o.step } : {}), ...(o.undo ? { undo: o.undo } : {}), ...(password !== undefined ? { password } : {}) });
+        const v = await runJob(cli, svc, installId, { ...(o.step ? { stepId: o.step } : {}), ...(o.undo ? { undo: o.undo } : {}), ...(o.removeVolumes ? { removeVolumes: true } : {}), ...(password !== undefined ? { password } : {}) });
         print(cli, v, () => resultText(v));
       });
     });
   cmd.addCommand(listCommand());
   cmd.addCommand(showCommand());
+  cmd.addCommand(exportComposeCommand());
   return cmd;
 }

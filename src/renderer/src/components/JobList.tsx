@@ -14,6 +14,7 @@ const KIND: Record<JobInfo['kind'], string> = {
   'media.verify': 'Verify media',
   'media.assemble': 'Assemble',
   'install.run': 'Install',
+  'upgrade.run': 'Upgrade',
 };
 
 /** Keep the end of a path, where the distinguishing part usually is. */
