@@ -67,7 +67,7 @@ export interface InstallParameterView {
   type: 'string' | 'bool' | 'enum';
   choices?: string[];
   value?: string | boolean;
-  /** No default and no value given: the plan cannot be laid out without it. */
+  /** No default: the plan cannot be laid out until a value is given. */
   required: boolean;
 }
 
