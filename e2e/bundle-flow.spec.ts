@@ -17,7 +17,7 @@ test('an operator creates a bundle in the UI, watches progress, verifies it and 
 
   const panel = page.getByTestId('job-panel');
   await expect(panel).toBeVisible();
-  await expect(panel.getByTestId('job-state')).toHaveText('succeeded');
+  await expect(panel.getByTestId('job-state')).toHaveText('succeeded', { timeout: 120_000 }); // fetch + scan can be slow on a loaded 2-core machine
   await expect(panel.getByTestId('job-item')).toHaveCount(stack.images.length + 1);
   await expect(panel.getByTestId('job-progress')).toContainText('100');
 

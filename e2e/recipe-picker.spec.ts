@@ -67,7 +67,7 @@ test('an operator picks a recipe, fills its parameters, previews the lock and cr
 
   await page.getByTestId('recipe-create').click();
   const panel = page.getByTestId('job-panel');
-  await expect(panel.getByTestId('job-state')).toHaveText('succeeded');
+  await expect(panel.getByTestId('job-state')).toHaveText('succeeded', { timeout: 120_000 }); // fetch + scan can be slow on a loaded 2-core machine
   await expect(panel.getByTestId('job-item')).toHaveCount(2);
   await expect(panel.getByTestId('job-progress')).toContainText('100');
   await expect(panel.getByTestId('create-bundle-id')).toHaveText(/^[0-9a-f-]{36}$/);

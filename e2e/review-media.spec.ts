@@ -12,7 +12,7 @@ async function createBundle(page: Page, stack: { url: string; hubUrl: string }, 
   await page.getByTestId('create-hub-url').fill(stack.hubUrl);
   await page.getByTestId('create-out-dir').fill(out);
   await page.getByTestId('create-submit').click();
-  await expect(page.getByTestId('job-panel').getByTestId('job-state')).toHaveText('succeeded');
+  await expect(page.getByTestId('job-panel').getByTestId('job-state')).toHaveText('succeeded', { timeout: 120_000 }); // fetch + scan can be slow on a loaded 2-core machine
 }
 
 test('a reviewer sees a blocked bundle with the dangerous finding explained', async ({ page, stack }) => {
