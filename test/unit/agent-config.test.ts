@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parse, parseDocument } from 'yaml';
-import { UsageError } from '../../src/shared/errors';
 import { AGENT_CONFIG_PATH, renderAgentConfig, validateAgentConfig, type AgentConfigInput } from '../../src/main/install/agent-config';
 import { runnerChecklist } from '../../src/main/install/runner-checklist';
+import { usageError } from '../harness/thrown';
 
 const IMAGE = 'registry.internal.example.com/duo/duo-agent:18.10.0';
-
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return err as UsageError;
-  }
-  throw new Error('expected a UsageError');
-}
 
 describe('renderAgentConfig', () => {
   it('writes the complete example of the GitLab docs, parsing back to the same values', () => {

@@ -3,8 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/shared/errors';
 import { expandInstall, expandInstallShellWord, shellQuote, type InstallTemplateContext } from '../../src/main/install/install-template';
+import { usageError } from '../harness/thrown';
 
 const SIGNING = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----';
 const PW = 'Zx9_secret-VALUE-0123456789abcdef';
@@ -18,16 +18,6 @@ const ctx: InstallTemplateContext = {
     model: '/data/models/mistralai/Devstral-Small-2507',
   },
 };
-
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return err as UsageError;
-  }
-  throw new Error('expected a UsageError');
-}
 
 describe('expandInstall', () => {
   it('substitutes parameters, booleans and artifacts in both modes', () => {
