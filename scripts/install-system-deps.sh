@@ -1,16 +1,27 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Ferry's tests use (real Docker engine, real registries,
-# skopeo, Chromium, busybox for test images, openssl/htpasswd for TLS + auth).
+# skopeo, Chromium, busybox for test images, openssl/htpasswd for TLS + auth, torch and numpy
+# to write real checkpoints for the scanner tests).
 # As root it installs what is missing; otherwise it prints the exact command to run.
 set -euo pipefail
 
-PACKAGES=(docker.io docker-registry skopeo chromium busybox-static e2fsprogs apache2-utils openssl iproute2 ca-certificates clamav docker-compose)
+PACKAGES=(docker.io docker-registry skopeo chromium busybox-static e2fsprogs apache2-utils openssl iproute2 ca-certificates clamav docker-compose python3-torch python3-numpy)
 declare -A PROVIDES=([docker.io]=dockerd [docker-registry]=docker-registry [skopeo]=skopeo [chromium]=chromium
-  [busybox-static]=busybox [e2fsprogs]=mkfs.ext4 [apache2-utils]=htpasswd [openssl]=openssl [iproute2]=ip [ca-certificates]=update-ca-certificates [clamav]=clamscan [docker-compose]=docker-compose)
+  [busybox-static]=busybox [e2fsprogs]=mkfs.ext4 [apache2-utils]=htpasswd [openssl]=openssl [iproute2]=ip [ca-certificates]=update-ca-certificates [clamav]=clamscan [docker-compose]=docker-compose
+  [python3-torch]=python:torch [python3-numpy]=python:numpy)
+# Debian's python3 (not a pyenv or venv one on PATH) is the one these packages install into.
+PYTHON=/usr/bin/python3
+
+provided() {
+  case "$1" in
+    python:*) [ -x "$PYTHON" ] && "$PYTHON" -c "import ${1#python:}" >/dev/null 2>&1 ;;
+    *) command -v "$1" >/dev/null 2>&1 ;;
+  esac
+}
 
 missing=()
 for p in "${PACKAGES[@]}"; do
-  command -v "${PROVIDES[$p]}" >/dev/null 2>&1 || missing+=("$p")
+  provided "${PROVIDES[$p]}" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CustodyEvent, ImportResult, VerifyResult } from '../../src/shared/api';
+import { safetensorsPrefix } from '../harness/demo-stack';
 import { startDockerd } from '../harness/dockerd';
 import { ferry } from '../harness/ferry-cli';
 import { startHubServer } from '../harness/hub-server';
@@ -33,7 +34,8 @@ beforeAll(async () => {
         'acme/tiny-llm': {
           files: {
             'config.json': Buffer.from('{"architectures":["MistralForCausalLM"]}'),
-            'model.safetensors': { size: 3 * 1024 * 1024 + 17, seed: 7 },
+            // a valid safetensors header over generated data: a malformed model would block the bundle
+            'model.safetensors': { size: 3 * 1024 * 1024 + 17, seed: 7, prefix: safetensorsPrefix(3 * 1024 * 1024 + 17) },
             'tokenizer/tokenizer.json': Buffer.from('{"version":"1.0"}'),
           },
         },

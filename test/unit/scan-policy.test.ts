@@ -7,12 +7,13 @@ const grade = (full: string) => {
 };
 
 describe('pickle import grading', () => {
-  it('allows the tensor, storage and container reconstructors real checkpoints use', () => {
+  it('allows exactly PyTorch\'s weights_only allow-list: tensor, storage, dtype and container reconstructors', () => {
     for (const n of [
-      'torch._utils._rebuild_tensor_v2', 'torch._utils._rebuild_parameter', 'torch._utils._rebuild_qtensor', 'torch.FloatStorage', 'torch.BFloat16Storage',
-      'torch.UntypedStorage', 'torch.Size', 'torch.device', 'torch.bfloat16', 'torch.float8_e4m3fn', 'collections.OrderedDict',
-      'numpy.core.multiarray._reconstruct', 'numpy._core.multiarray._reconstruct', 'numpy.dtype', 'numpy.ndarray', 'numpy.float32',
-      '_codecs.encode', 'builtins.set', 'builtins.frozenset', 'builtins.slice', 'builtins.complex', '__builtin__.set', 'copy_reg._reconstructor',
+      'torch._utils._rebuild_tensor_v2', 'torch._utils._rebuild_parameter', 'torch._utils._rebuild_qtensor', 'torch._utils._rebuild_sparse_csr_tensor',
+      'torch._tensor._rebuild_from_type_v2', 'torch.FloatStorage', 'torch.BFloat16Storage', 'torch.cuda.HalfStorage', 'torch.storage.UntypedStorage',
+      'torch.storage.TypedStorage', 'torch.FloatTensor', 'torch.cuda.sparse.LongTensor', 'torch.Size', 'torch.Tensor', 'torch.device', 'torch.bfloat16',
+      'torch.float8_e4m3fn', 'torch.uint16', 'torch.per_channel_affine', 'torch.serialization._get_layout', 'torch.nn.parameter.Parameter',
+      'collections.OrderedDict', 'collections.Counter', '_codecs.encode', 'builtins.set', 'builtins.complex', 'builtins.bytearray', '__builtin__.set',
     ]) expect(grade(n), n).toBe('info');
   });
 
@@ -35,8 +36,16 @@ describe('pickle import grading', () => {
     expect(qualifiedName('__builtin__', 'eval')).toBe('builtins.eval');
   });
 
-  it('calls everything else suspicious, and does not match on name prefixes alone', () => {
-    for (const n of ['__main__.MyModel', 'torch.nn.modules.linear.Linear', 'typesetting.x', 'ossify.y', 'pathlib.PosixPath', 'operator.itemgetter', 'copyreg.x'])
-      expect(grade(n), n).toBe('suspicious');
+  it('blocks everything else as an unknown import, matching names exactly, NumPy included', () => {
+    for (const n of [
+      '__main__.MyModel', 'torch.nn.modules.linear.Linear', 'typesetting.x', 'ossify.y', 'pathlib.PosixPath', 'operator.itemgetter', 'copyreg._reconstructor',
+      'numpy.core.multiarray._reconstruct', 'numpy.dtype', 'torch.UntypedStorageX', 'torch._utils._rebuild_evil', 'collections.OrderedDictX', 'torch.FloatStorage.x',
+    ]) expect(gradeImport(n.slice(0, n.lastIndexOf('.')), n.slice(n.lastIndexOf('.') + 1)), n).toMatchObject({ severity: 'dangerous', why: expect.stringMatching(/allow-list|reconstruct|.+/) });
+    expect(gradeImport('__main__', 'MyModel')).toEqual({ severity: 'dangerous', why: 'not on PyTorch\'s weights_only allow-list' });
+  });
+
+  it('explains the issue\'s examples as code execution, not just unknown', () => {
+    for (const n of ['logging.FileHandler', 'venv.create', 'pydoc.pipepager', 'torch._inductor.codecache.compile_file', 'idlelib.pyshell.ModifiedInterpreter.runcode'])
+      expect(gradeImport(n.slice(0, n.indexOf('.')), n.slice(n.indexOf('.') + 1)), n).toMatchObject({ severity: 'dangerous', known: true });
   });
 });

@@ -32,7 +32,7 @@ describe('safetensors header validation', () => {
   it('reports offsets that run past the end of the file, with the reason', async () => {
     const full = buildSafetensors([{ name: 'w', dtype: 'F32', shape: [256] }]);
     const r = await scan(full.subarray(0, full.length - 100));
-    expect(rules(r)).toEqual(['suspicious safetensors.out-of-bounds']);
+    expect(rules(r)).toEqual(['dangerous safetensors.out-of-bounds']);
     expect(r.findings[0].detail).toMatch(/^tensor w: data_offsets \[0, 1024\] run past the end of the file: the data section holds 924 bytes/);
   });
 
@@ -40,22 +40,22 @@ describe('safetensors header validation', () => {
     const text = '{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}';
     expect(JSON.parse(text)).toHaveProperty('w');
     const r = await scan(Buffer.concat([headerBytes(text), Buffer.alloc(8)]));
-    expect(rules(r)).toEqual(['suspicious safetensors.duplicate-key', 'info safetensors.gap']);
+    expect(rules(r)).toEqual(['dangerous safetensors.duplicate-key', 'dangerous safetensors.gap']);
     expect(r.findings[0].detail).toBe('key /w appears more than once');
   });
 
   it('checks dtype × shape against each byte range, and known dtypes', async () => {
     const r = await scan(Buffer.concat([headerBytes({ a: entry('F16', [2, 3], 0, 10), b: entry('Q4', [2], 10, 11), c: entry('F4', [3], 11, 13) }), Buffer.alloc(13)]));
-    expect(rules(r)).toEqual(['suspicious safetensors.size-mismatch', 'suspicious safetensors.unknown-dtype', 'suspicious safetensors.size-mismatch']);
+    expect(rules(r)).toEqual(['dangerous safetensors.size-mismatch', 'info safetensors.unknown-dtype', 'dangerous safetensors.size-mismatch']);
     expect(r.findings[0].detail).toBe('tensor a: F16 [2, 3] needs 12 bytes, data_offsets [0, 10] hold 10');
     expect(r.findings[2].detail).toBe('tensor c: F4 [3] needs 12 bits, data_offsets [11, 13] hold 2');
     const f4 = await scan(Buffer.concat([headerBytes({ c: entry('F4', [4], 0, 2) }), Buffer.alloc(2)]));
     expect(f4.parameters).toEqual({ F4: 4 });
   });
 
-  it('finds overlapping ranges, and reports gaps as information', async () => {
+  it('finds overlapping ranges, and reports gaps (they block: the reference loader refuses them)', async () => {
     const r = await scan(Buffer.concat([headerBytes({ a: entry('U8', [8], 0, 8), b: entry('U8', [4], 6, 10), c: entry('U8', [2], 14, 16) }), Buffer.alloc(20)]));
-    expect(rules(r)).toEqual(['suspicious safetensors.overlap', 'info safetensors.gap']);
+    expect(rules(r)).toEqual(['dangerous safetensors.overlap', 'dangerous safetensors.gap']);
     expect(r.findings[0].detail).toBe('tensor b [6, 10] overlaps a [0, 8]');
     expect(r.findings[1].detail).toBe('1 gap(s) of 4 bytes between tensors; 4 bytes after the last tensor');
   });
@@ -87,7 +87,7 @@ describe('safetensors header validation', () => {
       expect(r.findings[0].detail).toMatch(re);
     }
     const bad = await scan(Buffer.concat([headerBytes({ a: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 4] }, __metadata__: { n: 1 } }), Buffer.alloc(8)]));
-    expect(rules(bad)).toEqual(['suspicious safetensors.bad-entry', 'suspicious safetensors.bad-entry', 'suspicious safetensors.bad-metadata', 'info safetensors.gap']);
+    expect(rules(bad)).toEqual(['dangerous safetensors.bad-entry', 'dangerous safetensors.bad-entry', 'dangerous safetensors.bad-metadata', 'dangerous safetensors.gap']);
   });
 
   it('reads only the header', async () => {

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { CanceledError } from '../../shared/errors';
 
 export interface CommandResult {
@@ -20,11 +21,14 @@ export interface AntivirusDetection {
 }
 
 export interface AntivirusResult {
+  /** 'not-run': the engine is not installed; 'error': it could not scan (no signature database, failure, timeout). */
   status: 'clean' | 'infected' | 'not-run' | 'error';
   engine?: string;
   detail?: string;
   /** Why it did not run (status 'not-run'). */
   reason?: string;
+  /** Date of the signature database used (ClamAV's daily database build time), when the engine says. */
+  signaturesDate?: string;
   detections: AntivirusDetection[];
 }
 
@@ -40,6 +44,7 @@ export interface ClamavOptions {
 }
 
 export const NOT_INSTALLED = 'ClamAV is not installed (apt-get install clamav)';
+export const NO_DATABASE = 'no signature database: ClamAV has no signatures to scan with (run freshclam on a connected machine and copy /var/lib/clamav, or give a database)';
 const LIMITS_NOTE = 'ClamAV skips files above its size limits (by default 100 MiB per file), so large weight files are covered by the pickle and safetensors checks only.';
 const MAX_OUTPUT = 16 << 20;
 
@@ -79,16 +84,34 @@ export function clamav(opts: ClamavOptions = {}): AntivirusRunner {
       const version = await exec(cmd, ['--version'], 15_000);
       if (version.failure === 'ENOENT') return { status: 'not-run', reason: NOT_INSTALLED, detections: [] };
       const engine = `${firstLine(version.stdout) || 'ClamAV'} (${cmd})`;
+      const signaturesDate = opts.database ? await databaseDate(opts.database, exec) : parseSignaturesDate(version.stdout);
+      const dated = signaturesDate ? { signaturesDate } : {};
       const r = await exec(cmd, args);
       const detections = parseClamOutput(r.stdout);
       if (detections.length) {
-        return { status: 'infected', engine, detail: `${detections.length} file(s) matched a signature. ${LIMITS_NOTE}`, detections };
+        return { status: 'infected', engine, ...dated, detail: `${detections.length} file(s) matched a signature. ${LIMITS_NOTE}`, detections };
       }
-      if (r.code === 0 && !r.failure) return { status: 'clean', engine, detail: LIMITS_NOTE, detections };
+      if (r.code === 0 && !r.failure) return { status: 'clean', engine, ...dated, detail: LIMITS_NOTE, detections };
       const why = r.failure === 'TIMEOUT' ? `timed out after ${Math.round(timeoutMs / 1000)} s` : lastLines(r.stderr || r.stdout) || `exit code ${r.code ?? r.failure}`;
-      return { status: 'error', engine, detail: `${cmd} failed: ${why}${/database/i.test(why) ? ' (no signatures: run freshclam on a connected machine and copy /var/lib/clamav)' : ''}`, detections };
+      const noDb = /no supported database|database.*(not found|missing|empty)|cli_loaddb/i.test(why);
+      return { status: 'error', engine, ...dated, detail: noDb ? `${NO_DATABASE}. ${cmd} said: ${why}` : `${cmd} failed: ${why}`, detections };
     },
   };
+}
+
+/** The date in `clamscan --version` output, "ClamAV 1.0.7/27479/Tue Dec  2 08:11:02 2025"; undefined without a database. */
+export function parseSignaturesDate(versionOutput: string): string | undefined {
+  const m = /^ClamAV [^/\s]+\/(\d+)\/(.+)$/m.exec(versionOutput.trim());
+  return m ? `${m[2].trim().replace(/\s+/g, ' ')} (daily ${m[1]})`.slice(0, 64) : undefined;
+}
+
+/** `sigtool --info` of a .cvd/.cld file (or a folder's daily database): its "Build time" line. */
+async function databaseDate(db: string, exec: (cmd: string, args: string[], t?: number) => Promise<CommandResult>): Promise<string | undefined> {
+  const file = /\.(cvd|cld)$/i.test(db) ? db : ['daily.cld', 'daily.cvd'].map((f) => join(db, f)).find((f) => existsSync(f));
+  if (!file) return undefined;
+  const r = await exec('sigtool', ['--info', file], 15_000);
+  const m = /^Build time:\s*(.+)$/m.exec(r.stdout);
+  return m ? m[1].trim().slice(0, 64) : undefined;
 }
 
 /** `PATH: Signature.Name FOUND` lines. */

@@ -1,22 +1,24 @@
 import { isAbortError } from '../../shared/errors';
-import { readRange, withReadCache, type ReadableFile } from './file-source';
-import { MAX_NPY_HEADER, NPY_MAGIC, NpyError, npyHeaderLength, parseNpyHeader } from './npy';
+import { readRange, type ReadableFile } from './file-source';
+import { MAX_NPY_HEADER, NpyError, npyHeaderLength, parseNpyHeader } from './npy';
 import { gradePickleScan, type PickleContext } from './pickle-report';
-import { printable } from './pickle-strings';
 import { PickleWalker, type PickleScan, type WalkerLimits } from './pickle-walker';
 import { finding } from './rules';
 import type { Finding } from './types';
-import { readZipDirectory, readZipMember, ZipError } from './zip-reader';
 
-/** Extensions whose files are pickles, zip-packed PyTorch checkpoints, or NumPy arrays. */
+export { ZIP_MAGIC } from './file-type';
+
+/** Extensions whose files loaders treat as pickles, zip-packed PyTorch checkpoints or NumPy arrays (used only to explain unrecognised content). */
 export const PICKLE_EXTENSIONS = ['.bin', '.pt', '.pth', '.ckpt', '.pkl', '.pickle', '.npy', '.npz', '.joblib'];
-
-export const ZIP_MAGIC = Buffer.from('PK\x03\x04', 'latin1');
 
 export interface PickleScanOptions {
   signal?: AbortSignal;
   limits?: Partial<WalkerLimits>;
 }
+
+/** `torch.save(..., _use_new_zipfile_serialization=False)` starts with the pickled magic number 0x1950a86a20f9469cfc6c. */
+const LEGACY_TORCH_MAGIC = Buffer.from('80028a0a6cfc9c46f9206aa850192e', 'hex');
+const LEGACY_PICKLES = 5;
 
 /** True when the first bytes are a protocol 2+ pickle (PROTO opcode), the form checkpoints use. */
 export function hasPickleMagic(head: Buffer): boolean {
@@ -24,63 +26,32 @@ export function hasPickleMagic(head: Buffer): boolean {
 }
 
 /**
- * Finds and grades the pickles in one file, dispatching on content like torch.load and numpy.load do:
- * a zip (PyTorch checkpoint, .npz) → its `.pkl` and `.npy` members; a `.npy` → its body when the dtype
- * holds objects; anything else → the file itself as a pickle stream (legacy PyTorch: several pickles,
- * then raw data). `.bin` files that are neither pickle nor zip are reported as unknown, not parsed.
+ * Grades a file whose content is a pickle stream, as the loaders read it: pickle.load reads one pickle;
+ * a legacy torch.save file (its first pickle is torch's magic number) is read as five pickles followed
+ * by raw storage bytes. Those must be complete; further pickles are still checked for imports.
  */
 export async function scanPickleFile(file: ReadableFile, rel: string, opts: PickleScanOptions = {}): Promise<Finding[]> {
-  const head = await file.read(0, 8);
-  if (head.subarray(0, 4).equals(ZIP_MAGIC)) return scanZip(file, rel, opts);
-  if (head.subarray(0, 6).equals(NPY_MAGIC)) {
-    const out: Finding[] = [];
-    await scanNpy(readRange(file, 0, file.size, opts.signal, 64 << 10), { file: rel }, opts, out);
-    return out;
-  }
-  if (rel.toLowerCase().endsWith('.bin') && !hasPickleMagic(head)) {
-    return [finding(rel, 'pickle.unknown-format', `starts with bytes ${head.subarray(0, 4).toString('hex') || '(empty file)'}`)];
-  }
-  const { scan, error } = await walkStream(readRange(file, 0, file.size, opts.signal), opts, file.size);
-  if (error) throw error;
-  return gradePickleScan(scan, { file: rel, multiplePickles: true });
+  const head = await file.read(0, LEGACY_TORCH_MAGIC.length);
+  const required = head.equals(LEGACY_TORCH_MAGIC) ? LEGACY_PICKLES : 1;
+  return scanPickleStream(readRange(file, 0, file.size, opts.signal), { file: rel, requiredPickles: required }, opts, file.size);
 }
 
-async function scanZip(raw: ReadableFile, rel: string, opts: PickleScanOptions): Promise<Finding[]> {
-  const file = withReadCache(raw);
-  let dir;
-  try {
-    dir = await readZipDirectory(file);
-  } catch (err) {
-    if (err instanceof ZipError) return [finding(rel, 'zip.bad-archive', err.message)];
-    throw err;
+/** Walks one pickle stream (a file or a zip member) and grades it; a source error after the partial result is rethrown. */
+export async function scanPickleStream(chunks: AsyncIterable<Buffer>, ctx: PickleContext, opts: PickleScanOptions, totalSize?: number): Promise<Finding[]> {
+  const required = ctx.requiredPickles ?? 1;
+  // Later pickles are walked too (a loader may call pickle.load again): their imports are graded,
+  // their parse errors are informational (raw storage bytes can look like a pickle).
+  const { scan, error } = await walkStream(chunks, opts, totalSize);
+  const out = gradePickleScan(scan, ctx);
+  if (!scan.errors.some((e) => e.pickle < required) && scan.pickles < required && required > 1) {
+    out.push(finding(ctx.file, 'pickle.parse-error', `${ctx.part ? `${ctx.part}: ` : ''}a legacy torch.save file holds ${required} pickles; this one ends after ${scan.pickles}`));
   }
-  const out: Finding[] = dir.problems.map((p) => finding(rel, 'zip.irregular', p));
-  const seen = new Map<string, number>();
-  for (const e of dir.entries) seen.set(e.name, (seen.get(e.name) ?? 0) + 1);
-  for (const [name, n] of seen) if (n > 1) out.push(finding(rel, 'zip.duplicate-name', `${printable(name)} appears ${n} times`));
-  for (const e of dir.entries) {
-    const lower = e.name.toLowerCase();
-    const isNpy = lower.endsWith('.npy');
-    if (!lower.endsWith('.pkl') && !isNpy) continue;
-    const part = printable(e.name);
-    const member = readZipMember(file, e, { signal: opts.signal, onProblem: (p) => out.push(finding(rel, 'zip.irregular', `${part}: ${printable(p, 400)}`)) });
-    try {
-      if (isNpy) await scanNpy(member, { file: rel, part }, opts, out);
-      else {
-        const { scan, error } = await walkStream(member, opts); // the declared size may lie: checked at the end
-        if (!error || scan.bytes > 0) out.push(...gradePickleScan(scan, { file: rel, part }));
-        if (error) throw error;
-      }
-    } catch (err) {
-      if (err instanceof ZipError || isZlibError(err)) out.push(finding(rel, 'zip.member-problem', `${part}: ${(err as Error).message}`));
-      else throw err;
-    }
-  }
+  if (error) throw error;
   return out;
 }
 
-/** A .npy stream: reads the header; when the dtype holds Python objects, walks the rest as a pickle. Findings go to `out`. */
-async function scanNpy(chunks: AsyncIterable<Buffer>, ctx: PickleContext, opts: PickleScanOptions, out: Finding[]): Promise<void> {
+/** A .npy stream, judged as numpy.load(allow_pickle=False) would: header, dtype, complete data. Object arrays are walked as the pickle they are. */
+export async function scanNpyStream(chunks: AsyncIterable<Buffer>, ctx: PickleContext, opts: PickleScanOptions, out: Finding[], knownSize?: number): Promise<void> {
   const at = ctx.part ? `${ctx.part}: ` : '';
   const it = chunks[Symbol.asyncIterator]();
   let acc = Buffer.alloc(0);
@@ -94,10 +65,17 @@ async function scanNpy(chunks: AsyncIterable<Buffer>, ctx: PickleContext, opts: 
       if (total !== undefined && total > MAX_NPY_HEADER) throw new NpyError(`header of ${total} bytes is larger than ${MAX_NPY_HEADER}`);
     }
     const header = parseNpyHeader(acc.subarray(0, total));
-    if (!header.hasObject) return;
-    const { scan, error } = await walkStream(prepend(acc.subarray(total), it), opts);
-    out.push(finding(ctx.file, 'npy.object-array', `${at}dtype ${header.descr}: the array data is a pickle`), ...gradePickleScan(scan, ctx));
-    if (error) throw error;
+    if (header.hasObject) {
+      out.push(finding(ctx.file, 'npy.object-array', `${at}dtype ${header.descr}: the array data is a pickle; numpy.load(allow_pickle=False) refuses it`));
+      out.push(...(await scanPickleStream(prepend(acc.subarray(total), it), ctx, opts)));
+      return;
+    }
+    let have = acc.length - total;
+    if (knownSize !== undefined) have = knownSize - total; // a file: its size is enough, the data is not read
+    else for (let r = await it.next(); !r.done; r = await it.next()) have += r.value.length;
+    const need = header.dataBytes ?? 0;
+    if (have < need) out.push(finding(ctx.file, 'npy.size-mismatch', `${at}dtype ${header.descr} needs ${need} bytes of data, the file holds ${have}`));
+    else if (have > need) out.push(finding(ctx.file, 'npy.trailing-data', `${at}${have - need} bytes after the array data`));
   } catch (err) {
     if (!(err instanceof NpyError)) throw err;
     out.push(finding(ctx.file, 'npy.bad-header', `${at}${err.message}`));
@@ -124,9 +102,4 @@ export async function walkStream(chunks: AsyncIterable<Buffer>, opts: PickleScan
     return { scan: walker.end(), error: err };
   }
   return { scan: walker.end() };
-}
-
-function isZlibError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return err instanceof Error && typeof code === 'string' && code.startsWith('Z_');
 }

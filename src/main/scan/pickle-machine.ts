@@ -8,7 +8,7 @@ const OTHER: PValue = { k: 'other' };
 const MARK: PValue = { k: 'mark' };
 
 /** Opcodes that push one opaque value and consume nothing. */
-const PUSH_OTHER = new Set(['FLOAT', 'INT', 'BININT', 'BININT1', 'LONG', 'BININT2', 'NONE', 'PERSID', 'BINFLOAT', 'NEWTRUE', 'NEWFALSE', 'LONG1', 'LONG4', 'EMPTY_DICT', 'EMPTY_LIST', 'EMPTY_TUPLE', 'EMPTY_SET', 'NEXT_BUFFER', 'BINBYTES', 'SHORT_BINBYTES', 'BINBYTES8', 'BYTEARRAY8']);
+const PUSH_OTHER = new Set(['FLOAT', 'INT', 'BININT', 'BININT1', 'LONG', 'BININT2', 'NONE', 'BINFLOAT', 'NEWTRUE', 'NEWFALSE', 'LONG1', 'LONG4', 'EMPTY_DICT', 'EMPTY_LIST', 'EMPTY_TUPLE', 'EMPTY_SET', 'BINBYTES', 'SHORT_BINBYTES', 'BINBYTES8', 'BYTEARRAY8']);
 const PUSH_STRING = new Set(['STRING', 'BINSTRING', 'SHORT_BINSTRING', 'UNICODE', 'BINUNICODE', 'SHORT_BINUNICODE', 'BINUNICODE8']);
 
 /**
@@ -47,7 +47,12 @@ export class PickleMachine {
       case 'POP_MARK': case 'APPENDS': case 'SETITEMS': case 'ADDITEMS': this.popMark(off); return;
       case 'DUP': return this.push(this.top(off));
       case 'BINPERSID': this.pop(off); return this.push(OTHER);
-      case 'READONLY_BUFFER': case 'FRAME': return;
+      case 'FRAME': return;
+      case 'PERSID': case 'NEXT_BUFFER': case 'READONLY_BUFFER':
+        // The loader decides what these become (persistent_load, out-of-band buffers); weights_only refuses them.
+        this.record(this.out.unsupported, { offset: off, pickle: this.pickle, detail: `${op} at offset ${off}` });
+        if (op !== 'READONLY_BUFFER') this.push(OTHER);
+        return;
       case 'APPEND': this.pop(off); return;
       case 'SETITEM': this.pop(off); this.pop(off); return;
       case 'DICT': case 'LIST': case 'TUPLE': case 'FROZENSET': this.popMark(off); return this.push(OTHER);

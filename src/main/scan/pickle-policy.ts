@@ -1,24 +1,26 @@
 import type { Severity } from './types';
 
 /**
- * Grades one imported global (`module.name`, as find_class would resolve it).
+ * Grades one imported global (`module.name`, as find_class would resolve it) against PyTorch's own
+ * `weights_only` allow-list (torch/_weights_only_unpickler.py, `_get_allowed_globals`, upstream main as
+ * of 2025, a superset of torch 1.13's): tensor, storage, dtype and container reconstructors.
  *
- * - dangerous: the name (or a prefix of it) is on DANGEROUS: code execution, processes, files,
- *   network, loading more code, or generic call/attribute gadgets; also any name walking through
- *   dunder internals (`__globals__`, `__builtins__`, …).
- * - info: exact match on the allow-list of tensor / storage / container reconstructors (and the
- *   copyreg object constructors, whose class argument is itself an import graded separately).
- * - suspicious: everything else.
+ * - info: on the allow-list.
+ * - dangerous, everything else. Names on DANGEROUS (code execution, processes, files, network, loading
+ *   more code, call/attribute gadgets) say why; names walking through dunder internals are attribute
+ *   traversal; any other name is an unknown import (importing a module runs its code; calling the name
+ *   runs more), whether or not the pickle calls it.
  *
- * Decision — `_codecs.encode` is innocuous: NumPy arrays pickled with protocol 2 carry their bytes as
- * `_codecs.encode(text, 'latin1')`. It only converts data; the codec lookup can only import modules
- * of the standard `encodings` package, and turning its output into code needs another import, which
- * is graded on its own. (picklescan makes the same call.)
+ * NumPy reconstructors are not on PyTorch's list (a checkpoint holding NumPy arrays needs
+ * `add_safe_globals`), so they block here too.
  */
 export interface Grade {
   severity: Severity;
   /** Plain-language reason for reviewers. */
   why: string;
+  traversal?: boolean;
+  /** On DANGEROUS (a known code-execution gadget), not merely unknown. */
+  known?: boolean;
 }
 
 const PY2_MODULES: Record<string, string> = { __builtin__: 'builtins', copy_reg: 'copyreg', exceptions: 'builtins', cPickle: 'pickle', urllib2: 'urllib', httplib: 'http.client' };
@@ -113,25 +115,48 @@ export const DANGEROUS: Record<string, string> = {
   'numpy.testing._private.utils.runstring': 'runs arbitrary code strings',
   'numpy.f2py': 'compiles and runs code',
   'numpy.distutils': 'runs build commands',
+  'logging.FileHandler': 'creates or truncates files',
+  'logging.handlers': 'opens files, sockets and e-mail connections',
+  'logging.config': 'loads configuration that can import and run code, or listens on a socket',
+  venv: 'creates environments and runs pip',
+  ensurepip: 'installs packages',
+  pydoc: 'pydoc.pipepager and pydoc.tempfilepager run shell commands',
+  idlelib: 'runs code (idlelib.pyshell.ModifiedInterpreter.runcode)',
+  distutils: 'runs build commands',
+  'torch._inductor': 'compiles and loads native code',
+  'torch.utils.cpp_extension': 'compiles and loads native code',
+  'torch.jit': 'compiles and runs TorchScript code',
+  'torch._dynamo': 'compiles and runs code',
+  tempfile: 'creates files',
+  builtins: 'a Python builtin outside the allow-list (eval, exec, getattr, open and friends live here)',
 };
 
+/** torch/_weights_only_unpickler.py `_get_allowed_globals()`: the fixed names. */
 const ALLOWED = new Set([
-  'torch.Size', 'torch.device', 'torch._tensor._rebuild_from_type_v2', 'torch.nn.parameter.Parameter',
-  'torch.strided', 'torch.sparse_coo', 'torch.contiguous_format', 'torch.channels_last', 'torch.preserve_format',
-  'collections.OrderedDict',
-  'numpy.core.multiarray._reconstruct', 'numpy._core.multiarray._reconstruct', 'numpy.core.multiarray.scalar', 'numpy._core.multiarray.scalar',
-  'numpy.dtype', 'numpy.ndarray', '_codecs.encode',
-  'copyreg._reconstructor', 'copyreg.__newobj__', 'copyreg.__newobj_ex__',
-  'builtins.set', 'builtins.frozenset', 'builtins.slice', 'builtins.complex', 'builtins.range', 'builtins.bytearray', 'builtins.bytes',
-  'builtins.int', 'builtins.float', 'builtins.bool', 'builtins.str', 'builtins.list', 'builtins.tuple', 'builtins.dict', 'builtins.object',
+  'collections.OrderedDict', 'collections.Counter', 'torch.nn.parameter.Parameter', 'torch.serialization._get_layout',
+  'torch.Size', 'torch.Tensor', 'torch.device', '_codecs.encode', 'builtins.bytearray', 'builtins.set', 'builtins.complex',
+  'torch.storage.TypedStorage', 'torch.storage.UntypedStorage',
+  'torch.per_tensor_affine', 'torch.per_tensor_symmetric', 'torch.per_channel_affine', 'torch.per_channel_symmetric', 'torch.per_channel_affine_float_qparams',
+  // _tensor_rebuild_functions(), and torch 1.13's _rebuild_sparse_csr_tensor
+  ...['_rebuild_parameter', '_rebuild_parameter_with_state', '_rebuild_qtensor', '_rebuild_tensor', '_rebuild_tensor_v2', '_rebuild_tensor_v3',
+    '_rebuild_sparse_tensor', '_rebuild_sparse_csr_tensor', '_rebuild_meta_tensor_no_storage', '_rebuild_wrapper_subclass',
+    '_rebuild_device_tensor_from_numpy', '_rebuild_device_tensor_from_cpu_tensor'].map((f) => `torch._utils.${f}`),
+  'torch._tensor._rebuild_from_type_v2',
 ]);
 
+const ELEMENT = '(BFloat16|Bool|Byte|Char|ComplexDouble|ComplexFloat|Double|Float|Half|Int|Long|Short|QInt32|QInt8|QUInt2x4|QUInt4x2|QUInt8)';
+
+/** The generated parts of the list: dtypes (`str(torch.float32)`), legacy tensor and storage classes. */
 const ALLOWED_PATTERNS = [
-  /^torch\._utils\._rebuild_[a-z0-9_]+$/, // _rebuild_tensor_v2, _rebuild_parameter, _rebuild_qtensor, …
-  /^torch\.(storage\.)?[A-Za-z0-9]*Storage$/, // FloatStorage, BFloat16Storage, UntypedStorage, storage.TypedStorage …
-  /^torch\.(bool|u?int(8|16|32|64)|int|long|short|half|float|double|bfloat16|float(16|32|64)|float8_e(4m3fn|5m2|4m3fnuz|5m2fnuz|8m0fnu)|cfloat|cdouble|chalf|complex(32|64|128)|q(u?int8|int32|uint4x2|uint2x4))$/, // dtypes
-  /^numpy\.(bool_|u?int(8|16|32|64)|float(16|32|64)|complex(64|128)|longlong|ulonglong|intc|uintc|half|single|double)$/,
+  /^torch\.(bool|uint(1|2|3|4|5|6|7|8|16|32|64)|int(1|2|3|4|5|6|7|8|16|32|64)|float(16|32|64)|bfloat16|complex(32|64|128)|q(u?int8|int32|uint4x2|uint2x4)|float8_e(4m3fn|5m2|4m3fnuz|5m2fnuz|8m0fnu)|float4_e2m1fn_x2|bits(8|16|1x8|2x4|4x2))$/,
+  new RegExp(`^torch\.(cuda\.)?${ELEMENT}Storage$`),
+  /^torch\.(cuda\.)?(sparse\.)?(BFloat16|Bool|Byte|Char|Double|Float|Half|Int|Long|Short)Tensor$/,
 ];
+
+/** Whether `module.name` (already mapped by qualifiedName) is on the weights_only allow-list. */
+export function isAllowedGlobal(full: string): boolean {
+  return ALLOWED.has(full) || ALLOWED_PATTERNS.some((r) => r.test(full));
+}
 
 const TRAVERSAL = /(^|\.)(__[a-z_]+__|func_globals|f_globals|gi_frame|tb_frame)(\.|$)/;
 
@@ -142,13 +167,13 @@ export function qualifiedName(module: string, name: string): string {
   return `${mapped}.${name}`;
 }
 
-export function gradeImport(module: string, name: string): Grade & { traversal?: boolean } {
+export function gradeImport(module: string, name: string): Grade {
   const full = qualifiedName(module, name);
+  if (isAllowedGlobal(full)) return { severity: 'info', why: 'on PyTorch\'s weights_only allow-list' };
   const dangerous = dangerousPrefix(full);
-  if (dangerous) return { severity: 'dangerous', why: `${dangerous[0]} ${dangerous[1]}` };
-  if (ALLOWED.has(full) || ALLOWED_PATTERNS.some((r) => r.test(full))) return { severity: 'info', why: 'known tensor, storage or container reconstructor' };
+  if (dangerous) return { severity: 'dangerous', why: `${dangerous[0]} ${dangerous[1]}`, known: true };
   if (TRAVERSAL.test(name)) return { severity: 'dangerous', why: 'walks through Python internals to reach other objects', traversal: true };
-  return { severity: 'suspicious', why: 'not a known tensor, storage or container reconstructor' };
+  return { severity: 'dangerous', why: 'not on PyTorch\'s weights_only allow-list' };
 }
 
 function dangerousPrefix(full: string): [string, string] | undefined {

@@ -21,6 +21,8 @@ export interface PickleScan {
   unresolved: PickleIssue[];
   /** EXT1/EXT2/EXT4 references to the copyreg extension registry. */
   extensions: PickleIssue[];
+  /** PERSID (text persistent id), NEXT_BUFFER, READONLY_BUFFER: meaning set by the loader. */
+  unsupported: PickleIssue[];
   errors: PickleIssue[];
   /** Records left out once a list reached `maxRecords`. */
   dropped: number;
@@ -71,7 +73,7 @@ export class PickleWalker {
   /** `totalSize`, when known, bounds every declared length against the bytes that remain. */
   constructor(limits: Partial<WalkerLimits> = {}, private readonly totalSize?: number) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
-    const out: PickleScan = { imports: [], calls: [], unresolved: [], extensions: [], errors: [], dropped: 0, pickles: 0, bytes: 0, tooLarge: false, trailingData: false };
+    const out: PickleScan = { imports: [], calls: [], unresolved: [], extensions: [], unsupported: [], errors: [], dropped: 0, pickles: 0, bytes: 0, tooLarge: false, trailingData: false };
     this.s = new PickleMachine(out, this.limits, (op, callee, offset) => this.call(op, callee, offset));
   }
 

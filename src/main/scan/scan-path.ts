@@ -1,15 +1,14 @@
 import { lstat, readdir, stat } from 'node:fs/promises';
-import { basename, extname, join, resolve, sep } from 'node:path';
+import { basename, join, resolve, sep } from 'node:path';
 import { isoWithOffset } from '../core/clock';
 import { FerryError, isAbortError } from '../../shared/errors';
 import { clamav, type AntivirusResult, type AntivirusRunner } from './antivirus';
-import { openFile, throwIfAborted, type FileOpener, type ReadableFile } from './file-source';
+import { openFile, throwIfAborted, withReadCache, type FileOpener, type ReadableFile } from './file-source';
 import { estimateGpuMemory } from './gpu-estimate';
 import { MAX_MODEL_CARD_BYTES, parseModelCardLicence } from './model-card';
-import { hasPickleMagic, PICKLE_EXTENSIONS, scanPickleFile, ZIP_MAGIC } from './pickle-files';
 import type { WalkerLimits } from './pickle-walker';
 import { finding } from './rules';
-import { scanSafetensors } from './safetensors';
+import { scanFileContent } from './scan-file';
 import { finalizeReport } from './scan-report';
 import type { Finding, Licence, ScanError, ScanReport } from './types';
 
@@ -29,10 +28,12 @@ const MAX_ENTRIES = 1_000_000;
 const MAX_CONFIG_BYTES = 1 << 20;
 
 /**
- * Scans one file or a folder (recursively, symlinks not followed) for code that would run when the
- * model is loaded, malformed safetensors and malware, and gathers the licence, parameter count and a
- * GPU-memory estimate. Each file is read at most once, safetensors only up to the end of the header.
- * Throws FerryError when the path itself cannot be scanned; unreadable files inside go to `errors`.
+ * Scans one file or a folder (recursively, symlinks not followed) for anything that could run code
+ * when the model is loaded, malformed containers and malware, and gathers the licence, parameter
+ * count and a GPU-memory estimate. Each file's type comes from its first bytes, never its name.
+ * Safetensors files are read only up to the end of the header, PyTorch storages not at all.
+ * Throws FerryError when the path itself cannot be scanned; unreadable files inside go to `errors`
+ * (and block: what was not read is not known safe).
  */
 export async function scanPath(path: string, opts: ScanOptions = {}): Promise<ScanReport> {
   const root = resolve(path);
@@ -67,27 +68,18 @@ export async function scanPath(path: string, opts: ScanOptions = {}): Promise<Sc
     }
     files++;
     bytes += e.size;
-    const ext = extname(e.rel).toLowerCase();
     const atRoot = !e.rel.includes('/');
     let f: ReadableFile | undefined;
     try {
-      f = await open(e.abs);
-      if (ext === '.safetensors') {
-        const r = await scanSafetensors(f, e.rel);
-        findings.push(...r.findings);
-        if (r.disguisedAs) findings.push(...(await scanPickleFile(f, e.rel, opts)));
-        for (const [d, c] of Object.entries(r.parameters)) params[d] = (params[d] ?? 0) + c;
-        weightsBytes += Object.values(r.weightBytes).reduce((a, b) => a + b, 0);
-      } else if (PICKLE_EXTENSIONS.includes(ext)) {
-        findings.push(...(await scanPickleFile(f, e.rel, opts)));
-      } else if (atRoot && e.rel.toLowerCase() === 'readme.md') {
-        licence = parseModelCardLicence((await f.read(0, MAX_MODEL_CARD_BYTES)).toString('utf8'), e.rel);
-      } else if (atRoot && e.rel === 'config.json' && !single) {
-        config = parseConfig(await f.read(0, MAX_CONFIG_BYTES), f.size);
-      } else {
-        const head = await f.read(0, 8);
-        if (hasPickleMagic(head) || head.subarray(0, 4).equals(ZIP_MAGIC)) findings.push(...(await scanPickleFile(f, e.rel, opts)));
+      f = withReadCache(await open(e.abs));
+      const r = await scanFileContent(f, e.rel, opts);
+      findings.push(...r.findings);
+      if (r.safetensors) {
+        for (const [d, c] of Object.entries(r.safetensors.parameters)) params[d] = (params[d] ?? 0) + c;
+        weightsBytes += Object.values(r.safetensors.weightBytes).reduce((a, b) => a + b, 0);
       }
+      if (r.kind === 'data' && atRoot && e.rel.toLowerCase() === 'readme.md') licence = parseModelCardLicence((await f.read(0, MAX_MODEL_CARD_BYTES)).toString('utf8'), e.rel);
+      else if (r.kind === 'data' && atRoot && e.rel === 'config.json' && !single) config = parseConfig(await f.read(0, MAX_CONFIG_BYTES), f.size);
     } catch (err) {
       if (isAbortError(err)) throw err;
       errors.push({ file: e.rel, detail: (err as Error).message });
@@ -107,6 +99,7 @@ export async function scanPath(path: string, opts: ScanOptions = {}): Promise<Sc
     antivirus: {
       status: antivirus.status,
       ...(antivirus.engine ? { engine: antivirus.engine } : {}),
+      ...(antivirus.signaturesDate ? { signaturesDate: antivirus.signaturesDate } : {}),
       ...(antivirus.reason || antivirus.detail ? { detail: antivirus.reason ?? antivirus.detail } : {}),
     },
     licence: licence ?? { id: 'unknown', source: 'no README.md model card' },

@@ -1,13 +1,13 @@
 import { formatBytes } from '../../shared/format';
-import { finding } from './rules';
+import { finding, isBlocking } from './rules';
 import { SCAN_LIMITS } from './scan-schema';
 import { SEVERITY_RANK, type Finding, type ScanError, type ScanReport } from './types';
 
 export type { Finding, ScanReport, Severity } from './types';
 
-/** Sorts (most severe first), bounds and seals a report: `blocked` is true when any finding is dangerous. */
+/** Sorts (most severe first), bounds and seals a report: `blocked` unless every finding is informational and every file was read. */
 export function finalizeReport(r: Omit<ScanReport, 'blocked'>): ScanReport {
-  const blocked = r.findings.some((f) => f.severity === 'dangerous');
+  const blocked = r.findings.some(isBlocking) || r.errors.length > 0;
   const sorted = [...r.findings].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || cmp(a.file, b.file) || cmp(a.rule, b.rule));
   let findings = sorted.map(bound);
   if (findings.length > SCAN_LIMITS.findings) {
@@ -15,7 +15,7 @@ export function finalizeReport(r: Omit<ScanReport, 'blocked'>): ScanReport {
     const by = (s: string) => dropped.filter((f) => f.severity === s).length;
     findings = [
       ...findings.slice(0, SCAN_LIMITS.findings - 1),
-      finding('.', 'scan.truncated', `${dropped.length} more findings not kept: ${by('dangerous')} dangerous, ${by('suspicious')} suspicious, ${by('info')} info`),
+      finding('.', 'scan.truncated', `${dropped.length} more findings not kept: ${dropped.filter(isBlocking).length} blocking, ${by('info')} info`),
     ];
   }
   let errors: ScanError[] = r.errors.map((e) => ({ file: clip(e.file, SCAN_LIMITS.file), detail: clip(e.detail, SCAN_LIMITS.detail) }));
@@ -40,13 +40,13 @@ function cmp(a: string, b: string): number {
 
 /** Human-readable report for the CLI: findings grouped by file, each rule explained once. */
 export function formatScanReport(r: ScanReport, target: string): string {
-  const n = (s: string) => r.findings.filter((f) => f.severity === s).length;
+  const blocking = r.findings.filter(isBlocking).length;
   const lines = [
-    r.blocked
-      ? `BLOCKED: ${n('dangerous')} dangerous finding(s) in ${target}`
+    blocking
+      ? `BLOCKED: ${blocking} blocking finding(s) in ${target}${r.errors.length ? `; ${r.errors.length} file(s) could not be scanned` : ''}`
       : r.errors.length
-        ? `INCOMPLETE: ${r.errors.length} file(s) could not be scanned in ${target}`
-        : `OK: nothing dangerous in ${target}${n('suspicious') ? ` (${n('suspicious')} suspicious finding(s) to review)` : ''}`,
+        ? `INCOMPLETE (blocked): ${r.errors.length} file(s) could not be scanned in ${target}`
+        : `OK: nothing in ${target} could run code when loaded`,
     `Scanned ${r.files} file(s), ${formatBytes(r.bytes)}`,
   ];
   const explained = new Set<string>();
@@ -55,8 +55,8 @@ export function formatScanReport(r: ScanReport, target: string): string {
   for (const [file, fs] of byFile) {
     lines.push('', `  ${file}`);
     for (const f of fs) {
-      lines.push(`    ${f.severity.toUpperCase().padEnd(10)} ${f.rule}: ${f.detail}`);
-      if (f.severity !== 'info' && !explained.has(f.rule)) {
+      lines.push(`    ${(isBlocking(f) ? 'BLOCKS' : 'INFO').padEnd(10)} ${f.rule}: ${f.detail}`);
+      if (isBlocking(f) && !explained.has(f.rule)) {
         explained.add(f.rule);
         lines.push(`               ${f.explanation}`);
       }
@@ -75,7 +75,7 @@ export function formatScanReport(r: ScanReport, target: string): string {
     for (const a of g.assumptions) lines.push(`            - ${a}`);
   }
   const av = r.antivirus;
-  lines.push(`Antivirus:  ${av.status}${av.engine ? ` — ${av.engine}` : ''}${av.detail ? `: ${av.detail}` : ''}`);
+  lines.push(`Antivirus:  ${av.status}${av.engine ? ` — ${av.engine}` : ''}${av.signaturesDate ? `, signatures of ${av.signaturesDate}` : ''}${av.detail ? `: ${av.detail}` : ''}`);
   for (const e of r.errors) lines.push(`Error:      ${e.file}: ${e.detail}`);
   return lines.join('\n');
 }

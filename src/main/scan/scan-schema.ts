@@ -37,6 +37,7 @@ export const ScanReportSchema = z
       status: z.enum(['clean', 'infected', 'not-run', 'error']),
       engine: text(200).optional(),
       detail: text(1000).optional(),
+      signaturesDate: text(64).optional(),
     }),
     licence: z
       .strictObject({ id: text(512).min(1), name: text(512).optional(), link: text(512).optional(), source: text(512) })
@@ -58,7 +59,10 @@ export const ScanReportSchema = z
       .optional(),
     errors: z.array(z.strictObject({ file: text(SCAN_LIMITS.file), detail: text(SCAN_LIMITS.detail) })).max(SCAN_LIMITS.errors),
   })
-  .refine((r) => r.blocked === r.findings.some((f) => f.severity === 'dangerous'), { message: 'blocked must be true exactly when a finding is dangerous', path: ['blocked'] });
+  .refine((r) => r.blocked === (r.findings.some((f) => f.severity !== 'info') || r.errors.length > 0), {
+    message: 'blocked must be true exactly when a finding is not informational or a file could not be read',
+    path: ['blocked'],
+  });
 
 // The schema and the hand-written types must describe the same shape.
 type Parsed = z.infer<typeof ScanReportSchema>;

@@ -1,4 +1,5 @@
 /** The scan report embedded per model artifact in the bundle manifest (validated by scan-schema.ts). */
+/** 'info' cannot run code; 'dangerous' blocks. 'suspicious' is no longer emitted (older reports) and blocks too. */
 export type Severity = 'info' | 'suspicious' | 'dangerous';
 
 export interface Finding {
@@ -13,10 +14,17 @@ export interface Finding {
   explanation: string;
 }
 
+/**
+ * The antivirus pass. 'not-run': the engine is not installed or was not asked to run; 'error': it ran
+ * but could not scan (no signature database, engine failure, timeout). Neither is clean; `detail`
+ * says why in plain words.
+ */
 export interface AntivirusSummary {
   status: 'clean' | 'infected' | 'not-run' | 'error';
   engine?: string;
   detail?: string;
+  /** Date of the signature database used, as the engine reports it (e.g. ClamAV's daily.cvd build time). */
+  signaturesDate?: string;
 }
 
 export interface Licence {
@@ -49,7 +57,10 @@ export interface ScanReport {
   files: number;
   bytes: number;
   findings: Finding[];
-  /** True when any finding is dangerous: the bundle cannot be approved or written to media. */
+  /**
+   * True when anything is not known safe: any finding that is not 'info', or any file that could not
+   * be read (`errors`). A blocked bundle cannot be approved, written or imported without an override.
+   */
   blocked: boolean;
   antivirus: AntivirusSummary;
   licence?: Licence;

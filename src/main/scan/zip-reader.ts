@@ -126,22 +126,71 @@ function u64(b: Buffer, at: number, what: string): number {
   return Number(v);
 }
 
+/** Where a member's data lies, once its local header was checked against the directory. */
+export interface MemberSpan {
+  /** Offset of the local header. */
+  header: number;
+  /** Offset of the (compressed) data and the end of the data (a data descriptor, if any, follows). */
+  dataStart: number;
+  dataEnd: number;
+}
+
+const ENCRYPTION_FLAGS = 0x1 | 0x40 | 0x2000;
+
 /**
- * Streams one member's uncompressed bytes. Stop iterating to stop reading. Throws ZipError for
- * encryption, unsupported methods, bad headers, and, once fully read, size or CRC mismatches.
- * `onProblem` hears non-fatal oddities (local header name differs from the directory).
+ * Checks a member as miniz (PyTorch's zip reader) and Python's zipfile would find it, without reading
+ * its data: not encrypted, a method they read (stored or deflate), a local header that agrees with the
+ * directory (flags, method, name, and CRC and sizes unless a data descriptor follows), data inside the
+ * file. Throws ZipError naming the disagreement.
  */
-export async function* readZipMember(file: ReadableFile, e: ZipEntry, opts: { signal?: AbortSignal; onProblem?: (p: string) => void } = {}): AsyncGenerator<Buffer> {
-  if (e.flags & 0x1) throw new ZipError('encrypted');
-  if (e.method !== 0 && e.method !== 8) throw new ZipError(`compression method ${e.method}, which the scanner cannot read`);
+export async function checkZipMember(file: ReadableFile, e: ZipEntry): Promise<MemberSpan> {
+  if (e.flags & ENCRYPTION_FLAGS) throw new ZipError(`general-purpose flags 0x${e.flags.toString(16)} say encrypted`);
+  if (e.method !== 0 && e.method !== 8) throw new ZipError(`compression method ${e.method}, which PyTorch's loader and the scanner cannot read`);
   const head = await file.read(e.localHeaderOffset, 30);
   if (head.length < 30 || head.readUInt32LE(0) !== LOCAL) throw new ZipError(`no local header at offset ${e.localHeaderOffset}`);
+  const flags = head.readUInt16LE(6);
+  const method = head.readUInt16LE(8);
   const nameLen = head.readUInt16LE(26);
-  const start = e.localHeaderOffset + 30 + nameLen + head.readUInt16LE(28);
+  const extraLen = head.readUInt16LE(28);
+  if (flags & ENCRYPTION_FLAGS) throw new ZipError(`local header flags 0x${flags.toString(16)} say encrypted`);
+  if ((flags & 0x0809) !== (e.flags & 0x0809)) throw new ZipError(`local header flags 0x${flags.toString(16)} differ from the directory's 0x${e.flags.toString(16)}`);
+  if (method !== e.method) throw new ZipError(`local header says compression method ${method}, the directory ${e.method}`);
   const localName = await file.read(e.localHeaderOffset + 30, nameLen);
-  if (localName.toString(e.flags & 0x800 ? 'utf8' : 'latin1') !== e.name) opts.onProblem?.(`local header names it '${localName.toString('latin1').slice(0, 200)}'`);
-  if (start + e.compressedSize > file.size) throw new ZipError('data runs past the end of the file');
+  if (localName.toString(e.flags & 0x800 ? 'utf8' : 'latin1') !== e.name) throw new ZipError(`local header names it '${localName.toString('latin1').slice(0, 200)}'`);
+  if (!(flags & 0x8)) {
+    const [crc, csize, usize] = [head.readUInt32LE(14), head.readUInt32LE(18), head.readUInt32LE(22)];
+    const sizesDiffer = (csize !== MAX32 && csize !== e.compressedSize) || (usize !== MAX32 && usize !== e.uncompressedSize);
+    if (crc !== e.crc32 || sizesDiffer) {
+      throw new ZipError(`local header (CRC ${hex(crc)}, ${csize}/${usize} bytes) disagrees with the directory (CRC ${hex(e.crc32)}, ${e.compressedSize}/${e.uncompressedSize} bytes)`);
+    }
+  }
+  const dataStart = e.localHeaderOffset + 30 + nameLen + extraLen;
+  const dataEnd = dataStart + e.compressedSize;
+  if (dataEnd > file.size) throw new ZipError('data runs past the end of the file');
   if (e.method === 0 && e.compressedSize !== e.uncompressedSize) throw new ZipError('stored member with different compressed and uncompressed sizes');
+  if (flags & 0x8) await checkDataDescriptor(file, e, dataEnd);
+  return { header: e.localHeaderOffset, dataStart, dataEnd };
+}
+
+/** A data descriptor (flag bit 3) after the data: optional signature, then CRC and sizes (32- or 64-bit) that must match the directory. */
+async function checkDataDescriptor(file: ReadableFile, e: ZipEntry, at: number): Promise<void> {
+  const b = await file.read(at, 28);
+  const off = b.length >= 4 && b.readUInt32LE(0) === 0x08074b50 ? 4 : 0;
+  const ok32 = b.length >= off + 12 && b.readUInt32LE(off) === e.crc32 && b.readUInt32LE(off + 4) === e.compressedSize && b.readUInt32LE(off + 8) === e.uncompressedSize;
+  const ok64 = b.length >= off + 20 && b.readUInt32LE(off) === e.crc32 && b.readBigUInt64LE(off + 4) === BigInt(e.compressedSize) && b.readBigUInt64LE(off + 12) === BigInt(e.uncompressedSize);
+  if (!ok32 && !ok64) throw new ZipError('the data descriptor after the data disagrees with the directory');
+}
+
+function hex(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
+ * Streams one member's uncompressed bytes. Stop iterating to stop reading. Throws ZipError for what
+ * checkZipMember refuses and, once fully read, size or CRC mismatches.
+ */
+export async function* readZipMember(file: ReadableFile, e: ZipEntry, opts: { signal?: AbortSignal } = {}): AsyncGenerator<Buffer> {
+  const { dataStart: start } = await checkZipMember(file, e);
   const raw = readRange(file, start, start + e.compressedSize, opts.signal, 256 << 10);
   const source: AsyncIterable<Buffer> = e.method === 0 ? raw : pipeline(Readable.from(raw), createInflateRaw(), () => undefined);
   let crc = 0;
@@ -149,6 +198,7 @@ export async function* readZipMember(file: ReadableFile, e: ZipEntry, opts: { si
   for await (const chunk of source) {
     crc = crc32(chunk, crc);
     total += chunk.length;
+    if (total > e.uncompressedSize) throw new ZipError(`the data holds more than the ${e.uncompressedSize} bytes the directory says`);
     yield chunk;
   }
   if (total !== e.uncompressedSize) throw new ZipError(`the directory says ${e.uncompressedSize} bytes, the data holds ${total}`);

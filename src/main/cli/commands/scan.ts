@@ -1,16 +1,19 @@
 import { Command } from 'commander';
 import { FerryError, isAbortError, UsageError } from '../../../shared/errors';
 import { scanPath } from '../../scan/scan-path';
+import { isBlocking } from '../../scan/rules';
 import { formatScanReport } from '../../scan/scan-report';
+import type { ScanReport } from '../../scan/types';
 import { EXIT, print, withCommon, type CommonOptions } from '../context';
 
 /**
- * `ferry scan PATH [--json]`: exit 0 when nothing is dangerous, 1 when any finding is dangerous,
- * 2 when the path (or, with nothing dangerous found, any file in it) could not be scanned.
+ * `ferry scan PATH [--json]`: exit 0 only when clean (nothing in it could run code when loaded), 1 when
+ * any finding blocks, 2 when it could not scan (the path is missing or unreadable, or, with nothing
+ * else blocking, a file in it could not be read).
  */
 export function scanCommand(): Command {
   return withCommon(new Command('scan'))
-    .description('scan a model file or folder: pickle imports, safetensors headers, antivirus, licence, GPU memory; exit 1 on anything dangerous')
+    .description('scan a model file or folder (types from content): pickle imports against PyTorch\'s weights_only allow-list, zip/safetensors/npy/GGUF/Keras checks, antivirus, licence, GPU memory; exit 0 clean, 1 blocked, 2 could not scan')
     .argument('<path>', 'model file or folder')
     .action(async (target: string, o: CommonOptions) => {
       const controller = new AbortController();
@@ -23,9 +26,16 @@ export function scanCommand(): Command {
           throw err;
         });
         print({ json: !!o.json }, report, () => formatScanReport(report, target));
-        process.exitCode = report.blocked ? EXIT.failed : report.errors.length ? EXIT.usage : EXIT.ok;
+        process.exitCode = scanExitCode(report);
       } finally {
         process.off('SIGINT', onSigint);
       }
     });
+}
+
+/** 0 clean; 1 a finding blocks; 2 nothing else blocks but a file could not be read (could not scan). */
+export function scanExitCode(report: ScanReport): number {
+  if (report.findings.some(isBlocking)) return EXIT.failed;
+  if (report.errors.length) return EXIT.usage;
+  return report.blocked ? EXIT.failed : EXIT.ok;
 }
