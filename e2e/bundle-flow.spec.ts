@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import { expect, test } from './fixtures';
+import { signInOperator } from './identities';
 
 test('an operator creates a bundle in the UI, watches progress, verifies it and sees custody events', async ({ page, stack }) => {
   const out = join(stack.workDir, 'ui-bundle');
   await page.goto(stack.url);
+  await signInOperator(page, stack.dataDir); // acting needs a signed-in identity
   // The token moved out of the address bar into the session.
   await expect(page).not.toHaveURL(/token=/);
 
@@ -37,6 +39,7 @@ test('an operator creates a bundle in the UI, watches progress, verifies it and 
 
 test('the UI shows a failed job with the reason when the source is wrong', async ({ page, stack }) => {
   await page.goto(stack.url);
+  await signInOperator(page, stack.dataDir);
   await page.getByTestId('nav-create').click();
   await page.getByTestId('create-tab-custom').click();
   await page.getByTestId('create-images').fill(`${stack.images[0]!.ref.replace(/:[^:/]+$/, '')}:no-such-tag`);

@@ -21,6 +21,8 @@ test('the desktop window opens sandboxed with the Ferry UI', async () => {
     env: { ...process.env, FERRY_HOME: mkdtempSync(join(tmpdir(), 'ferry-electron-')) },
   });
   const win = await app.firstWindow();
+  // A brand-new station: first launch asks to set it up (e2e/onboarding.spec.ts); looking around first is allowed.
+  await win.getByTestId('onboarding-skip').click();
   await expect(win.getByTestId('nav-create')).toBeVisible();
   expect(await win.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined');
   expect(await win.evaluate(() => typeof (globalThis as { ferry?: { invoke?: unknown } }).ferry?.invoke)).toBe('function');

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { DUO_SERVED_NAME } from '../test/harness/duo-bundle';
 import { startInstallStack, type InstallStack } from '../test/harness/install-stack';
+import { signInOperator } from './identities';
 
 // Issue 8, through the wizard in Chromium: the GitLab Duo stand-in bundle on a loop-device
 // volume → Inspect → settings and parameters → Plan (each step's command shown before it runs)
@@ -29,6 +30,7 @@ test('the offline admin installs the GitLab Duo stand-in stack with the guided i
   test.setTimeout(12 * 60_000);
   const { registry, auth } = stack;
   await page.goto(stack.url);
+  await signInOperator(page, stack.dataDir); // every install step is the signed-in identity's
   await page.getByRole('button', { name: 'Guided install' }).click();
   await expect(page.getByRole('heading', { name: 'Guided install' })).toBeVisible();
 

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { blob, pushStandIn, randomLayer, standIn } from '../test/integration/acquire-helpers';
 import { expect, test } from './fixtures';
+import { signInOperator } from './identities';
 
 // The built-in vllm-model recipe, resolved against the demo stack: its vllm/vllm-openai image is
 // served by the stack's loopback registry, reached through a docker.io mirror saved in Settings,
@@ -11,6 +12,7 @@ test('an operator picks a recipe, fills its parameters, previews the lock and cr
   await pushStandIn(registry, 'vllm/vllm-openai', ['v0.18.1'], vllm);
 
   await page.goto(stack.url);
+  await signInOperator(page, stack.dataDir); // acting needs a signed-in identity
   await page.getByTestId('nav-settings').click();
   await page.getByTestId('settings-mirrors').fill(`docker.io=${registry}`);
   await page.getByTestId('settings-mirrors-save').click();

@@ -2,6 +2,7 @@ import { app, BrowserWindow } from 'electron';
 import { createHandlers } from './api/handlers';
 import { defaultDataDir } from './core/paths';
 import { createServices } from './core/services';
+import { SessionRegistry } from './identity/session';
 import { forwardEvents, registerIpc } from './ipc';
 import { createMainWindow } from './window';
 
@@ -10,8 +11,9 @@ app.enableSandbox();
 
 void app.whenReady().then(() => {
   const services = createServices({ dataDir: defaultDataDir() });
-  registerIpc(createHandlers(services));
-  const open = (): void => forwardEvents(services, createMainWindow().webContents);
+  const sessions = new SessionRegistry(services.db); // one login per window
+  registerIpc(createHandlers(services), sessions);
+  const open = (): void => forwardEvents(services, createMainWindow().webContents, sessions);
   open();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) open();

@@ -2,14 +2,22 @@ import { ipcMain, type WebContents } from 'electron';
 import { INVOKE_CHANNELS } from '../shared/api';
 import { toErrorShape } from '../shared/errors';
 import { dispatch, subscribeEvents, type Handlers } from './api/handlers';
+import { contextOf } from './api/identity-handlers';
 import type { Services } from './core/services';
+import type { SessionRegistry } from './identity/session';
 
-/** The only place ipcMain is used: one handler per contract channel, errors as {error}. */
-export function registerIpc(handlers: Handlers): void {
+const windowKey = (contents: WebContents): string => `window:${contents.id}`;
+
+/**
+ * The only place ipcMain is used: one handler per contract channel, errors as {error}.
+ * Each window signs in on its own: its login is keyed by the sender's webContents.
+ */
+export function registerIpc(handlers: Handlers, sessions: SessionRegistry): void {
   for (const channel of INVOKE_CHANNELS) {
-    ipcMain.handle(channel, async (_event, arg: unknown) => {
+    ipcMain.handle(channel, async (event, arg: unknown) => {
       try {
-        return { result: await dispatch(handlers, channel, arg) };
+        const slot = sessions.slot(windowKey(event.sender));
+        return { result: await dispatch(handlers, channel, arg, contextOf(slot, channel)) };
       } catch (err) {
         return { error: toErrorShape(err) };
       }
@@ -17,10 +25,14 @@ export function registerIpc(handlers: Handlers): void {
   }
 }
 
-/** Forwards service events to one window until it goes away. */
-export function forwardEvents(services: Services, contents: WebContents): void {
+/** Forwards service events to one window until it goes away; its login goes with it. */
+export function forwardEvents(services: Services, contents: WebContents, sessions: SessionRegistry): void {
   const unsubscribe = subscribeEvents(services, (event, payload) => {
     if (!contents.isDestroyed()) contents.send(event, payload);
   });
-  contents.once('destroyed', unsubscribe);
+  const key = windowKey(contents);
+  contents.once('destroyed', () => {
+    unsubscribe();
+    sessions.close(key);
+  });
 }

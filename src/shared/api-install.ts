@@ -112,6 +112,8 @@ export interface InstallRequest {
   agentConfig?: { setupScript?: string[]; cache?: AgentCacheConfig };
   /** Seconds to wait for each container's health checks (default 600: vLLM loads weights for minutes). */
   healthTimeout?: number;
+  /** The admin's exact allowances for what reaches beyond the stack (`mount:/path`, `target:host:port`); recorded in custody. */
+  allow?: string[];
 }
 
 export interface AgentCacheConfig {

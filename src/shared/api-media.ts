@@ -45,6 +45,6 @@ export interface MediaWriteView {
 export interface MediaInvokeApi {
   'media:detect': (arg: Record<string, never>) => Promise<{ drives: DriveView[]; refused: { device: string; reason: string }[] }>;
   'media:plan': (arg: { dir: string; volumeSize: string; fs?: string }) => Promise<MediaPlanView>;
-  'media:write': (arg: { dir: string; targets: string[]; volumeSize?: string; fs?: string }) => Promise<JobInfo>;
+  'media:write': (arg: { dir: string; targets: string[]; volumeSize?: string; fs?: string; unapprovedReason?: string }) => Promise<JobInfo>;
   'media:verify': (arg: { dirs: string[] }) => Promise<JobInfo>;
 }

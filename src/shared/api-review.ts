@@ -1,4 +1,5 @@
 // Contract for reading a bundle as a reviewer: the manifest as a document with scan results.
+import type { OverrideDocumentPart } from './api-overrides';
 
 export type Severity = 'info' | 'suspicious' | 'dangerous';
 
@@ -28,7 +29,16 @@ export interface ImageArtifactView {
   digest: string;
   platform: string;
   size: number;
+  /** The layers the bundle manifest lists. */
   layers: string[];
+  registry: string;
+  repository: string;
+  tag?: string;
+  target?: string;
+  /** Where it will be pushed on the offline side (rendered by the destination function delivery uses). */
+  destination: string;
+  /** The layers as the image manifest itself lists them (read from images/); absent when it could not be read. */
+  manifestLayers?: { digest: string; size: number; mediaType: string }[];
 }
 
 export interface ModelArtifactView {
@@ -40,6 +50,70 @@ export interface ModelArtifactView {
   size: number;
   files: { path: string; size: number; sha256: string }[];
   scan?: ScanView;
+  /** Where its weights will be placed on the offline side. */
+  destination: string;
+}
+
+export interface OllamaArtifactView {
+  kind: 'ollama';
+  name: string;
+  source: string;
+  digest: string;
+  size: number;
+  files: { path: string; size: number; sha256: string }[];
+  /** The manifest path inside OLLAMA_MODELS on the offline side. */
+  destination: string;
+}
+
+export interface FilesArtifactView {
+  kind: 'files';
+  name: string;
+  source: string;
+  size: number;
+  files: { path: string; size: number; sha256: string }[];
+  /** The folder the files are placed in on the offline side. */
+  destination: string;
+}
+
+export type ArtifactView = ImageArtifactView | ModelArtifactView | OllamaArtifactView | FilesArtifactView;
+
+/** One mount of a recipe container, classified. */
+export interface MountView {
+  spec: string;
+  /** artifact: a bundle artifact's folder; named: an engine volume; host: a host path (needs the admin's allowance); socket: the engine's socket. */
+  kind: 'artifact' | 'named' | 'host' | 'socket';
+  readOnly: boolean;
+}
+
+export interface ContainerSurfaceView {
+  name: string;
+  /** Engine container name (ferry-NAME). */
+  engineName: string;
+  image: string;
+  command: string[];
+  /** Environment variable names only (values may hold secrets). */
+  env: string[];
+  ports: string[];
+  mounts: MountView[];
+  gpu?: string;
+  health: string[];
+  when?: Record<string, unknown>;
+}
+
+/** Something the recipe does that reaches beyond the stack: install refuses it without the admin's exact allowance. */
+export interface SurfaceWarning {
+  where: string;
+  detail: string;
+  /** The `--allow` value that permits it at install, when it is one. */
+  allowance?: string;
+}
+
+/** What the recipe will run on the offline host. */
+export interface RuntimeSurfaceView {
+  recipe: string;
+  containers: ContainerSurfaceView[];
+  verify: { name: string; method: string; url: string }[];
+  warnings: SurfaceWarning[];
 }
 
 /** A bundle this station created, and whether it has been decided. */
@@ -54,17 +128,23 @@ export interface QueueItem {
   decidedAt?: string;
 }
 
-export interface BundleDocument {
+export interface BundleDocument extends OverrideDocumentPart {
   dir: string;
   manifestSha256: string;
   bundleId: string;
   createdAt: string;
-  createdBy: { actor: string; station: string };
+  createdBy: { actor: string; station: string; role?: string; fingerprint?: string; context?: { osUser: string; host: string } };
+  /** Whether a named identity signed the creation (else why not): approval needs it (two-person rule by key). */
+  creation: { signed: true; name: string; role: string; fingerprint: string } | { signed: false; reason: string };
   blocked: boolean;
   scannedAt?: string;
   files: number;
   bytes: number;
-  artifacts: (ImageArtifactView | ModelArtifactView)[];
+  artifacts: ArtifactView[];
+  /** The recipe's runtime surface (absent for bundles made without a recipe). */
+  runtime?: RuntimeSurfaceView;
+  /** Reviewed identity vs delivery fields that disagree: verify refuses such a bundle. */
+  deliveryProblems?: string[];
   /** Recipe id from the manifest's lock ('adhoc' without one). */
   recipe?: string;
   /** Against the newest bundle of the same recipe approved on this station; absent when none was. */
@@ -81,6 +161,9 @@ export interface ArtifactChange {
   pinned: string;
   /** For `changed`: what the approved bundle had. */
   before?: string;
+  /** Where it goes on the offline side (bundle/destinations.ts), and, when that changed, where it went before. */
+  destination?: string;
+  destinationBefore?: string;
 }
 
 export interface FileChange {

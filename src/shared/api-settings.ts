@@ -26,10 +26,14 @@ export interface StationSettings {
   mirrors: string[];
   /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY as this process sees them (read-only; set in the environment). */
   proxy: ProxyVariable[];
+  /** Whether approving a bundle needs every model's antivirus result to be 'clean' (default true). */
+  requireCleanAntivirus: boolean;
 }
 
 export interface SetSettingsRequest {
-  mirrors: string[];
+  mirrors?: string[];
+  /** Changing it needs an admin once the station has one; recorded in custody. */
+  requireCleanAntivirus?: boolean;
 }
 
 export interface SettingsInvokeApi {

@@ -2,6 +2,8 @@ import type { MediaInvokeApi } from './api-media';
 import { INSTALL_CHANNELS, type InstallInvokeApi } from './api-install';
 import { REVIEW_CHANNELS, type ReviewInvokeApi } from './api-review';
 import { SETTINGS_CHANNELS, type SettingsInvokeApi } from './api-settings';
+import { ONBOARDING_CHANNELS, type OnboardingInvokeApi } from './api-onboarding';
+import { OVERRIDE_CHANNELS, type ApprovalStateView, type OverrideInvokeApi } from './api-overrides';
 
 // The typed API contract between the main process (or headless server) and the renderer.
 // Every invoke channel takes one argument object and resolves to one value; events flow
@@ -183,6 +185,8 @@ export interface VerifyResult {
   checkedFiles: number;
   checkedBytes: number;
   problems: VerifyProblem[];
+  /** Approval state beside the hashes (who approved, key pinned or not, policy met); absent when the manifest cannot be read. */
+  approval?: ApprovalStateView;
 }
 
 export interface ImportRequest {
@@ -242,7 +246,7 @@ export interface ListCustodyRequest {
   limit?: number;
 }
 
-export interface InvokeApi extends ReviewInvokeApi, MediaInvokeApi, InstallInvokeApi, SettingsInvokeApi {
+export interface InvokeApi extends ReviewInvokeApi, MediaInvokeApi, InstallInvokeApi, SettingsInvokeApi, OnboardingInvokeApi, OverrideInvokeApi {
   'app:info': (arg: Record<string, never>) => Promise<AppInfo>;
   'bundle:create': (arg: CreateBundleRequest) => Promise<JobInfo>;
   'bundle:verify': (arg: VerifyRequest) => Promise<JobInfo>;
@@ -271,6 +275,8 @@ export const INVOKE_CHANNELS: readonly InvokeChannel[] = [
   ...REVIEW_CHANNELS,
   ...INSTALL_CHANNELS,
   ...SETTINGS_CHANNELS,
+  ...ONBOARDING_CHANNELS,
+  ...OVERRIDE_CHANNELS,
   'media:detect',
   'media:plan',
   'media:write',

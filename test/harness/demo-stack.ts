@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { osSystemPickle } from '../fixtures/scan/pickle-builder';
 import { torchZip } from '../fixtures/scan/zip-builder';
+import { ferry } from './ferry-cli';
 import { startHubServer, type HubFileSpec } from './hub-server';
 import { startRegistry } from './registry';
 import { tempDir } from './temp';
@@ -67,6 +68,11 @@ export async function startDemoStack(opts: { modelBytes?: number; files?: Record
   const built = await buildTestImages(join(tmp.path, 'layout'));
   const images = await pushTestImages(built.layoutDir, registry.host, 'e2e');
   const dataDir = join(tmp.path, 'data');
+  // Test machines have ClamAV without a signature database, so every scan's antivirus result is
+  // 'error': this station approves without a clean antivirus result (e2e/overrides.spec.ts turns
+  // the default policy back on to see it refuse).
+  const policy = await ferry(['trust', 'policy', '--require-clean-antivirus', 'off', '--data-dir', dataDir, '--json']);
+  if (policy.code !== 0) throw new Error(`demo stack: ferry trust policy failed: ${policy.stderr}`);
   const serve = await startServe(dataDir, { FERRY_STATION: 'transfer-station-1', FERRY_ACTOR: 'operator.jane' });
   return {
     url: serve.url,

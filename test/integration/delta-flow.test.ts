@@ -48,6 +48,9 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
+/** The offline station has an identity, so its imports run as it (--as, or FERRY_AS for automation). */
+const asAdmin = (): NodeJS.ProcessEnv => ({ FERRY_AS: 'offline-admin', FERRY_PASSPHRASE: passphrase });
+
 describe('delta bundles from a signed offline inventory', () => {
   const inventory = join(tmp.path, 'inventory.json');
   const delta = join(tmp.path, 'delta-v2');
@@ -57,7 +60,7 @@ describe('delta bundles from a signed offline inventory', () => {
     const full1 = join(tmp.path, 'full-v1');
     const created = await ferry(['bundle', 'create', '--image', refOf(v1), '--out', full1, ...on(connected)]);
     expect(created.code, created.stderr).toBe(0);
-    const imported = await ferry(['import', full1, ...internalArgs('duo'), ...on(offline)], { input: creds.password });
+    const imported = await ferry(['import', full1, ...internalArgs('duo'), ...on(offline)], { input: creds.password, env: asAdmin() });
     expect(imported.code, imported.stderr).toBe(0);
 
     const env = { FERRY_AS: 'offline-admin', FERRY_PASSPHRASE: passphrase };
@@ -123,7 +126,7 @@ describe('delta bundles from a signed offline inventory', () => {
   });
 
   it('refuses the delta into an EMPTY registry, naming the missing base-layer digest, and pushes nothing', async () => {
-    const r = await ferry(['import', delta, '--registry', `${empty.host}/duo`, ...on(offline)]);
+    const r = await ferry(['import', delta, '--registry', `${empty.host}/duo`, ...on(offline)], { env: asAdmin() });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(v2.layers[0]);
     expect(r.stderr).toMatch(/duo\/app.*nothing was pushed/);
@@ -136,12 +139,12 @@ describe('delta bundles from a signed offline inventory', () => {
   });
 
   it('imports the delta completely: the registry serves v2 with its original manifest digest', async () => {
-    const r = await ferry(['import', delta, ...internalArgs('duo'), ...on(offline)], { input: creds.password });
+    const r = await ferry(['import', delta, ...internalArgs('duo'), ...on(offline)], { input: creds.password, env: asAdmin() });
     expect(r.code, r.stderr).toBe(0);
     const pushed = r.json<ImportResult>().registry[0]!;
     expect(pushed).toMatchObject({ digest: v2.manifestDigest, blobsUploaded: 2, blobsSkipped: 1 });
     // Into another repository of the same registry: the base layer is mounted from duo/app.
-    const mirrored = await ferry(['import', delta, ...internalArgs('mirror'), ...on(offline)], { input: creds.password });
+    const mirrored = await ferry(['import', delta, ...internalArgs('mirror'), ...on(offline)], { input: creds.password, env: asAdmin() });
     expect(mirrored.code, mirrored.stderr).toBe(0);
     const c = client(internal);
     try {

@@ -3,7 +3,10 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, w
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CustodyEvent } from '../../src/shared/api';
+import { createdByOf, signCreation } from '../../src/main/bundle/creation';
 import { writeManifest } from '../../src/main/bundle/manifest-io';
+import { openDatabase } from '../../src/main/db/database';
+import { IdentityStore } from '../../src/main/identity/identity-store';
 import { BUNDLE_FORMAT, type BundleManifest } from '../../src/main/bundle/manifest-schema';
 import type { VolumeLabel } from '../../src/main/media/label';
 import { ferry } from '../harness/ferry-cli';
@@ -26,13 +29,19 @@ const weights = randomBytes(5 * MiB);
 let vols: string[] = [];
 let statement = '';
 
-async function ok(args: string[], opts: { input?: string } = {}) {
+/** Acting commands (verify, import, media write) run as the station's identity: olga on the low side, adam on the high side. */
+const actor = (dataDir: string) => ({ env: { FERRY_AS: dataDir === H ? 'adam' : 'olga', FERRY_PASSPHRASE: PASS } });
+
+async function ok(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}) {
   const r = await ferry(args, opts);
   expect(r.code, `ferry ${args.join(' ')}\n${r.stderr}`).toBe(0);
   return r;
 }
 
 async function makeBundle(dir: string): Promise<void> {
+  const db = openDatabase(join(L, 'ferry.db'));
+  const olga = new IdentityStore(db).unlock('olga', PASS);
+  db.close();
   mkdirSync(join(dir, 'models/org--m'), { recursive: true });
   const files = { 'config.json': Buffer.from('{"a":1}'), 'model.safetensors': weights };
   const list = Object.entries(files).map(([path, b]) => {
@@ -40,11 +49,11 @@ async function makeBundle(dir: string): Promise<void> {
     return { path, size: b.length, sha256: createHash('sha256').update(b).digest('hex') };
   });
   const m: BundleManifest = {
-    format: BUNDLE_FORMAT, bundleId: '5b1d3f7a-9c2e-4a6b-8d0f-1e2a3b4c5d6e', createdAt: '2026-11-23T06:00:00.000+00:00', createdBy: { actor: 'olga', station: 'transfer-1' }, tool: { name: 'ferry', version: '0.1.0' },
+    format: BUNDLE_FORMAT, bundleId: '5b1d3f7a-9c2e-4a6b-8d0f-1e2a3b4c5d6e', createdAt: '2026-11-23T06:00:00.000+00:00', createdBy: createdByOf(olga, 'transfer-1'), tool: { name: 'ferry', version: '0.1.0' },
     artifacts: [{ kind: 'model', name: 'org/m', source: 'http://127.0.0.1/org/m', hubUrl: 'http://127.0.0.1', repo: 'org/m', requestedRevision: 'main', revision: 'd'.repeat(40), dir: 'models/org--m', size: weights.length + 7, files: list }],
     files: list.map((f) => ({ ...f, path: `models/org--m/${f.path}` })),
   };
-  await writeManifest(dir, m);
+  await writeManifest(dir, signCreation(m, olga)); // created and signed by olga, as bundle create --as olga does
 }
 
 /** A copy of the written volumes, shuffled, to tamper with. */
@@ -56,7 +65,7 @@ function copyVolumes(name: string): string[] {
   });
 }
 
-const importInto = (dirs: string[], models: string) => ferry(['import', ...dirs, '--models-dir', models, '--data-dir', H]);
+const importInto = (dirs: string[], models: string) => ferry(['import', ...dirs, '--models-dir', models, '--data-dir', H], actor(H));
 
 beforeAll(async () => {
   for (const [dir, names] of [[L, [['olga', 'operator'], ['rita', 'reviewer']]], [H, [['adam', 'admin']]]] as const) {
@@ -72,7 +81,7 @@ beforeAll(async () => {
   await ok(['trust', 'add', pub, '--confirm', JSON.parse(readFileSync(pub, 'utf8')).fingerprint as string, ...as('adam'), ...at(H)], signed);
   vols = [1, 2, 3, 4].map((i) => join(tmp.path, `vol${i}`));
   for (const v of vols) mkdirSync(v);
-  await ok(['media', 'write', bundle, ...vols.flatMap((v) => ['--to', v]), '--volume-size', '3MiB', '--fs', 'fat32', ...at(L)]);
+  await ok(['media', 'write', bundle, ...vols.flatMap((v) => ['--to', v]), '--volume-size', '3MiB', '--fs', 'fat32', ...at(L)], actor(L));
   vols = vols.filter((v) => existsSync(join(v, 'FERRY-VOLUME.json')));
 }, 120_000);
 
@@ -88,14 +97,14 @@ describe('approvals and the custody log on media', () => {
 
   it('imports from shuffled volumes on a station that requires approvals; the assembled bundle carries the custody log', async () => {
     const shuffled = [...vols].reverse();
-    await ok(['verify', ...shuffled, ...at(H)]);
+    await ok(['verify', ...shuffled, ...at(H)], actor(H));
     const models = join(tmp.path, 'models-ok');
-    await ok(['import', ...shuffled, '--models-dir', models, ...at(H)]);
+    await ok(['import', ...shuffled, '--models-dir', models, ...at(H)], actor(H));
     expect(readFileSync(join(models, 'org/m/model.safetensors')).equals(weights)).toBe(true);
     const events = (await ok(['custody', 'log', ...at(H)])).json<CustodyEvent[]>();
     expect(events.find((e) => e.type === 'approvals-verified')?.details.approvedBy).toEqual([expect.objectContaining({ name: 'rita' })]);
     const out = join(tmp.path, 'assembled');
-    await ok(['media', 'assemble', ...shuffled, '--out', out, ...at(H)]);
+    await ok(['media', 'assemble', ...shuffled, '--out', out, ...at(H)], actor(H));
     expect(readFileSync(join(out, 'custody/head.json')).equals(readFileSync(join(bundle, 'custody/head.json')))).toBe(true);
     expect((await ok(['custody', 'import', out, ...as('adam'), ...at(H)], signed)).json()).toMatchObject({ headSigned: true });
   });
@@ -116,7 +125,7 @@ describe('approvals and the custody log on media', () => {
       const label = JSON.parse(readFileSync(join(d, 'FERRY-VOLUME.json'), 'utf8')) as VolumeLabel;
       writeFileSync(join(d, 'FERRY-VOLUME.json'), JSON.stringify({ ...label, sidecars: label.sidecars!.filter((s) => s.path !== statement) }));
     }
-    await ok(['verify', ...dirs, ...at(H)]); // consistent volumes, the bundle itself is intact
+    await ok(['verify', ...dirs, ...at(H)], actor(H)); // consistent volumes, the bundle itself is intact
     const r = await importInto(dirs, join(tmp.path, 'models-stripped'));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/not approved for import on this station.*Nothing was imported/);
@@ -131,7 +140,7 @@ describe('approvals and the custody log on media', () => {
     writeFileSync(file, b);
     const label = JSON.parse(readFileSync(join(dirs[1]!, 'FERRY-VOLUME.json'), 'utf8')) as VolumeLabel;
     const name = new RegExp(`mismatch +volume ${label.volume.index} of \\d \\(${dirs[1]}\\)  ${statement}: sha256`);
-    const v = await ferry(['verify', ...dirs, '--data-dir', H]);
+    const v = await ferry(['verify', ...dirs, '--data-dir', H], actor(H));
     expect(v.code).toBe(1);
     expect(v.stdout).toMatch(name);
     const r = await importInto(dirs, join(tmp.path, 'models-tampered'));

@@ -64,7 +64,7 @@ describe('ferry media (folders as targets)', () => {
   it('writes, verifies (exit 1 on a missing volume) and assembles', async () => {
     const vols = [1, 2, 3].map((i) => join(t.path, `vol${i}`));
     vols.forEach((v) => mkdirSync(v));
-    const w = await media(['write', bundle, '--to', ...vols, '--volume-size', '4MiB', '--fs', 'exfat', '--json', '--data-dir', dataDir()]);
+    const w = await media(['write', bundle, '--to', ...vols, '--volume-size', '4MiB', '--fs', 'exfat', '--json', '--data-dir', dataDir(), '--unapproved-reason', 'test bundle, no reviewer on this station']);
     expect(w.code).toBe(0);
     const r = JSON.parse(w.out) as WriteResult;
     expect(r.complete).toBe(true);
@@ -83,6 +83,6 @@ describe('ferry media (folders as targets)', () => {
     const dir = join(t.path, 'used');
     mkdirSync(dir);
     writeFileSync(join(dir, 'notes.txt'), 'x');
-    await expect(media(['write', bundle, '--to', dir, '--data-dir', dataDir()])).rejects.toThrow(/not empty \(it holds notes.txt\)/);
+    await expect(media(['write', bundle, '--to', dir, '--data-dir', dataDir(), '--unapproved-reason', 'test bundle, no reviewer on this station'])).rejects.toThrow(/not empty \(it holds notes.txt\)/);
   });
 });

@@ -37,10 +37,10 @@ beforeAll(async () => {
   }
   await ok(['identity', 'station', '--name', 'transfer-1', '--location', 'Bldg 4 room 12', ...at(L)]);
   await ok(['identity', 'station', '--name', 'offline-1', '--location', 'Enclave B', ...as('adam'), ...at(H)], signed);
-  // Creation: a hand-built bundle, its resolved/created events written as bundle create does, signed by olga.
-  await makeBundle(bundle, { actor: 'olga', station: 'transfer-1' });
+  // Creation: a hand-built bundle created and signed by olga, its resolved/created events written as bundle create does.
   const db = openDatabase(join(L, 'ferry.db'));
   const olga = new IdentityStore(db).unlock('olga', PASS);
+  await makeBundle(bundle, olga);
   const custody = new CustodyStore(db, withStation(db, { actor: 'olga', station: 'x' }));
   custody.actAs({ ...custody.acting, actor: 'olga' }, { fingerprint: olga.fingerprint, sign: olga.sign });
   custody.append({ type: 'resolved', role: 'operator', bundleId: BUNDLE_ID, details: { models: [{ repo: 'org/m', requested: 'main', revision: 'a'.repeat(40) }] } });
@@ -59,7 +59,12 @@ describe('review, trust and custody across two stations', () => {
     const r = await ok(['review', bundle, '--approve', '--reason', 'digests match the change ticket', ...as('rita'), ...at(L)], signed);
     expect(r.json()).toMatchObject({ decision: 'approve', bundleId: BUNDLE_ID, custody: { signed: true } });
     expect(readdirSync(join(bundle, 'approvals'))).toHaveLength(1);
-    await ok(['verify', bundle, ...at(L)]); // approvals/ and custody/ are not "extra" files
+    // On a station with identities, acting needs one: --as NAME (or FERRY_AS); reading does not.
+    const anonymous = await ferry(['verify', bundle, ...at(L)]);
+    expect(anonymous.code).toBe(2);
+    expect(anonymous.stderr).toMatch(/Sign in first/);
+    expect(anonymous.stderr).toMatch(/--as NAME/);
+    await ok(['verify', bundle, ...as('olga'), ...at(L)], signed); // approvals/ and custody/ are not "extra" files
     // Media written and sealed (synthetic steps, signed by the operator), then the log travels with the bundle.
     await ok(['custody', 'record', 'written', '--bundle', BUNDLE_ID, '--detail', 'serials=USB-0001,USB-0002', '--detail', 'fs=ext4', ...as('olga'), ...at(L)], signed);
     await ok(['custody', 'record', 'sealed', '--bundle', BUNDLE_ID, '--detail', 'seals=S-1001', ...as('olga'), ...at(L)], signed);
@@ -108,17 +113,17 @@ describe('review, trust and custody across two stations', () => {
       await ok(['review', dir, '--approve', '--reason', 'ok', ...as('ray'), ...at(L)], signed);
     } else {
       // Rita creates; a statement signed by her own key is forged around the CLI, which refuses it.
-      await makeBundle(dir, { actor: 'rita', station: 'transfer-1' });
-      expect((await ferry(['review', dir, '--approve', '--reason', 'mine', ...as('rita'), ...at(L)], signed)).stderr).toMatch(/two-person rule/);
       const db = openDatabase(join(L, 'ferry.db'));
       const rita = new IdentityStore(db).unlock('rita', PASS);
       db.close();
+      await makeBundle(dir, rita);
+      expect((await ferry(['review', dir, '--approve', '--reason', 'mine', ...as('rita'), ...at(L)], signed)).stderr).toMatch(/two-person rule: rita created this bundle/);
       const { manifest, sha256 } = await readManifest(dir);
       const st = { format: STATEMENT_FORMAT, bundleId: manifest.bundleId, manifestSha256: sha256, decision: 'approve', reason: '', reviewer: { name: 'rita', fingerprint: rita.fingerprint, role: 'reviewer' }, station: 'transfer-1', at: new Date().toISOString() } as const;
       await writeStatement(dir, signStatement(st, rita), statementPath(st));
     }
     const models = join(tmp.path, `models-${kind}`);
-    const r = await ferry(['import', dir, '--models-dir', models, ...at(H)]);
+    const r = await ferry(['import', dir, '--models-dir', models, ...at(H)], { env: { FERRY_AS: 'adam', FERRY_PASSPHRASE: PASS } });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(reason);
     expect(r.stderr).toMatch(/Nothing was imported/);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createdByOf, signCreation, type Creator } from '../../src/main/bundle/creation';
 import { writeManifest } from '../../src/main/bundle/manifest-io';
 import { BUNDLE_FORMAT, type BundleManifest } from '../../src/main/bundle/manifest-schema';
 import { CustodyStore } from '../../src/main/custody/custody-store';
@@ -48,8 +49,12 @@ export function signerOf(s: Station, name: string) {
 const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 export const BUNDLE_ID = '6f1c1f0e-2d5b-4a53-9a53-1f6f0e6b7c11';
 
-/** A model-only bundle written by hand, like test/unit/verify.test.ts does. */
-export async function makeBundle(dir: string, createdBy: BundleManifest['createdBy'] = { actor: 'op', station: 'low' }, extra: Record<string, unknown> = {}): Promise<string> {
+/**
+ * A model-only bundle written by hand, like test/unit/verify.test.ts does. Pass an unlocked
+ * identity (a Creator) to have it create and sign the bundle as `ferry bundle create --as` would;
+ * a plain createdBy makes an unsigned bundle (which no one can approve).
+ */
+export async function makeBundle(dir: string, createdBy: BundleManifest['createdBy'] | Creator = { actor: 'op', station: 'low' }, extra: Record<string, unknown> = {}): Promise<string> {
   const files = { 'config.json': Buffer.from('{"a":1}'), 'weights.safetensors': Buffer.alloc(4096, 7) };
   mkdirSync(join(dir, 'models/org--m'), { recursive: true });
   for (const [p, b] of Object.entries(files)) writeFileSync(join(dir, 'models/org--m', p), b);
@@ -58,13 +63,13 @@ export async function makeBundle(dir: string, createdBy: BundleManifest['created
     format: BUNDLE_FORMAT,
     bundleId: BUNDLE_ID,
     createdAt: '2026-11-23T06:00:00.000+00:00',
-    createdBy,
+    createdBy: 'sign' in createdBy ? createdByOf(createdBy, 'low', { osUser: 'op', host: 'low-host' }) : createdBy,
     tool: { name: 'ferry', version: '0.1.0' },
     artifacts: [{ kind: 'model', name: 'org/m', source: 'http://127.0.0.1/org/m', hubUrl: 'http://127.0.0.1', repo: 'org/m', requestedRevision: 'main', revision: 'a'.repeat(40), dir: 'models/org--m', size: 4103, files: list }],
     files: list.map((f) => ({ ...f, path: `models/org--m/${f.path}` })),
     ...extra,
   } as BundleManifest;
-  await writeManifest(dir, manifest);
+  await writeManifest(dir, 'sign' in createdBy ? signCreation(manifest, createdBy) : manifest);
   return dir;
 }
 

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CustodyStore, GENESIS_HASH } from '../../src/main/custody/custody-store';
 import { openDatabase, type Db } from '../../src/main/db/database';
+import { IdentityStore } from '../../src/main/identity/identity-store';
 import { tempDir } from '../harness/temp';
+import { FAST_KDF, PASS } from './custody-fixtures';
 
 const identity = { actor: 'alice', station: 'lowside-1' };
 let cleanup: (() => void) | undefined;
@@ -35,6 +37,25 @@ describe('CustodyStore', () => {
     expect(a.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$/);
     expect(store.list({ bundleId: 'b1' }).map((e) => e.type)).toEqual(['created', 'resolved']);
     expect(store.verifyChain()).toEqual({ ok: true, count: 2 });
+  });
+
+  it('a view signed by a caller records that caller, signed, on the same chain, and leaves the store itself alone', () => {
+    const { store } = fresh();
+    const rita = new IdentityStore(db!, FAST_KDF).create('rita', 'reviewer', PASS);
+    const acting = new IdentityStore(db!, FAST_KDF).unlock('rita', PASS);
+    const seen: string[] = [];
+    store.on('appended', (e) => seen.push(`${e.type}:${e.actor}`));
+    const view = store.signedBy({ actor: acting.name, signer: acting });
+    const a = view.append({ type: 'acquired', role: 'reviewer', bundleId: 'b1' });
+    const b = store.append({ type: 'note', role: 'operator', bundleId: 'b1' });
+    expect(a).toMatchObject({ actor: 'rita', signer: rita.fingerprint, signature: expect.any(String), station: 'lowside-1' });
+    expect(b).toMatchObject({ actor: 'alice', prevHash: a.hash });
+    expect(b.signature).toBeUndefined();
+    expect(view.acting).toMatchObject({ actor: 'rita', fingerprint: rita.fingerprint, station: 'lowside-1' });
+    expect(store.acting.actor).toBe('alice');
+    expect(view.bundleEvents('b1').map((e) => e.type)).toEqual(['acquired', 'note']);
+    expect(seen).toEqual(['acquired:rita', 'note:alice']);
+    expect(store.verifyChain()).toMatchObject({ ok: true, count: 2, signed: 1 });
   });
 
   it('refuses updates and deletes at the database level', () => {

@@ -26,7 +26,7 @@ beforeEach(async () => {
   low = station(t.path, 'low');
   high = station(t.path, 'high');
   for (const [n, r] of [['op', 'operator'], ['rita', 'reviewer'], ['ray', 'reviewer'], ['aud', 'auditor']] as const) low.ids.create(n, r, PASS);
-  dir = await makeBundle(join(t.path, 'bundle'));
+  dir = await makeBundle(join(t.path, 'bundle'), low.ids.unlock('op', PASS));
   low.custody.append({ type: 'created', role: 'operator', bundleId: (await readManifest(dir)).manifest.bundleId });
 });
 afterEach(() => {
@@ -80,7 +80,7 @@ describe('review and offline verification of approvals', () => {
   });
 
   it('enforces the two-person rule when reviewing and again when verifying', async () => {
-    const own = await makeBundle(join(t.path, 'own'), { actor: 'rita', station: 'low' });
+    const own = await makeBundle(join(t.path, 'own'), low.ids.unlock('rita', PASS));
     await expect(reviewBundle({ dir: own, decision: 'approve', reason: '' }, { db: low.db, custody: low.custody, acting: low.ids.unlock('rita', PASS) })).rejects.toThrow(/two-person rule/);
     // A statement forged around the CLI still does not count.
     const acting = low.ids.unlock('rita', PASS);
@@ -90,9 +90,30 @@ describe('review and offline verification of approvals', () => {
     pin('rita');
     const v = await verifyApprovals(own, high.trust.lookup(), { requiredApprovals: 1 });
     expect(v).toMatchObject({ ok: false, reasons: [expect.stringMatching(/creator self-approval/), expect.stringMatching(/needs 1/)] });
-    // Also by key: the creator recorded under another name but with the same fingerprint.
-    const byKey = await makeBundle(join(t.path, 'by-key'), { actor: 'someone', station: 'low', creatorFingerprint: acting.fingerprint });
-    await expect(reviewBundle({ dir: byKey, decision: 'approve', reason: '' }, { db: low.db, custody: low.custody, acting })).rejects.toThrow(/two-person rule/);
+    // By key, never by name: rita's key under another name is still rita; another key named "rita" is not.
+    const byKey = await makeBundle(join(t.path, 'by-key'), { ...acting, name: 'someone' });
+    await expect(reviewBundle({ dir: byKey, decision: 'approve', reason: '' }, { db: low.db, custody: low.custody, acting })).rejects.toThrow(/two-person rule: someone created this bundle/);
+    const namedLikeRita = await makeBundle(join(t.path, 'named-like-rita'), { ...low.ids.unlock('op', PASS), name: 'rita' });
+    await expect(reviewBundle({ dir: namedLikeRita, decision: 'approve', reason: '' }, { db: low.db, custody: low.custody, acting })).resolves.toMatchObject({ decision: 'approve' });
+  });
+
+  it('refuses to approve a bundle whose creation no identity signed, saying how to recreate it; its statements never count', async () => {
+    const unsigned = await makeBundle(join(t.path, 'unsigned'), { actor: 'root', station: 'low', context: { osUser: 'root', host: 'ws1' } });
+    const acting = low.ids.unlock('rita', PASS);
+    const refused = await reviewBundle({ dir: unsigned, decision: 'approve', reason: '' }, { db: low.db, custody: low.custody, acting }).catch((e: Error & { hint?: string }) => e);
+    expect((refused as Error).message).toMatch(/cannot be approved: created without an identity \(OS user root on ws1\)/);
+    expect((refused as { hint?: string }).hint).toMatch(/ferry bundle create --as NAME/);
+    // A rejection needs no signed creation.
+    await expect(reviewBundle({ dir: unsigned, decision: 'reject', reason: 'unsigned' }, { db: low.db, custody: low.custody, acting })).resolves.toMatchObject({ decision: 'reject' });
+    // A forged statement around the CLI does not count either; nor does a creation edited after signing.
+    const { manifest, sha256 } = await readManifest(unsigned);
+    const st = { format: STATEMENT_FORMAT, bundleId: manifest.bundleId, manifestSha256: sha256, decision: 'approve', reason: '', reviewer: { name: 'rita', fingerprint: acting.fingerprint, role: 'reviewer' }, station: 'low', at: isoWithOffset() } as const;
+    await writeStatement(unsigned, signStatement(st, acting), statementPath(st));
+    pin('rita');
+    expect((await verifyApprovals(unsigned, high.trust.lookup(), { requiredApprovals: 1 })).reasons).toContainEqual(expect.stringMatching(/creation is not signed by an identity/));
+    const file = join(dir, 'manifest.json');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"station":"low"', '"station":"elsewhere"'));
+    await expect(review('rita')).rejects.toThrow(/creation signature does not verify/);
   });
 
   it('counts distinct pinned reviewers against the policy, and a pinned rejection refuses', async () => {
@@ -117,9 +138,9 @@ describe('review and offline verification of approvals', () => {
   });
 
   it('refuses to approve a blocked bundle, and a blocked bundle never verifies', async () => {
-    const blocked = await makeBundle(join(t.path, 'blocked'), { actor: 'op', station: 'low' }, { scan: { scannedAt: isoWithOffset(), blocked: true } });
+    const blocked = await makeBundle(join(t.path, 'blocked'), low.ids.unlock('op', PASS), { scan: { scannedAt: isoWithOffset(), blocked: true } });
     const acting = low.ids.unlock('rita', PASS);
-    await expect(reviewBundle({ dir: blocked, decision: 'approve', reason: '' }, { db: low.db, custody: low.custody, acting })).rejects.toThrow(/blocked by a dangerous scan finding/);
+    await expect(reviewBundle({ dir: blocked, decision: 'approve', reason: '' }, { db: low.db, custody: low.custody, acting })).rejects.toThrow(/unresolved blocking scan finding\(s\) and cannot be approved: \. \(scan\.blocked/);
     await reviewBundle({ dir: blocked, decision: 'reject', reason: 'pickle calls os.system' }, { db: low.db, custody: low.custody, acting });
     pin('rita');
     const v = await verifyApprovals(blocked, high.trust.lookup(), { requiredApprovals: 1 });

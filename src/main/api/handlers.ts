@@ -1,4 +1,7 @@
 import type { EventApi, EventChannel, InvokeApi, InvokeArg, InvokeChannel, InvokeResult } from '../../shared/api';
+import { actingIfAny, asCaller, type CallContext } from './call-context';
+import type { CustodyStore } from '../custody/custody-store';
+import type { ActingIdentity } from '../identity/identity-store';
 import { UsageError } from '../../shared/errors';
 import { createBundle, DEFAULT_HUB_URL, DEFAULT_PLATFORM } from '../bundle/create';
 import { importBundle } from '../bundle/import';
@@ -9,18 +12,29 @@ import { dockerFromEnv } from '../docker/docker-loader';
 import { recipeHandlers } from '../recipes/recipe-handlers';
 import { mediaHandlers } from '../media/media-handlers';
 import { approvalGate } from '../review/gate';
+import { checkOutputFolder } from '../bundle/output-folder';
+import { withApprovalState } from '../review/approval-state';
+import { overrideHandlers } from './override-handlers';
 import { effectiveMirrors } from '../settings/station-settings';
-import { identityHandlers, trackActivity } from './identity-handlers';
+import { identityHandlers } from './identity-handlers';
 import { installHandlers } from './install-handlers';
+import { onboardingHandlers } from './onboarding-handlers';
 import { REQUEST_SCHEMAS } from './request-schemas';
 import { reviewHandlers } from './review-handlers';
 import { settingsHandlers } from './settings-handlers';
 
-export type Handlers = { [C in InvokeChannel]: (arg: InvokeArg<C>) => Promise<InvokeResult<C>> };
+/** One channel's handler: the validated argument and who is calling (see call-context.ts). */
+export type Handler<C extends InvokeChannel> = (arg: InvokeArg<C>, ctx: CallContext) => Promise<InvokeResult<C>>;
+export type Handlers = { [C in InvokeChannel]: Handler<C> };
 
-/** The API as plain functions; Electron IPC and the headless HTTP server both carry these. */
+/** Who may create, verify, import (auditors only read). */
+export const ACTING_ROLES = ['operator', 'reviewer', 'admin'] as const;
+
+/** The API as plain functions; Electron IPC, the headless HTTP server and the CLI all carry these. */
 export function createHandlers(s: Services): Handlers {
-  return trackActivity(s, {
+  /** The custody log as the caller writes it: every event signed by them (unsigned only for the CLI before any identity exists). */
+  const custodyOf = (acting: ActingIdentity | undefined): CustodyStore => (acting ? s.custody.signedBy(asCaller(acting).as) : s.custody);
+  return {
     'app:info': async () => ({
       version: s.version,
       dataDir: s.dataDir,
@@ -29,42 +43,56 @@ export function createHandlers(s: Services): Handlers {
       defaultHubUrl: process.env.FERRY_HUB_URL || DEFAULT_HUB_URL,
       defaultPlatform: DEFAULT_PLATFORM,
     }),
-    'bundle:create': async (arg) => {
-      const req = { ...arg, mirrors: effectiveMirrors(s.db, arg.mirrors) };
-      return s.jobs.start('bundle.create', `Create bundle ${req.outDir}`, { ...req }, (ctx) =>
-        createBundle(req, { custody: s.custody, identity: s.identity, version: s.version, hubToken: process.env.HF_TOKEN, db: s.db, dataDir: s.dataDir, docker: () => dockerFromEnv(), credentials: storedCredentials(s.db, s.dataDir) }, ctx),
+    'bundle:create': async (arg, ctx) => {
+      const acting = actingIfAny(ctx, ACTING_ROLES);
+      const req = { ...arg, outDir: await checkOutputFolder(arg.outDir), mirrors: effectiveMirrors(s.db, arg.mirrors) };
+      // The job carries its caller: every custody event it records is signed by them, and they sign the manifest's createdBy.
+      const custody = custodyOf(acting);
+      return s.jobs.start('bundle.create', `Create bundle ${req.outDir}`, { ...req, ...(acting ? { by: acting.name } : {}) }, (job) =>
+        createBundle(req, { custody, identity: s.identity, ...(acting ? { creator: acting } : {}), version: s.version, hubToken: process.env.HF_TOKEN, db: s.db, dataDir: s.dataDir, docker: () => dockerFromEnv(), credentials: storedCredentials(s.db, s.dataDir) }, job),
       );
     },
-    'bundle:verify': async (req) =>
-      s.jobs.start('bundle.verify', `Verify ${req.dir}`, { ...req }, async (ctx) => {
-        const result = await verifyBundle(req.dir, s.pool, ctx);
-        s.custody.append({
+    'bundle:verify': async (req, ctx) => {
+      const acting = actingIfAny(ctx, ACTING_ROLES);
+      return s.jobs.start('bundle.verify', `Verify ${req.dir}`, { ...req, ...(acting ? { by: acting.name } : {}) }, async (job) => {
+        const result = await verifyBundle(req.dir, s.pool, job);
+        custodyOf(acting).append({
           type: 'verified',
-          role: 'admin',
+          role: acting?.role ?? 'admin',
           bundleId: result.bundleId,
           details: { dir: req.dir, ok: result.ok, files: result.checkedFiles, bytes: result.checkedBytes, problems: result.problems.length },
         });
-        return result;
-      }),
-    'bundle:import': async (req) => {
+        return withApprovalState(result, req.dir, s.db);
+      });
+    },
+    'bundle:import': async (req, ctx) => {
+      const acting = actingIfAny(ctx, ACTING_ROLES);
       const { password: _secret, ...safe } = req;
-      return s.jobs.start('bundle.import', `Import ${req.dir}`, safe, (ctx) => importBundle(req, { custody: s.custody, pool: s.pool, approvals: approvalGate(s.db, s.custody), credentials: storedCredentials(s.db, s.dataDir) }, ctx));
+      const custody = custodyOf(acting);
+      return s.jobs.start('bundle.import', `Import ${req.dir}`, { ...safe, ...(acting ? { by: acting.name } : {}) }, (job) =>
+        importBundle(req, { custody, pool: s.pool, approvals: approvalGate(s.db, custody), credentials: storedCredentials(s.db, s.dataDir) }, job),
+      );
     },
     'job:list': async () => s.jobs.list(),
     'job:get': async ({ id }) => s.jobs.get(id),
-    'job:cancel': async ({ id }) => s.jobs.cancel(id),
+    'job:cancel': async ({ id }, ctx) => {
+      actingIfAny(ctx);
+      return s.jobs.cancel(id);
+    },
     'custody:list': async (req) => s.custody.list(req),
     ...recipeHandlers(s),
     ...mediaHandlers(s),
     ...identityHandlers(s),
     ...reviewHandlers(s),
+    ...overrideHandlers(s),
     ...installHandlers(s),
     ...settingsHandlers(s),
-  });
+    ...onboardingHandlers(s),
+  };
 }
 
-/** Validates an untrusted request and calls its handler. */
-export async function dispatch(handlers: Handlers, channel: string, arg: unknown): Promise<unknown> {
+/** Validates an untrusted request and calls its handler as `ctx`'s caller. */
+export async function dispatch(handlers: Handlers, channel: string, arg: unknown, ctx: CallContext): Promise<unknown> {
   const schema = REQUEST_SCHEMAS[channel as InvokeChannel];
   if (!schema) throw new UsageError(`Unknown API channel "${channel}"`);
   const parsed = schema.safeParse(arg ?? {});
@@ -72,8 +100,17 @@ export async function dispatch(handlers: Handlers, channel: string, arg: unknown
     const issue = parsed.error.issues[0]!;
     throw new UsageError(`${channel}: field ${issue.path.join('.') || '(root)'} ${issue.message}`);
   }
-  const fn = handlers[channel as InvokeChannel] as (a: unknown) => Promise<unknown>;
-  return fn(parsed.data);
+  const fn = handlers[channel as InvokeChannel] as (a: unknown, c: CallContext) => Promise<unknown>;
+  return fn(parsed.data, ctx);
+}
+
+/** Handlers with the caller fixed (the CLI: one identity per process, read at call time). */
+export type BoundHandlers = { [C in InvokeChannel]: (arg: InvokeArg<C>) => Promise<InvokeResult<C>> };
+
+export function bindHandlers(handlers: Handlers, ctx: () => CallContext): BoundHandlers {
+  const out = {} as Record<string, (arg: unknown) => Promise<unknown>>;
+  for (const [channel, fn] of Object.entries(handlers) as [string, (a: unknown, c: CallContext) => Promise<unknown>][]) out[channel] = (arg) => fn(arg, ctx());
+  return out as unknown as BoundHandlers;
 }
 
 /** Forwards service events to a transport; returns the unsubscribe function. */

@@ -1,61 +1,50 @@
 import type { InvokeChannel } from '../../shared/api';
-import type { ReviewInvokeApi } from '../../shared/api-review';
+import type { ReviewInvokeApi, SessionInfo } from '../../shared/api-review';
+import { UsageError } from '../../shared/errors';
 import type { Services } from '../core/services';
 import { IdentityStore } from '../identity/identity-store';
-import { IdentitySession } from '../identity/session';
-import type { Handlers } from './handlers';
-
-// The acting identity of a long-running process (Electron app, `ferry serve`): one session
-// per Services, so the CLI (one command per process) never holds one.
-const sessions = new WeakMap<Services, IdentitySession>();
-
-export function sessionFor(s: Services): IdentitySession {
-  let session = sessions.get(s);
-  if (!session) {
-    session = new IdentitySession(s.db);
-    sessions.set(s, session);
-  }
-  return session;
-}
+import { lockMinutesFromEnv, type SessionSlot } from '../identity/session';
+import type { CallContext } from './call-context';
 
 type IdentityChannels = 'identity:list' | 'identity:current' | 'identity:login' | 'identity:logout';
-type Fns = { [C in IdentityChannels]: ReviewInvokeApi[C] };
+type Fns = { [C in IdentityChannels]: (arg: Parameters<ReviewInvokeApi[C]>[0], ctx: CallContext) => ReturnType<ReviewInvokeApi[C]> };
 
+/** Status polls: they do not count as activity, so an idle session still locks. */
+const PASSIVE: readonly string[] = ['identity:current', 'job:list', 'job:get'];
+
+/**
+ * The call context of one request from a caller with a login slot (a browser session, an app
+ * window): any request but a status poll counts as activity and postpones the auto-lock.
+ */
+export function contextOf(slot: SessionSlot, channel: string): CallContext {
+  const acting = slot.current(!PASSIVE.includes(channel as InvokeChannel));
+  return { session: slot, ...(acting ? { acting } : {}) };
+}
+
+/** What identity:current says where there is no login slot (the CLI: --as, else nobody). */
+function fixedInfo(ctx: CallContext): SessionInfo {
+  const a = ctx.acting;
+  return { acting: a ? { name: a.name, role: a.role, fingerprint: a.fingerprint } : null, lockAfterMinutes: lockMinutesFromEnv() };
+}
+
+/** Logins belong to the caller (ctx.session), never to the server. */
 export function identityHandlers(s: Services): Fns {
-  const session = sessionFor(s);
   return {
     'identity:list': async () => new IdentityStore(s.db).list().map(({ name, role, fingerprint, createdAt }) => ({ name, role, fingerprint, createdAt })),
-    'identity:current': async () => session.info(),
+    'identity:current': async (_arg, ctx) => ctx.session?.info() ?? fixedInfo(ctx),
     // The passphrase goes to the unlock and nowhere else: not into a record, a job or a log.
-    'identity:login': async ({ name, passphrase }) => {
-      const info = session.login(name, passphrase);
-      const acting = session.require();
-      // Signed with the unlocked key: proof that this identity, not just its name, logged in.
+    'identity:login': async ({ name, passphrase }, ctx) => {
+      if (!ctx.session) throw new UsageError('Signing in belongs to the app or a browser session.', 'In the CLI, pass --as NAME to the command that acts.');
+      const { info, acting } = ctx.session.login(name, passphrase);
+      // Signed with the unlocked key: proof that this identity, not just its name, signed in.
       s.custody.append({ as: { actor: acting.name, signer: acting }, type: 'login', role: acting.role, details: { fingerprint: acting.fingerprint } });
       return info;
     },
-    'identity:logout': async () => {
-      const was = session.info().acting;
-      const info = session.logout();
-      if (was) s.custody.append({ type: 'logout', role: was.role, details: { name: was.name } });
+    'identity:logout': async (_arg, ctx) => {
+      const was = ctx.acting;
+      const info = ctx.session ? ctx.session.logout() : fixedInfo({});
+      if (was) s.custody.append({ as: { actor: was.name, signer: was }, type: 'logout', role: was.role, details: { fingerprint: was.fingerprint } });
       return info;
     },
   };
-}
-
-/** Any request but a status poll counts as activity and postpones the auto-lock. */
-const PASSIVE: readonly InvokeChannel[] = ['identity:current', 'job:list', 'job:get'];
-
-export function trackActivity(s: Services, handlers: Handlers): Handlers {
-  const session = sessionFor(s);
-  const out = {} as Record<InvokeChannel, (arg: unknown) => Promise<unknown>>;
-  for (const [channel, fn] of Object.entries(handlers) as [InvokeChannel, (arg: unknown) => Promise<unknown>][]) {
-    out[channel] = PASSIVE.includes(channel)
-      ? fn
-      : async (arg) => {
-          session.touch();
-          return fn(arg);
-        };
-  }
-  return out as unknown as Handlers;
 }

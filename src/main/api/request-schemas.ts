@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { InvokeChannel } from '../../shared/api';
 import type { InstallInvokeApi } from '../../shared/api-install';
-import { REVIEW_SCHEMAS } from '../review/review-schemas';
+import { OVERRIDE_SCHEMAS, REVIEW_SCHEMAS } from '../review/review-schemas';
+import { ONBOARDING_SCHEMAS } from './onboarding-handlers';
 
 // Every request that crosses a transport is validated here before a service sees it.
 const text = (max = 4096) => z.string().max(max);
@@ -39,6 +40,7 @@ const INSTALL_SCHEMAS = {
         })
         .optional(),
       healthTimeout: z.number().int().min(1).max(86_400).optional(),
+      allow: z.array(text(1024)).max(100).optional(),
     })
     .refine(hasSource, SOURCE_MESSAGE),
   'install:get': z.strictObject({ installId: text(64).min(1) }),
@@ -89,13 +91,15 @@ export const REQUEST_SCHEMAS: Record<InvokeChannel, z.ZodType> = {
   'job:cancel': z.strictObject({ id: z.uuid() }),
   'custody:list': z.strictObject({ bundleId: text(64).optional(), limit: z.number().int().min(1).max(10_000).optional() }),
   ...REVIEW_SCHEMAS,
+  ...OVERRIDE_SCHEMAS,
   ...INSTALL_SCHEMAS,
+  ...ONBOARDING_SCHEMAS,
   'media:detect': z.object({}),
   'media:plan': z.strictObject({ dir: text().min(1), volumeSize: text(256).min(1), fs: text(16).optional() }),
-  'media:write': z.strictObject({ dir: text().min(1), targets: list.min(1), volumeSize: text(256).optional(), fs: text(16).optional() }),
+  'media:write': z.strictObject({ dir: text().min(1), targets: list.min(1), volumeSize: text(256).optional(), fs: text(16).optional(), unapprovedReason: text(2000).optional() }),
   'media:verify': z.strictObject({ dirs: list.min(1) }),
   'settings:get': z.object({}),
-  'settings:set': z.strictObject({ mirrors: list.max(100) }),
+  'settings:set': z.strictObject({ mirrors: list.max(100).optional(), requireCleanAntivirus: z.boolean().optional() }),
   'credentials:list': z.object({}),
   'credentials:set': z.strictObject({ registry: text(255).min(1), username: text(256).min(1), password: z.string().min(1, 'is empty').max(4096, 'is too long') }),
   'credentials:remove': z.strictObject({ registry: text(255).min(1) }),

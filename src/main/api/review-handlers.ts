@@ -14,10 +14,10 @@ import { formatFingerprint } from '../identity/keys';
 import { parseKeyFile, TrustStore, type CandidateKey, type TrustedKey } from '../identity/trust-store';
 import { diffAgainstApproved } from '../review/bundle-diff';
 import { reviewBundle } from '../review/review';
-import { sessionFor } from './identity-handlers';
+import { asCaller, requireActing, type CallContext } from './call-context';
 
 type ReviewChannels = 'bundle:manifest' | 'review:decide' | 'review:queue' | 'trust:list' | 'trust:add' | 'trust:revoke' | 'custody:verify' | 'custody:export';
-type Fns = { [C in ReviewChannels]: ReviewInvokeApi[C] };
+type Fns = { [C in ReviewChannels]: (arg: Parameters<ReviewInvokeApi[C]>[0], ctx: CallContext) => ReturnType<ReviewInvokeApi[C]> };
 
 const keyView = (k: TrustedKey | CandidateKey): TrustedKeyView => ({
   fingerprint: k.fingerprint,
@@ -29,16 +29,15 @@ const keyView = (k: TrustedKey | CandidateKey): TrustedKeyView => ({
 });
 
 export function reviewHandlers(s: Services): Fns {
-  const session = sessionFor(s);
-  /** Station administration: once the station has an admin identity, the logged-in identity must be one (as with --as on the CLI). */
-  const admin = (what: string): ActingIdentity | undefined => {
+  /** Station administration: a signed-in identity, and an admin once the station has one. */
+  const admin = (ctx: CallContext, what: string): ActingIdentity => {
     const hasAdmin = new IdentityStore(s.db).list().some((i) => i.role === 'admin');
-    const current = session.info().acting ? session.require() : undefined;
-    if (hasAdmin && current?.role !== 'admin') throw new UsageError(`This station has admin identities: ${what} needs an admin to be logged in.`, 'Log in as an admin.');
-    return current;
+    const acting = requireActing(ctx, hasAdmin ? ['admin'] : undefined);
+    if (hasAdmin && acting.role !== 'admin') throw new UsageError(`This station has admin identities: ${what} needs an admin to be signed in.`, 'Sign in as an admin.');
+    return acting;
   };
-  const record = (acting: ActingIdentity | undefined, type: string, details: Record<string, unknown>): void => {
-    s.custody.append({ ...(acting ? { as: { actor: acting.name, signer: acting } } : {}), type, role: 'admin', details });
+  const record = (acting: ActingIdentity, type: string, details: Record<string, unknown>): void => {
+    s.custody.append({ ...asCaller(acting), type, role: acting.role, details });
   };
   return {
     'bundle:manifest': async ({ dir }) => {
@@ -47,8 +46,8 @@ export function reviewHandlers(s: Services): Fns {
       return { ...doc, recipe, ...(diff ? { diff } : {}) };
     },
     'review:queue': async () => reviewQueue(s.custody.list({ limit: 10_000 })),
-    'review:decide': async ({ dir, decision, reason }) => {
-      const acting = session.require();
+    'review:decide': async ({ dir, decision, reason }, ctx) => {
+      const acting = requireActing(ctx, ['reviewer', 'admin']);
       const r = await reviewBundle({ dir, decision, reason }, { db: s.db, custody: s.custody, acting, dataDir: s.dataDir });
       return {
         bundleId: r.bundleId,
@@ -61,20 +60,20 @@ export function reviewHandlers(s: Services): Fns {
       };
     },
     'trust:list': async () => new TrustStore(s.db).list().map(keyView),
-    'trust:add': async ({ path, confirm, name, role }) => {
+    'trust:add': async ({ path, confirm, name, role }, ctx) => {
       const file = resolve(path);
       const st = await lstat(file).catch(() => null);
       if (!st?.isFile()) throw new UsageError(`${file} is not a file.`);
       if (st.size > 64 * 1024) throw new UsageError(`${file} is too large to be a key file.`);
       const key = parseKeyFile(await readFile(file, 'utf8'), { name, role });
       if (!confirm) return { pinned: false, candidate: keyView(key) };
-      const acting = admin('pinning keys');
-      const pinned = new TrustStore(s.db).add(key, confirm, acting?.name ?? s.custody.acting.actor);
+      const acting = admin(ctx, 'pinning keys');
+      const pinned = new TrustStore(s.db).add(key, confirm, acting.name);
       record(acting, 'key-pinned', { name: pinned.name, role: pinned.role, fingerprint: pinned.fingerprint });
       return { pinned: true, key: keyView(pinned) };
     },
-    'trust:revoke': async ({ fingerprint, reason }) => {
-      const acting = admin('revoking keys');
+    'trust:revoke': async ({ fingerprint, reason }, ctx) => {
+      const acting = admin(ctx, 'revoking keys');
       const k = new TrustStore(s.db).revoke(fingerprint, reason);
       record(acting, 'key-revoked', { name: k.name, fingerprint: k.fingerprint, reason });
       return keyView(k);

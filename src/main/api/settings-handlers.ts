@@ -2,18 +2,20 @@ import type { InvokeArg, InvokeResult } from '../../shared/api';
 import type { SettingsInvokeApi } from '../../shared/api-settings';
 import type { Services } from '../core/services';
 import { CredentialStore } from '../credentials/credential-store';
-import { saveMirrors, stationSettings } from '../settings/station-settings';
+import { saveAntivirusPolicy, saveMirrors, stationSettings } from '../settings/station-settings';
+import type { CallContext } from './call-context';
 
 type C = keyof SettingsInvokeApi;
 type H<K extends C> = (arg: InvokeArg<K>) => Promise<InvokeResult<K>>;
 
 /** `settings:get|set` (mirrors; proxy variables read-only) and `credentials:list|set|remove` (secrets go in, never out). */
-export function settingsHandlers(s: Pick<Services, 'db' | 'dataDir'>): { [K in C]: H<K> } {
+export function settingsHandlers(s: Pick<Services, 'db' | 'dataDir'> & Partial<Pick<Services, 'custody'>>): { [K in C]: H<K> } {
   const creds = new CredentialStore(s.db, s.dataDir);
   return {
     'settings:get': async () => stationSettings(s.db),
-    'settings:set': async ({ mirrors }) => {
-      saveMirrors(s.db, mirrors);
+    'settings:set': async ({ mirrors, requireCleanAntivirus }, ctx?: CallContext) => {
+      if (mirrors) saveMirrors(s.db, mirrors);
+      if (requireCleanAntivirus !== undefined) saveAntivirusPolicy({ db: s.db, custody: s.custody! }, ctx?.acting, requireCleanAntivirus);
       return stationSettings(s.db);
     },
     'credentials:list': async () => creds.list(),

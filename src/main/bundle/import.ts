@@ -10,6 +10,7 @@ import type { Credentials } from '../registry/auth';
 import { RegistryClient } from '../registry/registry-client';
 import { checkOllamaRequest, importOllama } from '../ollama/import-ollama';
 import { carriedModels, ensureOmittedModelFiles } from '../delta/delta-check';
+import { refuseUnresolved } from '../review/overrides';
 import { readManifest } from './manifest-io';
 import { IMAGES_DIR, type ImageArtifact, type ModelArtifact } from './manifest-schema';
 import { placeModels } from './place-models';
@@ -61,8 +62,20 @@ export async function importBundle(req: ImportRequest, deps: ImportDeps, progres
   const target = req.registry ? parseRegistryTarget(req.registry) : undefined;
 
   await verifyOrRefuse(dir, deps, progress, 'import');
+  // Blocking findings need an override that verifies over this manifest (the approval gate
+  // further requires pinned signers where the station's policy requires approvals).
+  const blocks = await refuseUnresolved(dir, 'imported');
   await deps.approvals?.(dir);
   const { manifest } = await readManifest(dir);
+  if (blocks.valid.length > 0) {
+    progress.phase(`importing with ${blocks.valid.length} overridden finding(s): ${blocks.valid.map((o) => `${o.file} (${o.rule}) accepted by ${o.by.name}`).join('; ')}`);
+    deps.custody.append({
+      type: 'overrides-accepted',
+      role: ROLE,
+      bundleId: manifest.bundleId,
+      details: { dir, overrides: blocks.valid.map((o) => ({ file: o.file, rule: o.rule, detail: o.detail, reason: o.reason, by: o.by.name, reviewerFingerprint: o.by.fingerprint, at: o.at })) },
+    });
+  }
   const images = manifest.artifacts.filter((a): a is ImageArtifact => a.kind === 'image');
   const models = manifest.artifacts.filter((a): a is ModelArtifact => a.kind === 'model');
   const layout = images.length > 0 ? await OciLayout.open(join(dir, IMAGES_DIR)) : undefined;

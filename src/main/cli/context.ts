@@ -1,7 +1,10 @@
 import { Command, Option } from 'commander';
-import { createHandlers, type Handlers } from '../api/handlers';
+import { bindHandlers, createHandlers, type BoundHandlers, type Handlers } from '../api/handlers';
+import { actingIfAny, type CallContext } from '../api/call-context';
+import { IdentityStore, type ActingIdentity } from '../identity/identity-store';
+import type { Role } from '../identity/keys';
 import { createServices, type Services } from '../core/services';
-import { actAsFromEnv } from '../identity/acting';
+import { actAsFromEnv, actingOf, unlockAndAct } from '../identity/acting';
 import type { JobInfo } from '../../shared/api';
 import { FerryError } from '../../shared/errors';
 import { ProgressPrinter } from './progress';
@@ -9,6 +12,9 @@ import { ProgressPrinter } from './progress';
 export interface CommonOptions {
   json?: boolean;
   dataDir?: string;
+  /** --as NAME on commands that act (see withSigning in commands/identity.ts). */
+  as?: string;
+  passphraseStdin?: boolean;
 }
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
@@ -21,8 +27,27 @@ export function withCommon(cmd: Command): Command {
 
 export interface Cli {
   services: Services;
-  handlers: Handlers;
+  /** The API as this process's caller: the identity of --as / FERRY_AS, else nobody (acting channels refuse). */
+  handlers: BoundHandlers;
+  /** The same handlers taking their caller per call (for `ferry serve`, whose callers sign in themselves). */
+  api: Handlers;
   json: boolean;
+}
+
+/**
+ * The CLI's caller: one identity per process (--as NAME, or FERRY_AS). A station with no
+ * identities yet has nothing to sign with: there its commands act unsigned, as the OS user,
+ * and nothing they create can be approved. Once an identity exists, acting needs --as.
+ */
+export function cliContext(services: Services): CallContext {
+  const acting = actingOf(services);
+  if (acting) return { acting };
+  return new IdentityStore(services.db).list().length === 0 ? { unsigned: true } : {};
+}
+
+/** For commands that run services directly (media write, install): the --as identity, checked as the API checks it. */
+export function cliActing(cli: Cli, roles?: readonly Role[]): ActingIdentity | undefined {
+  return actingIfAny(cliContext(cli.services), roles);
 }
 
 /** Opens the services for one command and always closes them. */
@@ -30,7 +55,9 @@ export async function withServices<T>(opts: CommonOptions, fn: (cli: Cli) => Pro
   const services = createServices({ dataDir: opts.dataDir });
   try {
     actAsFromEnv(services);
-    return await fn({ services, handlers: createHandlers(services), json: !!opts.json });
+    if (opts.as) await unlockAndAct(services, opts.as, { passphraseStdin: opts.passphraseStdin });
+    const api = createHandlers(services);
+    return await fn({ services, handlers: bindHandlers(api, () => cliContext(services)), api, json: !!opts.json });
   } finally {
     await services.close();
   }

@@ -18,6 +18,7 @@ import { mediaCommand } from './commands/media';
 import { scanCommand } from './commands/scan';
 import { serveCommand } from './commands/serve';
 import { verifyCommand } from './commands/verify';
+import { doctorCommand } from './commands/doctor';
 import { EXIT } from './context';
 
 export function buildProgram(): Command {
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   program.addCommand(installCommand());
   program.addCommand(inventoryCommand());
   program.addCommand(upgradeCommand());
+  program.addCommand(doctorCommand());
   const override = (cmd: Command): void => {
     cmd.exitOverride();
     cmd.commands.forEach(override);

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { lstat, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { MediaFileError, parseMediaJson, readMediaFile } from '../io/media-file';
 import type { CustodyEvent } from '../../shared/api';
 import { FerryError } from '../../shared/errors';
 import { fingerprintOf, SIG, verifyWith } from '../identity/keys';
-import { CUSTODY_DIR, EventLineSchema, EVENTS_FILE, HEAD_FILE, HeadSchema, headMessage, listDigest, MAX_EVENTS_BYTES, MAX_HEAD_BYTES, type CustodyHead } from './custody-file';
+import { EventLineSchema, EVENTS_FILE, HEAD_FILE, HeadSchema, headMessage, listDigest, MAX_EVENTS_BYTES, MAX_HEAD_BYTES, type CustodyHead } from './custody-file';
 import { eventHash, signatureProblem } from './custody-verify';
 
 export interface MediaCustody {
@@ -21,22 +20,25 @@ export class CustodyImportError extends FerryError {
   }
 }
 
+/** Through the one media reader: regular file, no symlinked folder, bounded, time-bounded. */
 async function readBounded(dir: string, rel: string, max: number): Promise<Buffer> {
-  const parent = await lstat(join(dir, CUSTODY_DIR)).catch(() => null);
-  if (parent && !parent.isDirectory()) throw new CustodyImportError(`${CUSTODY_DIR}/ in ${dir} is not a directory (a link or a file).`);
-  const file = join(dir, rel);
-  const st = await lstat(file).catch(() => null);
-  if (!st) throw new CustodyImportError(`${rel} not found in ${dir}.`, 'Export it on the connected side: "ferry custody export DIR" (ferry review does it too).');
-  if (!st.isFile()) throw new CustodyImportError(`${rel} is not a regular file.`);
-  if (st.size > max) throw new CustodyImportError(`${rel} is ${st.size} bytes, over the ${max}-byte limit.`);
-  return readFile(file);
+  try {
+    return await readMediaFile(dir, rel, 'custody', { maxBytes: max });
+  } catch (err) {
+    if (err instanceof MediaFileError && err.code === 'ENOENT') {
+      throw new CustodyImportError(`${rel} not found in ${dir}.`, 'Export it on the connected side: "ferry custody export DIR" (ferry review does it too).');
+    }
+    if (err instanceof MediaFileError) throw new CustodyImportError(err.message, err.hint);
+    throw err;
+  }
 }
 
+/** Strict: no duplicate keys, bounded nesting, a position (never content) on error. */
 function parseJson(text: string, what: string): unknown {
   try {
-    return JSON.parse(text);
-  } catch {
-    throw new CustodyImportError(`${what} is not valid JSON.`);
+    return parseMediaJson(Buffer.from(text, 'utf8'), what);
+  } catch (err) {
+    throw new CustodyImportError(err instanceof MediaFileError ? err.message : `${what} is not valid JSON.`);
   }
 }
 

@@ -90,7 +90,24 @@ export class CustodyStore extends EventEmitter<{ appended: [CustodyEvent] }> {
     super();
   }
 
-  /** From now on events carry this actor and are signed with this key. */
+  /**
+   * A view of this store whose appends are by `as` (unless an append names another): what a
+   * job or a handler passes down so that everything it records is signed by its caller.
+   * Reads, events and the chain are this store's own.
+   */
+  signedBy(as: { actor: string; signer: Signer }): CustodyStore {
+    const parent = this;
+    const view = Object.create(this) as CustodyStore;
+    const identity: Identity = { ...this.identity, actor: as.actor, fingerprint: as.signer.fingerprint };
+    Object.defineProperties(view, {
+      append: { value: (input: AppendInput) => parent.append({ ...input, as: input.as ?? as }) },
+      acting: { get: () => identity },
+      signedBy: { value: (other: { actor: string; signer: Signer }) => parent.signedBy(other) },
+    });
+    return view;
+  }
+
+  /** From now on events carry this actor and are signed with this key (the CLI's one identity per process). */
   actAs(identity: Identity, signer: Signer): void {
     this.identity = { ...identity, fingerprint: signer.fingerprint };
     this.signer = signer;
@@ -98,6 +115,12 @@ export class CustodyStore extends EventEmitter<{ appended: [CustodyEvent] }> {
 
   get acting(): Readonly<Identity> {
     return this.identity;
+  }
+
+  /** The station's name or location changed in its settings (onboarding, Settings): later events carry the new ones. */
+  setStation(station: string, location?: string): void {
+    const { location: _old, ...rest } = this.identity;
+    this.identity = { ...rest, station, ...(location ? { location } : {}) };
   }
 
   append(input: AppendInput): CustodyEvent {

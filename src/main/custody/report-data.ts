@@ -4,6 +4,8 @@ import { isoWithOffset } from '../core/clock';
 import type { Db } from '../db/database';
 import { approvalPolicy, stationInfo } from '../identity/station';
 import { TrustStore } from '../identity/trust-store';
+import type { OverrideView } from '../../shared/api-overrides';
+import { documentOverrides } from '../review/overrides';
 import { verifyApprovals, type ApprovalVerdict } from '../review/verify-approvals';
 import { importedEvents, verifyImported, type ImportedVerdict } from './custody-import';
 import type { CustodyStore } from './custody-store';
@@ -30,11 +32,18 @@ export interface CustodyReport {
   artifacts: ReportArtifact[];
   events: ReportEvent[];
   approvals: ReportEvent[];
+  /** Overrides of blocking scan findings (recorded, accepted at import) and media written without approval. */
+  overrides: ReportEvent[];
+  /** The overrides the bundle itself carries (overrides/), when the bundle was at hand. */
+  bundleOverrides?: OverrideView[];
   media: ReportEvent[];
   seals: ReportEvent[];
   verifications: ReportEvent[];
   chain: { local: ChainVerdict; imported: ImportedVerdict; approvals?: ApprovalVerdict };
 }
+
+/** Decisions that let a blocked or unapproved bundle through: each is shown in its own section. */
+export const OVERRIDE_EVENTS = ['override-recorded', 'overrides-accepted', 'unapproved-write'];
 
 const has = (e: CustodyEvent, ...keys: string[]): boolean => keys.some((k) => e.details[k] !== undefined);
 
@@ -52,6 +61,7 @@ export async function buildReport(db: Db, custody: CustodyStore, bundleId: strin
   let manifest: CustodyReport['manifest'];
   let artifacts: ReportArtifact[] = [];
   let approvals: ApprovalVerdict | undefined;
+  let bundleOverrides: OverrideView[] | undefined;
   if (bundleDir) {
     const m = await readManifest(bundleDir);
     manifest = {
@@ -65,6 +75,7 @@ export async function buildReport(db: Db, custody: CustodyStore, bundleId: strin
       a.kind === 'image' ? { kind: 'image', name: a.source, version: a.digest, size: a.size } : { kind: 'model', name: a.repo, version: a.revision, size: a.size },
     );
     approvals = await verifyApprovals(bundleDir, new TrustStore(db).lookup(), approvalPolicy(db));
+    bundleOverrides = (await documentOverrides(bundleDir)).overrides;
   } else artifacts = artifactsFromEvents(events);
 
   const st = stationInfo(db);
@@ -76,6 +87,8 @@ export async function buildReport(db: Db, custody: CustodyStore, bundleId: strin
     artifacts,
     events,
     approvals: events.filter((e) => e.type === 'approved' || e.type === 'rejected'),
+    overrides: events.filter((e) => OVERRIDE_EVENTS.includes(e.type)),
+    ...(bundleOverrides ? { bundleOverrides } : {}),
     media: events.filter((e) => e.type === 'written' || has(e, 'serials', 'mediaSerials', 'volumes')),
     seals: events.filter((e) => e.type === 'sealed' || e.type === 'received' || has(e, 'seals', 'sealNumbers', 'sealIntact')),
     verifications: events.filter((e) => /verified|refused|custody-imported|scanned/.test(e.type)),

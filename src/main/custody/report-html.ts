@@ -71,10 +71,30 @@ ${meta}
 <h2>Chain state</h2>${chain}
 <h2>Artifacts</h2>${table(['Kind', 'Artifact', 'Digest / revision', 'Size'], r.artifacts.map((x) => [esc(x.kind), esc(x.name), `<code>${esc(x.version)}</code>`, x.size === undefined ? '' : esc(formatBytes(x.size))]))}
 <h2>Approvals</h2>${table(['Time', 'Decision', 'Reviewer', 'Details', 'Signed by'], r.approvals.map(short))}
+<h2>Overrides of blocking findings, and unapproved writes</h2>${overridesSection(r)}
 <h2>Media</h2>${table(['Time', 'Step', 'Actor', 'Details', 'Signed by'], r.media.map(short))}
 <h2>Seals and receipt</h2>${table(['Time', 'Step', 'Actor', 'Details', 'Signed by'], r.seals.map(short))}
 <h2>Verification</h2>${table(['Time', 'Step', 'Actor', 'Details', 'Signed by'], r.verifications.map(short))}
 <h2>Timeline (${r.events.length} events)</h2>${timeline}
 </body></html>
 `;
+}
+
+/** Every override is shown on its own: the finding (file, rule, detail), the reason, who signed it. */
+function overridesSection(r: CustodyReport): string {
+  const events = table(
+    ['Time', 'Step', 'Actor', 'File', 'Rule', 'Reason', 'Signed by'],
+    r.overrides.map((e) => {
+      const d = e.details as { file?: unknown; rule?: unknown; reason?: unknown; unapprovedReason?: unknown; overrides?: unknown };
+      const file = d.file ?? (Array.isArray(d.overrides) ? (d.overrides as { file?: unknown }[]).map((o) => o.file).join(', ') : '');
+      const rule = d.rule ?? (Array.isArray(d.overrides) ? (d.overrides as { rule?: unknown }[]).map((o) => o.rule).join(', ') : '');
+      return [esc(e.at), `<b>${esc(e.type)}</b>`, who(e), `<code>${esc(file)}</code>`, `<code>${esc(rule)}</code>`, esc(d.reason ?? d.unapprovedReason ?? ''), signedBy(e)];
+    }),
+  );
+  if (!r.bundleOverrides) return events;
+  const carried = table(
+    ['File', 'Rule', 'Detail', 'Reason', 'Overridden by', 'At'],
+    r.bundleOverrides.map((o) => [`<code>${esc(o.file)}</code>`, `<code>${esc(o.rule)}</code>`, esc(o.detail), esc(o.reason), `${esc(o.by.name)}<br><code>${esc(formatFingerprint(o.by.fingerprint).slice(0, 27))}…</code>`, esc(o.at)]),
+  );
+  return `${events}<p>Overrides the bundle carries (overrides/, signature verified over this manifest):</p>${carried}`;
 }

@@ -11,7 +11,7 @@ import { dockerFromEnv } from '../docker/docker-loader';
 import type { HashPool } from '../hash/hash-pool';
 import { readBundleRecipeInfo, normalizeSource } from './bundle-source';
 import { gpuPreflight } from './gpu-preflight';
-import { bindInstallParams, bundleArtifacts, layoutSteps } from './install-plan';
+import { bindInstallParams, bundleArtifacts, layoutSteps, requireAllowances, runtimeRisks } from './install-plan';
 import { installDir } from './install-refs';
 import { runStep, type RunnerDeps } from './install-runner';
 import { InstallStore, storableRequest, type InstallRecord } from './install-store';
@@ -59,7 +59,7 @@ export class InstallService {
     };
   }
 
-  async plan(req: InstallRequest): Promise<InstallView> {
+  async plan(req: InstallRequest, opts: { custody?: CustodyStore } = {}): Promise<InstallView> {
     const request = checkRequest(req);
     const info = await readBundleRecipeInfo(request);
     const bound = bindInstallParams(info.recipe, info.lock, request.params ?? {});
@@ -75,6 +75,9 @@ export class InstallService {
       engine: /podman/i.test(request.dockerHost ?? process.env.DOCKER_HOST ?? '') ? 'podman' : 'docker',
     };
     const stored = storableRequest(request);
+    // Host mounts, the engine socket and outside health/check targets need the admin's exact allowance (recorded).
+    const allowed = requireAllowances(runtimeRisks(base, stored, this.deps.dataDir, installId), request.allow);
+    if (allowed.length > 0) (opts.custody ?? this.deps.custody).append({ type: 'install-allowed', role: 'admin', bundleId: base.bundleId, details: { installId, allowances: allowed } });
     const steps = layoutSteps({ installId, dataDir: this.deps.dataDir, request: stored, engine: base.engine, plan: base });
     this.store.create({ id: installId, bundleId: base.bundleId, recipeId: info.recipe.id, request: stored, plan: { ...base, steps } });
     if (req.password !== undefined) this.passwords.set(installId, req.password);
@@ -90,10 +93,11 @@ export class InstallService {
   }
 
   /** Runs one step, or every step from the first not done, stopping at (and throwing) the first failure. */
-  async run(installId: string, opts: { stepId?: string; password?: string }, progress: Progress): Promise<InstallView> {
+  async run(installId: string, opts: { stepId?: string; password?: string; custody?: CustodyStore }, progress: Progress): Promise<InstallView> {
     if (opts.password !== undefined) this.passwords.set(installId, opts.password);
     const password = this.passwords.get(installId);
-    const run = (stepId: string): Promise<unknown> => runStep(this.runner, installId, stepId, { ...(password !== undefined ? { password } : {}), progress });
+    const runner = opts.custody ? { ...this.runner, custody: opts.custody } : this.runner; // the caller's signed custody view
+    const run = (stepId: string): Promise<unknown> => runStep(runner, installId, stepId, { ...(password !== undefined ? { password } : {}), progress });
     if (opts.stepId) {
       await run(opts.stepId);
       return this.get(installId);
@@ -113,8 +117,8 @@ export class InstallService {
   }
 
   /** Undoes a container step; named volumes (data) are kept unless `removeVolumes`. */
-  async undo(installId: string, stepId: string, progress: Progress, opts: { removeVolumes?: boolean } = {}): Promise<InstallView> {
-    await runStep(this.runner, installId, stepId, { progress, undo: true, ...(opts.removeVolumes ? { removeVolumes: true } : {}) });
+  async undo(installId: string, stepId: string, progress: Progress, opts: { removeVolumes?: boolean; custody?: CustodyStore } = {}): Promise<InstallView> {
+    await runStep(opts.custody ? { ...this.runner, custody: opts.custody } : this.runner, installId, stepId, { progress, undo: true, ...(opts.removeVolumes ? { removeVolumes: true } : {}) });
     return this.get(installId);
   }
 

@@ -5,7 +5,7 @@ import { readManifest } from '../bundle/manifest-io';
 import { assembleMedia, verifyMedia } from '../media/media-service';
 import { loadVolumeSet } from '../media/volume-set';
 import { readBundleRecipe } from '../recipes/bundle-recipe';
-import { isBlocked } from '../review/blocked';
+import { refuseUnresolved } from '../review/overrides';
 import { approvalGate } from '../review/gate';
 import type { StepEnv, StepOutcome } from './step-env';
 
@@ -53,9 +53,7 @@ export async function verifyStep(env: StepEnv): Promise<StepOutcome> {
   }
   const { sha256 } = await readBundleRecipe(plan.bundleDir);
   if (sha256 !== plan.recipeSha256) throw new FerryError(`The bundle's recipe.yaml changed since this install was planned (sha256 ${sha256}).`, 'Plan a new install.');
-  if (isBlocked(manifest)) {
-    throw new FerryError(`Bundle ${manifest.bundleId} is blocked by a dangerous scan finding; nothing was installed.`, 'Rebuild the bundle without the offending model.', 'BlockedBundle');
-  }
+  await refuseUnresolved(plan.bundleDir, 'installed'); // a blocking finding needs a signed override
   const approvals = await approvalGate(env.db, env.custody)(plan.bundleDir);
   if (approvals) result.approvedBy = approvals.approvedBy;
   return { result, summary: `bundle ${manifest.bundleId} verified (${String(result.files)} files)${approvals ? `, approved by ${approvals.approvedBy.length}` : ''}` };

@@ -1,5 +1,7 @@
 import type { InvokeArg, InvokeResult } from '../../shared/api';
 import type { MediaInvokeApi, MediaPlanView } from '../../shared/api-media';
+import { actingIfAny, asCaller, type CallContext } from '../api/call-context';
+import type { ActingIdentity } from '../identity/identity-store';
 import type { Services } from '../core/services';
 import { detectDrives } from './detect';
 import { parseFsName } from './fs-rules';
@@ -7,12 +9,14 @@ import { planMedia, verifyMedia, writeMedia } from './media-service';
 import { parseSize } from './size';
 
 type Channel = keyof MediaInvokeApi;
-type MediaHandlers = { [C in Channel]: (arg: InvokeArg<C>) => Promise<InvokeResult<C>> };
+type MediaHandlers = { [C in Channel]: (arg: InvokeArg<C>, ctx: CallContext) => Promise<InvokeResult<C>> };
 
 const sizes = (v: string): number[] => v.split(',').map((s) => parseSize(s.trim()));
 
 /** `media:*`: the media screen's detection, plan, write and volume verification. */
 export function mediaHandlers(s: Services): MediaHandlers {
+  /** The services as the caller uses them: custody events signed by them. */
+  const servicesOf = (acting: ActingIdentity | undefined): Services => (acting ? { ...s, custody: s.custody.signedBy(asCaller(acting).as) } : s);
   return {
     'media:detect': async () => {
       const r = await detectDrives({ dataDir: s.dataDir });
@@ -46,9 +50,11 @@ export function mediaHandlers(s: Services): MediaHandlers {
       };
       return view;
     },
-    'media:write': async ({ dir, targets, volumeSize, fs }) =>
-      s.jobs.start('media.write', `Write ${dir} to media`, { dir, targets, volumeSize, fs }, async (ctx) => {
-        const r = await writeMedia(dir, targets, { fs: fs ? parseFsName(fs) : undefined, volumeSize: volumeSize ? sizes(volumeSize) : undefined }, s, ctx);
+    'media:write': async ({ dir, targets, volumeSize, fs, unapprovedReason }, ctx) => {
+      const acting = actingIfAny(ctx, ['operator', 'reviewer', 'admin']);
+      const as = servicesOf(acting); // the job's custody events are the caller's
+      return s.jobs.start('media.write', `Write ${dir} to media`, { dir, targets, volumeSize, fs, ...(acting ? { by: acting.name } : {}) }, async (job) => {
+        const r = await writeMedia(dir, targets, { fs: fs ? parseFsName(fs) : undefined, volumeSize: volumeSize ? sizes(volumeSize) : undefined, unapprovedReason }, as, job);
         return {
           bundleId: r.bundleId,
           complete: r.complete,
@@ -68,7 +74,11 @@ export function mediaHandlers(s: Services): MediaHandlers {
             readBackOk: v.readBack.ok,
           })),
         };
-      }),
-    'media:verify': async ({ dirs }) => s.jobs.start('media.verify', `Verify ${dirs.length} volume(s)`, { dirs }, (ctx) => verifyMedia(dirs, s, ctx)),
+      });
+    },
+    'media:verify': async ({ dirs }, ctx) => {
+      const acting = actingIfAny(ctx, ['operator', 'reviewer', 'admin']);
+      return s.jobs.start('media.verify', `Verify ${dirs.length} volume(s)`, { dirs, ...(acting ? { by: acting.name } : {}) }, (job) => verifyMedia(dirs, servicesOf(acting), job));
+    },
   };
 }

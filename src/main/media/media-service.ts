@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FerryError } from '../../shared/errors';
 import { readManifest } from '../bundle/manifest-io';
 import { MANIFEST_FILE } from '../bundle/manifest-schema';
-import { isBlocked } from '../review/blocked';
+import { requireApprovedOrReason, overrideCheck } from '../review/approval-state';
+import { refuseUnresolved } from '../review/overrides';
+import type { Db } from '../db/database';
 import type { Progress } from '../bundle/verify';
 import type { CustodyStore } from '../custody/custody-store';
 import type { HashPool } from '../hash/hash-pool';
@@ -18,6 +19,8 @@ import { writeVolumes, type WriteOptions, type WriteResult } from './write';
 export interface MediaDeps {
   custody: CustodyStore;
   pool: HashPool;
+  /** The station database: approval policy, identities and pinned keys for the write gate. */
+  db?: Db;
 }
 
 /** True when `dir` is a Ferry volume (holds a volume label) rather than a bundle directory. */
@@ -33,29 +36,40 @@ export async function planMedia(dir: string, opts: { volumeSize: number[]; fs: F
   return { bundleId: manifest.bundleId, plan: planVolumes(manifest, { ...opts, manifestBytes, sidecars }) };
 }
 
-/** Writes a bundle to media; a blocked bundle is refused; volumes and serials go into custody. */
+/**
+ * Writes a bundle to media. Refused while a blocking scan finding has no override; an
+ * unapproved bundle needs `unapprovedReason` (the choice and the reason go into custody).
+ * Volumes and serials go into custody.
+ */
 export async function writeMedia(
   bundleDir: string,
   targets: string[],
-  opts: Omit<WriteOptions, 'progress' | 'pool' | 'signal'>,
+  opts: Omit<WriteOptions, 'progress' | 'pool' | 'signal'> & { unapprovedReason?: string },
   deps: MediaDeps,
   progress: Progress,
 ): Promise<WriteResult> {
+  const { unapprovedReason, ...writeOpts } = opts;
   const { manifest } = await readManifest(bundleDir);
-  if (isBlocked(manifest)) {
-    throw new FerryError(
-      `Bundle ${manifest.bundleId} is blocked by a dangerous scan finding and cannot be written to media.`,
-      `Run "ferry scan ${bundleDir}/models" to see the findings; rebuild the bundle without the offending model.`,
-      'BlockedBundle',
-    );
+  const blocks = await refuseUnresolved(bundleDir, 'written to media', deps.db ? overrideCheck(deps.db) : {});
+  const gate = deps.db ? await requireApprovedOrReason(bundleDir, deps.db, unapprovedReason) : ({ approved: true } as const);
+  if (!gate.approved) {
+    deps.custody.append({
+      type: 'unapproved-write',
+      role: 'operator',
+      bundleId: manifest.bundleId,
+      details: { dir: bundleDir, reason: gate.unapprovedReason, notApprovedBecause: gate.reasons },
+    });
   }
-  const r = await writeVolumes(bundleDir, targets, { ...opts, progress, pool: deps.pool, signal: progress.signal });
+  const r = await writeVolumes(bundleDir, targets, { ...writeOpts, progress, pool: deps.pool, signal: progress.signal });
   deps.custody.append({
     type: 'written',
     role: 'operator',
     bundleId: r.bundleId,
     details: {
       manifestSha256: r.manifestSha256,
+      approved: gate.approved,
+      ...(gate.approved ? {} : { unapprovedReason: gate.unapprovedReason }),
+      overrides: blocks.valid.map((o) => ({ file: o.file, rule: o.rule, by: o.by.name, reviewerFingerprint: o.by.fingerprint })),
       complete: r.complete,
       bytes: r.bytes,
       volumes: r.volumes.map((v) => ({

@@ -96,7 +96,7 @@ export async function writeVolumes(bundleDir: string, targets: string[], options
       result.remaining = { files: rest.length, bytes: rest.reduce((a, w) => a + w.fileSize - w.offset, 0) };
       break;
     }
-    const target = await prepareTarget(dir, used, opts.fs, opts.run);
+    const target = await prepareTarget(dir, used, opts.fs, opts.run, { bundleId: manifest.bundleId, manifestSha256: sha256 });
     checkPaths(s, target.fs);
     const capacity = opts.volumeSize !== undefined ? capacityOf(opts.volumeSize, t) : target.info.space.free;
     p.phase(`writing volume ${n} to ${target.dir}`);

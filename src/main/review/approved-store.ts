@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { destinationsByKey } from '../bundle/destinations';
 import type { BundleManifest } from '../bundle/manifest-schema';
 import type { Db } from '../db/database';
 
@@ -21,6 +22,8 @@ export const SummarySchema = z.strictObject({
   recipe: z.string().max(64),
   artifacts: z.array(z.strictObject({ key: z.string(), kind: z.string(), name: z.string(), source: z.string(), pinned: z.string() })),
   files: z.array(z.strictObject({ path: z.string(), sha256: hex64 })),
+  /** Where each artifact goes on the offline side, by key (bundle/destinations.ts); absent in older summaries. */
+  destinations: z.record(z.string(), z.string()).optional(),
 });
 export type ApprovedSummary = z.infer<typeof SummarySchema>;
 export type SummaryArtifact = ApprovedSummary['artifacts'][number];
@@ -55,6 +58,7 @@ export function summarize(m: BundleManifest, manifestSha256: string): ApprovedSu
     else artifacts.push({ key: `files:${a.name}`, kind: 'files', name: a.name, source: a.source, pinned: filesDigest(a.files) });
   }
   return {
+    destinations: destinationsByKey(m),
     bundleId: m.bundleId,
     manifestSha256,
     recipe: recipeOf(m),

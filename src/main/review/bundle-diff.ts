@@ -5,15 +5,30 @@ import { lastApproved, recipeOf, summarize, type ApprovedSummary, type SummaryAr
 
 export const MAX_FILE_CHANGES = 500;
 
-const view = (a: SummaryArtifact, before?: string): ArtifactChange => ({ key: a.key, kind: a.kind, name: a.name, source: a.source, pinned: a.pinned, ...(before !== undefined ? { before } : {}) });
+const view = (a: SummaryArtifact, before?: string, dest?: string, destBefore?: string): ArtifactChange => ({
+  key: a.key,
+  kind: a.kind,
+  name: a.name,
+  source: a.source,
+  pinned: a.pinned,
+  ...(before !== undefined ? { before } : {}),
+  ...(dest !== undefined ? { destination: dest } : {}),
+  ...(destBefore !== undefined && destBefore !== dest ? { destinationBefore: destBefore } : {}),
+});
 
 /** Added, removed and re-pinned artifacts, and files changed by path and sha256, from `from` to `to`. */
 export function diffSummaries(from: ApprovedSummary, to: ApprovedSummary): Omit<BundleDiff, 'against'> {
   const before = new Map(from.artifacts.map((a) => [a.key, a]));
   const after = new Map(to.artifacts.map((a) => [a.key, a]));
-  const added = to.artifacts.filter((a) => !before.has(a.key)).map((a) => view(a));
-  const removed = from.artifacts.filter((a) => !after.has(a.key)).map((a) => view(a));
-  const changed = to.artifacts.filter((a) => before.has(a.key) && before.get(a.key)!.pinned !== a.pinned).map((a) => view(a, before.get(a.key)!.pinned));
+  const destTo = to.destinations ?? {};
+  const destFrom = from.destinations ?? {};
+  // A changed destination is a change even when the digest is the same: review shows where things go.
+  const moved = (a: SummaryArtifact): boolean => destFrom[a.key] !== undefined && destTo[a.key] !== undefined && destFrom[a.key] !== destTo[a.key];
+  const added = to.artifacts.filter((a) => !before.has(a.key)).map((a) => view(a, undefined, destTo[a.key]));
+  const removed = from.artifacts.filter((a) => !after.has(a.key)).map((a) => view(a, undefined, destFrom[a.key]));
+  const changed = to.artifacts
+    .filter((a) => before.has(a.key) && (before.get(a.key)!.pinned !== a.pinned || moved(a)))
+    .map((a) => view(a, before.get(a.key)!.pinned, destTo[a.key], destFrom[a.key]));
   const oldFiles = new Map(from.files.map((f) => [f.path, f.sha256]));
   const newFiles = new Map(to.files.map((f) => [f.path, f.sha256]));
   const files: FileChange[] = [];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { OverrideInvokeApi } from '../../shared/api-overrides';
 import type { ReviewInvokeApi } from '../../shared/api-review';
 
 // Request schemas for the review, identity, trust and custody-verification channels.
@@ -18,4 +19,10 @@ export const REVIEW_SCHEMAS: Record<keyof ReviewInvokeApi, z.ZodType> = {
   'trust:revoke': z.strictObject({ fingerprint: text(128).min(8), reason: text(1000) }),
   'custody:verify': z.strictObject({ bundleId: text(64).optional() }),
   'custody:export': z.strictObject({ bundleId: text(64).min(1), format: z.enum(['html', 'csv']), path: text().min(1), bundleDir: text().optional() }),
+};
+
+/** Overrides of blocking findings and a bundle's approval state (src/shared/api-overrides.ts). */
+export const OVERRIDE_SCHEMAS: Record<keyof OverrideInvokeApi, z.ZodType> = {
+  'review:override': z.strictObject({ dir: text().min(1), file: text(4200).min(1), rule: text(64).min(1), detail: text(2000).optional(), reason: text(4000) }),
+  'bundle:approval': z.strictObject({ dir: text().min(1) }),
 };

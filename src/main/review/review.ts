@@ -7,9 +7,14 @@ import type { CustodyStore } from '../custody/custody-store';
 import type { Db } from '../db/database';
 import type { ActingIdentity } from '../identity/identity-store';
 import { recordApproved } from './approved-store';
-import { isBlocked } from './blocked';
+import { requireCleanAntivirus } from '../settings/antivirus-policy';
+import { overrideCheck } from './approval-state';
+import { antivirusProblem } from './antivirus-state';
+import { overridesState, unresolvedMessage } from './overrides';
 import { signStatement, statementPath, writeStatement, STATEMENT_FORMAT, type Statement } from './statement';
-import { APPROVER_ROLES, isCreator } from './verify-approvals';
+import { assertMayApprove } from '../bundle/creation';
+import { identityProblems } from '../bundle/destinations';
+import { APPROVER_ROLES } from './verify-approvals';
 
 export interface ReviewRequest {
   dir: string;
@@ -40,12 +45,20 @@ export async function reviewBundle(req: ReviewRequest, deps: { db: Db; custody: 
   if (reason.length > 4000) throw new UsageError('The reason is over 4000 characters.');
   const { manifest, sha256 } = await readManifest(dir);
   if (req.decision === 'approve') {
-    if (isBlocked(manifest)) {
-      throw new FerryError(`Bundle ${manifest.bundleId} is blocked by a dangerous scan finding and cannot be approved.`, 'Reject it, or rebuild it without the flagged files.', 'ReviewRefused');
+    assertMayApprove(manifest, acting); // who may approve first: two-person rule, by key fingerprint (bundle/creation.ts)
+    // What review shows must be what delivery does: the same rule verify refuses by (bundle/destinations.ts).
+    const mismatched = manifest.artifacts.flatMap(identityProblems);
+    if (mismatched.length > 0) {
+      const list = mismatched.slice(0, 5).map((p) => `${p.artifact}: field ${p.field} ${p.detail}`).join('; ');
+      throw new FerryError(`Bundle ${manifest.bundleId} cannot be approved: what review shows differs from what delivery would do (${list}${mismatched.length > 5 ? `; and ${mismatched.length - 5} more` : ''}).`, 'Reject it and create the bundle again with Ferry; a bundle whose fields disagree was not written by Ferry as reviewed.', 'ReviewRefused');
     }
-    if (isCreator(manifest, acting.name, acting.fingerprint)) {
-      throw new FerryError(`${acting.name} created bundle ${manifest.bundleId} and cannot approve it (two-person rule).`, 'Another reviewer must approve it.', 'ReviewRefused');
+    const blocks = await overridesState(dir, overrideCheck(deps.db));
+    if (blocks.unresolved.length > 0) {
+      const m = unresolvedMessage(dir, 'approved', blocks.unresolved);
+      throw new FerryError(m.message, m.hint, 'ReviewRefused');
     }
+    const av = antivirusProblem(blocks.antivirus, requireCleanAntivirus(deps.db));
+    if (av) throw new FerryError(`Bundle ${manifest.bundleId} cannot be approved: ${av}.`, 'Scan again with a working ClamAV and current signatures (freshclam); or an admin turns the setting off ("ferry trust policy --require-clean-antivirus off", or Settings in the app).', 'ReviewRefused');
   }
   const statement: Statement = {
     format: STATEMENT_FORMAT,

@@ -1,5 +1,6 @@
-import { lstat, mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, mkdir, open, readdir, rename, writeFile } from 'node:fs/promises';
+import { MediaFileError, readMediaJson } from '../io/media-file';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { canonicalJson } from '../bundle/canonical-json';
 import type { ActingIdentity } from '../identity/identity-store';
@@ -49,9 +50,9 @@ export function statementPath(s: Statement, now = new Date()): string {
   return `${APPROVALS_DIR}/${s.reviewer.fingerprint}-${t}.json`;
 }
 
-/** Writes the statement atomically, never over another one; returns the path it took. */
-export async function writeStatement(bundleDir: string, file: StatementFile, rel: string): Promise<string> {
-  await mkdir(join(bundleDir, APPROVALS_DIR), { recursive: true });
+/** Writes a signed file (statement or override) atomically, never over another one; returns the path it took. */
+export async function writeStatement(bundleDir: string, file: StatementFile | object, rel: string): Promise<string> {
+  await mkdir(dirname(join(bundleDir, rel)), { recursive: true });
   let name = rel;
   for (let n = 2; await lstat(join(bundleDir, name)).then(() => true, () => false); n++) name = rel.replace(/\.json$/, `-${n}.json`);
   const target = join(bundleDir, name);
@@ -64,26 +65,30 @@ export async function writeStatement(bundleDir: string, file: StatementFile, rel
 }
 
 export type ReadStatement = { path: string; file: StatementFile } | { path: string; problem: string };
+export type ReadSigned<T> = { path: string; file: T } | { path: string; problem: string };
 
-/** Reads every statement in approvals/, treating the media as hostile: no symlinks, bounded, schema-checked. */
-export async function readStatements(bundleDir: string): Promise<ReadStatement[]> {
-  const dir = join(bundleDir, APPROVALS_DIR);
+/**
+ * Reads every `.json` file in one of the bundle's signed folders (approvals/, overrides/),
+ * treating the media as hostile: no symlinks, bounded, schema-checked.
+ */
+export async function readSignedFiles<T>(bundleDir: string, folder: string, schema: z.ZodType<T>, what: string): Promise<ReadSigned<T>[]> {
+  const dir = join(bundleDir, folder);
   const top = await lstat(dir).catch(() => null);
-  if (top && !top.isDirectory()) return [{ path: APPROVALS_DIR, problem: 'not a directory (a link or a file)' }];
+  if (top && !top.isDirectory()) return [{ path: folder, problem: 'not a directory (a link or a file)' }];
   const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return [] as string[];
     throw err;
   });
-  const out: ReadStatement[] = [];
+  const out: ReadSigned<T>[] = [];
   for (const name of names.sort()) {
-    const path = `${APPROVALS_DIR}/${name}`;
+    const path = `${folder}/${name}`;
     const st = await lstat(join(dir, name));
     if (!st.isFile()) {
       out.push({ path, problem: 'not a regular file' });
       continue;
     }
     if (!name.endsWith('.json')) {
-      out.push({ path, problem: 'not a statement (.json) file' });
+      out.push({ path, problem: `not ${what} (.json) file` });
       continue;
     }
     if (st.size > MAX_STATEMENT_BYTES) {
@@ -92,14 +97,19 @@ export async function readStatements(bundleDir: string): Promise<ReadStatement[]
     }
     let json: unknown;
     try {
-      json = JSON.parse(await readFile(join(dir, name), 'utf8'));
-    } catch {
-      out.push({ path, problem: 'not valid JSON' });
+      json = (await readMediaJson(dir, name, 'statement')).value; // the one media reader (docs/security.md)
+    } catch (err) {
+      out.push({ path, problem: err instanceof MediaFileError ? err.message : 'not valid JSON' });
       continue;
     }
-    const parsed = StatementFileSchema.safeParse(json);
+    const parsed = schema.safeParse(json);
     if (parsed.success) out.push({ path, file: parsed.data });
-    else out.push({ path, problem: `not a valid statement (field ${parsed.error.issues[0]!.path.join('.') || '(root)'})` });
+    else out.push({ path, problem: `not a valid ${what} (field ${parsed.error.issues[0]!.path.join('.') || '(root)'})` });
   }
   return out;
+}
+
+/** Reads every statement in approvals/. */
+export function readStatements(bundleDir: string): Promise<ReadStatement[]> {
+  return readSignedFiles(bundleDir, APPROVALS_DIR, StatementFileSchema, 'a statement');
 }

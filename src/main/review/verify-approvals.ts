@@ -1,8 +1,9 @@
+import { approvalProblem, creationVerdict } from '../bundle/creation';
 import { readManifest } from '../bundle/manifest-io';
 import type { BundleManifest } from '../bundle/manifest-schema';
 import { formatFingerprint } from '../identity/keys';
 import type { TrustLookup } from '../identity/trust-store';
-import { isBlocked } from './blocked';
+import { unresolvedBlocks } from './overrides';
 import { readStatements, statementSignatureProblem, type Statement, type StatementFile } from './statement';
 
 export const APPROVER_ROLES = ['reviewer', 'admin'] as const;
@@ -33,9 +34,10 @@ export interface ApprovalVerdict {
 
 const shortFp = (fp: string): string => `${formatFingerprint(fp).slice(0, 26)}…`;
 
-/** The two-person rule: the bundle's creator cannot approve it. */
-export function isCreator(manifest: BundleManifest, name: string, fingerprint: string): boolean {
-  return manifest.createdBy.actor === name || manifest.createdBy.creatorFingerprint === fingerprint;
+/** The two-person rule, by key: whether `fingerprint` is the key that signed the bundle's creation. Names are never compared. */
+export function isCreator(manifest: BundleManifest, fingerprint: string): boolean {
+  const v = creationVerdict(manifest);
+  return v.signed && v.fingerprint === fingerprint;
 }
 
 interface Problem {
@@ -56,9 +58,8 @@ function check(f: StatementFile, manifest: BundleManifest, sha256: string, trust
     return { problem: `signed by a revoked key ${shortFp(s.reviewer.fingerprint)} (${pinned.name}, revoked ${pinned.revokedAt}${pinned.revokeReason ? `: ${pinned.revokeReason}` : ''})`, fatal: true };
   }
   if (!(APPROVER_ROLES as readonly string[]).includes(pinned.role)) return { problem: `${pinned.name} is pinned as ${pinned.role}, who cannot review`, fatal: false };
-  if (s.decision === 'approve' && (isCreator(manifest, s.reviewer.name, s.reviewer.fingerprint) || manifest.createdBy.actor === pinned.name)) {
-    return { problem: `creator self-approval: ${s.reviewer.name} created this bundle (two-person rule)`, fatal: false };
-  }
+  const notCounted = s.decision === 'approve' ? approvalProblem(manifest, s.reviewer.fingerprint) : undefined;
+  if (notCounted) return { problem: notCounted, fatal: false };
   return undefined;
 }
 
@@ -92,7 +93,8 @@ export async function verifyApprovals(bundleDir: string, trust: TrustLookup, pol
     if (s.decision === 'reject') fatal.push(`rejected by ${s.reviewer.name} on ${s.at}: ${s.reason || '(no reason given)'}`);
     else approvers.set(fp, trust(fp)!.name);
   }
-  if (isBlocked(manifest)) fatal.unshift('blocked: a scan found a dangerous file in this bundle; it cannot be approved');
+  const unresolved = await unresolvedBlocks(bundleDir, { trust });
+  if (unresolved.length > 0) fatal.unshift(`blocked: ${unresolved.length} blocking scan finding(s) without an override from a pinned reviewer (${unresolved.map((f) => `${f.file}: ${f.rule}`).join('; ')})`);
   const short = approvers.size < policy.requiredApprovals;
   const reasons = fatal.length > 0 || short ? [...fatal, ...ignored] : [];
   if (short) reasons.push(`needs ${policy.requiredApprovals} approval(s) from distinct pinned reviewers, has ${approvers.size}`);

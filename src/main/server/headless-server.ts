@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { EVENT_CHANNELS } from '../../shared/api';
 import { toErrorShape, UsageError } from '../../shared/errors';
 import { dispatch, subscribeEvents, type Handlers } from '../api/handlers';
+import { contextOf } from '../api/identity-handlers';
+import { SessionRegistry } from '../identity/session';
 import type { Services } from '../core/services';
 import { isLoopbackHost } from '../registry/reference';
 import { guardRequest } from './request-guard';
@@ -29,6 +31,9 @@ export interface HeadlessServer {
 
 const MAX_BODY = 1 << 20;
 
+/** The header that carries a browser session's login id (handed out by identity:login, kept in sessionStorage). */
+export const SESSION_HEADER = 'x-ferry-session';
+
 /** Serves the renderer and the typed API over HTTP(S), events as Server-Sent Events. */
 export async function startHeadlessServer(s: Services, handlers: Handlers, opts: ServeOptions): Promise<HeadlessServer> {
   const host = opts.host ?? '127.0.0.1';
@@ -40,6 +45,8 @@ export async function startHeadlessServer(s: Services, handlers: Handlers, opts:
   const scheme = tls ? 'https' : 'http';
   const allowedHosts = new Set<string>();
   const streams = new Set<ServerResponse>();
+  // Logins belong to browser sessions: a second browser (or tab) starts signed out.
+  const sessions = new SessionRegistry(s.db);
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -53,10 +60,14 @@ export async function startHeadlessServer(s: Services, handlers: Handlers, opts:
     if (req.method === 'GET' && url.pathname === '/api/events') return openEventStream(res, streams);
     const m = /^\/api\/invoke\/([a-z]+:[a-z]+)$/.exec(url.pathname);
     if (req.method !== 'POST' || !m) return void sendJson(res, 404, { error: { name: 'NotFound', message: 'No such API route' } });
+    const given = req.headers[SESSION_HEADER];
+    const known = typeof given === 'string' && sessions.has(given) ? given : undefined;
+    const headers: Record<string, string> = {};
+    const slot = sessions.slot(known, (id) => (headers[SESSION_HEADER] = id));
     void readJson(req)
-      .then((arg) => dispatch(handlers, m[1]!, arg))
-      .then((result) => sendJson(res, 200, { result: result ?? null }))
-      .catch((err: unknown) => sendJson(res, err instanceof UsageError ? 400 : 500, { error: toErrorShape(err) }));
+      .then((arg) => dispatch(handlers, m[1]!, arg, contextOf(slot, m[1]!)))
+      .then((result) => sendJson(res, 200, { result: result ?? null }, headers))
+      .catch((err: unknown) => sendJson(res, err instanceof UsageError ? 400 : 500, { error: toErrorShape(err) }, headers));
   };
 
   const server = tls ? createHttps(tls, onRequest) : createHttp(onRequest);
@@ -96,9 +107,9 @@ function openEventStream(res: ServerResponse, streams: Set<ServerResponse>): voi
   res.on('close', () => streams.delete(res));
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
   const bytes = Buffer.from(JSON.stringify(body));
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': bytes.length, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+  res.writeHead(status, { ...extra, 'Content-Type': 'application/json', 'Content-Length': bytes.length, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
   res.end(bytes);
 }
 

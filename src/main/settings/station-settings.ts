@@ -1,7 +1,10 @@
 import type { ProxyVariable, StationSettings } from '../../shared/api-settings';
 import { UsageError } from '../../shared/errors';
 import { parseMirrors } from '../acquire/mirrors';
+import type { CustodyStore } from '../custody/custody-store';
 import type { Db } from '../db/database';
+import { IdentityStore, type ActingIdentity } from '../identity/identity-store';
+import { requireCleanAntivirus, setRequireCleanAntivirus } from './antivirus-policy';
 
 // Registry mirrors kept in the station's settings table, and the proxy variables in effect.
 // A request (or a CLI --mirror) that names mirrors overrides the settings entirely.
@@ -53,5 +56,18 @@ export function proxyVariables(env: NodeJS.ProcessEnv = process.env): ProxyVaria
 }
 
 export function stationSettings(db: Db, env: NodeJS.ProcessEnv = process.env): StationSettings {
-  return { mirrors: savedMirrors(db), proxy: proxyVariables(env) };
+  return { mirrors: savedMirrors(db), proxy: proxyVariables(env), requireCleanAntivirus: requireCleanAntivirus(db) };
+}
+
+/**
+ * Sets whether approval needs a clean antivirus result. Once the station has an admin
+ * identity only a signed-in admin may change it; the change is a custody event.
+ */
+export function saveAntivirusPolicy(s: { db: Db; custody: CustodyStore }, acting: ActingIdentity | undefined, required: boolean): void {
+  const hasAdmin = new IdentityStore(s.db).list().some((i) => i.role === 'admin');
+  if (hasAdmin && acting?.role !== 'admin') {
+    throw new UsageError('This station has admin identities: changing the antivirus approval policy (requireCleanAntivirus) needs an admin to be signed in.', 'Sign in as an admin (CLI: --as ADMIN).');
+  }
+  setRequireCleanAntivirus(s.db, required);
+  s.custody.append({ ...(acting ? { as: { actor: acting.name, signer: acting } } : {}), type: 'policy-changed', role: 'admin', details: { requireCleanAntivirus: required } });
 }

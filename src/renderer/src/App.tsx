@@ -9,6 +9,7 @@ import { CustodyLog } from './screens/CustodyLog';
 import { Install } from './screens/Install';
 import { Media } from './screens/Media';
 import { NoToken } from './screens/NoToken';
+import { Onboarding, useOnboardingGate } from './screens/Onboarding';
 import { Settings } from './screens/Settings';
 import { Trust } from './screens/Trust';
 import { VerifyImport } from './screens/VerifyImport';
@@ -46,8 +47,8 @@ function TopBar() {
           <span className="fact-label">Station</span>
           <span className="fact-value" data-testid="app-station">{info?.station ?? '…'}</span>
         </span>
-        <span className="fact">
-          <span className="fact-label">Actor</span>
+        <span className="fact" title="The operating-system user running the Ferry service: context only. Actions are recorded under the identity signed in here.">
+          <span className="fact-label">OS user</span>
           <span className="fact-value" data-testid="app-actor">{info?.actor ?? '…'}</span>
         </span>
         <LoginControl />
@@ -96,7 +97,9 @@ export function App() {
   useEffect(() => {
     main.current?.scrollTo(0, 0);
   }, [screen]);
+  const setup = useOnboardingGate();
   if (conn === 'unauthorized') return <NoToken rejected />;
+  if (setup.show) return <Onboarding onDone={setup.done} onSkip={setup.skip} />;
   const Current = SCREENS[screen];
   return (
     <div className="app">

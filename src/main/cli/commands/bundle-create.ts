@@ -1,7 +1,9 @@
+import { resolve } from 'node:path';
 import { Command } from 'commander';
 import type { CreateResult } from '../../bundle/create';
 import { deltaSummary } from './inventory';
 import { followJob, jobResult, print, withCommon, withServices, type CommonOptions } from '../context';
+import { withSigning } from './identity';
 import { acquireFields, createSummary, withAcquireOptions, type AcquireOpts } from './recipe';
 
 interface Opts extends CommonOptions, AcquireOpts {
@@ -19,7 +21,7 @@ interface Opts extends CommonOptions, AcquireOpts {
 export function bundleCommand(): Command {
   const bundle = new Command('bundle').description('create bundles');
   bundle.addCommand(
-    withAcquireOptions(withCommon(new Command('create')))
+    withSigning(withAcquireOptions(withCommon(new Command('create'))))
       .description('resolve a recipe, images and models to exact digests and write them into a bundle directory; run again to resume')
       .option('--image <ref...>', 'image reference, e.g. registry.gitlab.com/org/image:tag (repeatable)')
       .option('--model <repo...>', 'hub model REPO[@REVISION], e.g. mistralai/Mistral-Small-3.2-24B-Instruct-2506 (repeatable)')
@@ -35,7 +37,7 @@ export function bundleCommand(): Command {
           const started = await cli.handlers['bundle:create']({
             images: o.image ?? [],
             models: o.model ?? [],
-            outDir: o.out,
+            outDir: resolve(o.out), // the handler's output-folder rule (bundle/output-folder.ts) needs an absolute path
             hubUrl: o.hubUrl ?? process.env.FERRY_HUB_URL,
             platform: o.platform,
             insecureRegistries: o.insecureRegistry,

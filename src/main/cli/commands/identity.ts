@@ -5,7 +5,8 @@ import { unlockAndAct } from '../../identity/acting';
 import { IdentityStore, type ActingIdentity } from '../../identity/identity-store';
 import { formatFingerprint, type Role } from '../../identity/keys';
 import { readPassphrase } from '../../identity/passphrase';
-import { setSetting, stationInfo } from '../../identity/station';
+import { stationInfo } from '../../identity/station';
+import { configureStation, createIdentity, publicKeyFileText } from '../../identity/station-admin';
 import { print, withCommon, withServices, type Cli, type CommonOptions } from '../context';
 
 export interface SigningOptions extends CommonOptions {
@@ -16,7 +17,7 @@ export interface SigningOptions extends CommonOptions {
 /** --as NAME and --passphrase-stdin (else FERRY_PASSPHRASE, else a prompt on the terminal). */
 export function withSigning(cmd: Command, required = false): Command {
   return cmd
-    .addOption(new Option('--as <name>', `identity that acts and signs${required ? '' : ' (default: unsigned, as FERRY_ACTOR or the OS user)'}`).makeOptionMandatory(required))
+    .addOption(new Option('--as <name>', `identity that acts and signs${required ? '' : ' (else $FERRY_AS; needed once the station has identities)'}`).makeOptionMandatory(required))
     .option('--passphrase-stdin', "read the identity's passphrase from the first line of stdin (else $FERRY_PASSPHRASE, else a prompt)");
 }
 
@@ -46,8 +47,7 @@ export function identityCommand(): Command {
       .action(async (o: SigningOptions & { name: string; role: string }) =>
         withServices(o, async (cli) => {
           const passphrase = await readPassphrase(`protect the key of ${o.name}`, { passphraseStdin: o.passphraseStdin }, true);
-          const created = new IdentityStore(cli.services.db).create(o.name, o.role, passphrase);
-          cli.services.custody.append({ type: 'identity-created', role: 'admin', details: { name: created.name, role: created.role, fingerprint: created.fingerprint } });
+          const created = createIdentity(cli.services, undefined, { name: o.name, role: o.role, passphrase }).identity;
           print(cli, created, () => `Created ${created.role} ${created.name}\n  fingerprint ${formatFingerprint(created.fingerprint)}`);
         }),
       ),
@@ -71,10 +71,10 @@ export function identityCommand(): Command {
         withServices(o, async (cli) => {
           const file = new IdentityStore(cli.services.db).exportPublic(name);
           if (o.out) {
-            await writeFile(o.out, `${JSON.stringify(file, null, 2)}\n`);
+            await writeFile(o.out, publicKeyFileText(file));
             print(cli, file, () => `Wrote ${o.out}\n  ${file.name} (${file.role}) fingerprint ${file.fingerprint}`);
           } else {
-            process.stdout.write(`${JSON.stringify(file, null, 2)}\n`);
+            process.stdout.write(publicKeyFileText(file));
             process.stderr.write(`fingerprint ${file.fingerprint}\n`);
           }
         }),
@@ -89,10 +89,7 @@ export function identityCommand(): Command {
         withServices(o, async (cli) => {
           const db = cli.services.db;
           if (o.name !== undefined || o.location !== undefined) {
-            await actAsAdmin(cli, o, 'changing the station name or location');
-            if (o.name !== undefined) setSetting(db, 'station.name', o.name.trim() || undefined);
-            if (o.location !== undefined) setSetting(db, 'station.location', o.location.trim() || undefined);
-            cli.services.custody.append({ type: 'station-configured', role: 'admin', details: { ...stationInfo(db) } });
+            configureStation(cli.services, await actAsAdmin(cli, o, 'changing the station name or location'), { name: o.name, location: o.location });
           }
           const info = stationInfo(db);
           print(cli, info, () => `Station ${info.name ?? `(unnamed: ${cli.services.identity.station})`}${info.location ? `, ${info.location}` : ''}`);

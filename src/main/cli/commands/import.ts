@@ -2,11 +2,14 @@ import { Command } from 'commander';
 import type { ImportResult } from '../../../shared/api';
 import { UsageError } from '../../../shared/errors';
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rm, rmdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { formatFingerprint } from '../../identity/keys';
 import { assembleMedia, isVolumeDir } from '../../media/media-service';
+import { overridesState } from '../../review/overrides';
 import type { AssembleResult } from '../../media/read';
 import { followJob, jobResult, print, withCommon, withServices, type Cli, type CommonOptions } from '../context';
+import { withSigning } from './identity';
 
 interface Opts extends CommonOptions {
   registry?: string;
@@ -28,14 +31,20 @@ async function readStdin(): Promise<string> {
 }
 
 /** Joins the volumes into a staging bundle under the data dir (every part and file hashed on the way). */
-async function assembleFromVolumes(cli: Cli, dirs: string[]): Promise<string> {
-  const out = join(cli.services.dataDir, 'staging', randomUUID());
+async function assembleFromVolumes(cli: Cli, dirs: string[], out: string): Promise<string> {
   const started = cli.services.jobs.start('media.assemble', `Assemble ${dirs.length} volume(s)`, { dirs, out }, (ctx) => assembleMedia(dirs, out, cli.services, ctx));
   return jobResult<AssembleResult>(await followJob(cli, started)).dir;
 }
 
+/** Removes a staging folder this command created (and its `.partial`), then `staging/` itself when empty. */
+async function removeStaging(out: string): Promise<void> {
+  await rm(out, { recursive: true, force: true });
+  await rm(`${out}.partial`, { recursive: true, force: true });
+  await rmdir(dirname(out)).catch(() => undefined); // only when empty
+}
+
 export function importCommand(): Command {
-  return withCommon(new Command('import'))
+  return withSigning(withCommon(new Command('import')))
     .description('verify a bundle, then push its images to a registry and/or load them into Docker, and place its models')
     .argument('<dir...>', 'bundle directory, or the volume directories of a bundle on media (any order)')
     .option('--registry <host[:port][/prefix]>', 'internal registry to push images to')
@@ -52,23 +61,29 @@ export function importCommand(): Command {
       if (o.passwordStdin && !o.username) throw new UsageError('--password-stdin needs --username');
       const password = o.passwordStdin ? await readStdin() : undefined;
       await withServices(o, async (cli) => {
-        const staged = dirs.length > 1 || isVolumeDir(dirs[0]!) ? await assembleFromVolumes(cli, dirs) : undefined;
-        const dir = staged ?? dirs[0]!;
-        const started = await cli.handlers['bundle:import']({
-          dir,
-          registry: o.registry,
-          caFile: o.ca,
-          username: o.username,
-          password,
-          insecureRegistries: o.insecureRegistry,
-          docker: o.docker,
-          dockerHost: o.dockerHost,
-          modelsDir: o.modelsDir,
-          ollamaModels: o.ollamaModels,
-          ollamaUrl: o.ollamaUrl,
-        });
-        const r = jobResult<ImportResult>(await followJob(cli, started));
-        if (staged) await rm(staged, { recursive: true, force: true });
+        const staging = dirs.length > 1 || isVolumeDir(dirs[0]!) ? join(cli.services.dataDir, 'staging', randomUUID()) : undefined;
+        let r: ImportResult;
+        try {
+          const dir = staging ? await assembleFromVolumes(cli, dirs, staging) : dirs[0]!;
+          await showOverrides(dir);
+          const started = await cli.handlers['bundle:import']({
+            dir,
+            registry: o.registry,
+            caFile: o.ca,
+            username: o.username,
+            password,
+            insecureRegistries: o.insecureRegistry,
+            docker: o.docker,
+            dockerHost: o.dockerHost,
+            modelsDir: o.modelsDir,
+            ollamaModels: o.ollamaModels,
+            ollamaUrl: o.ollamaUrl,
+          });
+          r = jobResult<ImportResult>(await followJob(cli, started));
+        } finally {
+          // Refused or not: the staging copy is Ferry's own (a fresh uuid folder it assembled); nothing else is removed.
+          if (staging) await removeStaging(staging);
+        }
         print(cli, r, () =>
           [
             `Imported bundle ${r.bundleId}`,
@@ -81,4 +96,12 @@ export function importCommand(): Command {
         );
       });
     });
+}
+
+/** Before anything is imported, the offline admin sees again every finding a reviewer overrode (on stderr; stdout stays the result). */
+async function showOverrides(dir: string): Promise<void> {
+  const state = await overridesState(dir).catch(() => undefined);
+  if (!state || state.valid.length + state.unresolved.length === 0) return;
+  const lines = state.valid.map((o) => `  OVERRIDDEN ${o.file}  ${o.rule}  ${o.detail}\n    accepted by ${o.by.name} (${formatFingerprint(o.by.fingerprint)}) at ${o.at}: ${o.reason}`);
+  if (state.valid.length) process.stderr.write(`Bundle ${state.bundleId} carries ${state.valid.length} override(s) of blocking scan findings:\n${lines.join('\n')}\n`);
 }

@@ -5,7 +5,8 @@ import { InstallService } from '../../install/install-service';
 import { isVolumeDir } from '../../media/media-service';
 import { parseSets } from '../../recipes/params';
 import { exportComposeCommand } from './install-export';
-import { followJob, jobResult, print, withCommon, withServices, type Cli, type CommonOptions } from '../context';
+import { cliActing, followJob, jobResult, print, withCommon, withServices, type Cli, type CommonOptions } from '../context';
+import { withSigning } from './identity';
 
 interface Opts extends CommonOptions {
   modelsDir?: string;
@@ -21,6 +22,7 @@ interface Opts extends CommonOptions {
   egressOutside?: string[];
   egressInternal?: string[];
   healthTimeout?: string;
+  allow?: string[];
   plan?: boolean;
   step?: string;
   undo?: string;
@@ -62,6 +64,7 @@ function request(sources: string[], o: Opts, password: string | undefined): Inst
     ...(o.gpu ? { gpu: o.gpu as 'require' | 'none' } : {}),
     egress: { outside: o.egressOutside ?? [], ...(o.egressInternal?.length ? { internal: o.egressInternal } : {}) },
     ...(timeout !== undefined ? { healthTimeout: timeout } : {}),
+    ...(o.allow?.length ? { allow: o.allow } : {}),
   };
 }
 
@@ -141,7 +144,7 @@ function showCommand(): Command {
 }
 
 export function installCommand(): Command {
-  const cmd = withCommon(new Command('install'))
+  const cmd = withSigning(withCommon(new Command('install')))
     .description('guided install of a recipe bundle on the offline host: verify, push, place weights, keys, containers, health, egress, GitLab values')
     .argument('[sources...]', 'bundle directory, or the volume directories of a bundle on media (any order)')
     .option('--models-dir <dir>', 'directory to place model weights in (<dir>/<org>/<name>)')
@@ -157,6 +160,7 @@ export function installCommand(): Command {
     .addOption(new Option('--egress-outside <host:port>', 'a target outside the air gap that must be unreachable from every container (repeatable)').argParser(collect))
     .addOption(new Option('--egress-internal <target>', 'host:port or URL that must be reachable from every container (repeatable)').argParser(collect))
     .option('--health-timeout <seconds>', 'seconds to wait for each container\'s health checks (default 600)')
+    .addOption(new Option('--allow <allowance>', 'allow exactly this reach beyond the stack, e.g. mount:/srv/data or target:10.0.0.5:443 (repeatable; recorded in custody)').argParser(collect))
     .option('--plan', 'print every step with its equivalent command and exit')
     .option('--step <id>', 'run only this step (e.g. container:vllm)')
     .option('--undo <id>', 'undo a step (stop and remove its container); needs --resume')
@@ -170,6 +174,7 @@ export function installCommand(): Command {
       if (!o.resume && sources.length === 0) throw new UsageError('No bundle given.', 'Give the bundle folder or the volume mount paths, or --resume INSTALL_ID.');
       const password = o.passwordStdin ? await readStdin() : undefined;
       await withServices(o, async (cli) => {
+        cliActing(cli, ['operator', 'admin']); // --as NAME once the station has identities
         const svc = service(cli);
         const installId = o.resume ?? (await svc.plan(request(sources, o, password))).installId;
         if (o.plan) {

@@ -11,7 +11,8 @@ import { assembleMedia, planMedia, verifyMedia, writeMedia } from '../../media/m
 import type { AssembleResult, VolumeVerifyResult } from '../../media/read';
 import { parseSize } from '../../media/size';
 import type { WriteResult } from '../../media/write';
-import { EXIT, followJob, jobResult, print, withCommon, withServices, type Cli, type CommonOptions } from '../context';
+import { cliActing, EXIT, followJob, jobResult, print, withCommon, withServices, type Cli, type CommonOptions } from '../context';
+import { withSigning } from './identity';
 
 
 interface SizeOpts extends CommonOptions {
@@ -77,20 +78,22 @@ async function askNextTarget(need: { volume: number; files: number; bytes: numbe
 }
 
 function writeCommand(): Command {
-  return withCommon(new Command('write'))
+  return withSigning(withCommon(new Command('write')))
     .description('write a bundle onto one or more mounted media, hashing as it writes, fsync, read back; a full medium continues on the next')
     .argument('<bundle>', 'bundle directory')
     .requiredOption('--to <dir...>', 'mounted medium or folder, one per volume (repeatable)')
     .addOption(sizeOption())
     .addOption(fsOption())
     .option('--iso-dir <dir>', 'also make one ISO image per volume there (needs xorriso)')
-    .action(async (bundle: string, o: SizeOpts & { to: string[]; isoDir?: string }) => {
+    .option('--unapproved-reason <text>', 'write a bundle that is not approved anyway, for this reason (recorded in the custody log)')
+    .action(async (bundle: string, o: SizeOpts & { to: string[]; isoDir?: string; unapprovedReason?: string }) => {
       const volumeSize = sizes(o.volumeSize);
       const fs = fsOpt(o.fs);
       await withServices(o, async (cli) => {
+        cliActing(cli, ['operator', 'reviewer', 'admin']); // --as NAME once the station has identities
         const onNeedNextTarget = process.stdin.isTTY && !cli.json ? askNextTarget : undefined;
         const started = cli.services.jobs.start('media.write', `Write ${bundle} to media`, { bundle, to: o.to, volumeSize, fs }, (ctx) =>
-          writeMedia(bundle, o.to, { fs, volumeSize, onNeedNextTarget }, cli.services, ctx),
+          writeMedia(bundle, o.to, { fs, volumeSize, onNeedNextTarget, unapprovedReason: o.unapprovedReason }, cli.services, ctx),
         );
         const r = jobResult<WriteResult>(await followJob(cli, started));
         const isos = o.isoDir ? await Promise.all(r.volumes.map((v) => makeIso(v.dir, join(o.isoDir!, `ferry-${r.bundleId.slice(0, 8)}-vol${v.volume}.iso`)))) : [];
@@ -112,7 +115,7 @@ function writeCommand(): Command {
 }
 
 function verifyCommand(): Command {
-  return withCommon(new Command('verify'))
+  return withSigning(withCommon(new Command('verify')))
     .description('verify volumes given in any order against their labels and the manifest; exit 1 on any problem')
     .argument('<volume-dir...>', 'mounted volumes (folders holding FERRY-VOLUME.json)')
     .action(async (dirs: string[], o: CommonOptions) =>
@@ -124,6 +127,7 @@ function verifyCommand(): Command {
 
 /** Verifies volumes as a job, prints the result, sets exit code 1 on any problem. Shared with `ferry verify`. */
 export async function runVolumeVerify(cli: Cli, dirs: string[]): Promise<VolumeVerifyResult> {
+  cliActing(cli, ['operator', 'reviewer', 'admin']);
   const started = cli.services.jobs.start('media.verify', `Verify ${dirs.length} volume(s)`, { dirs }, (ctx) => verifyMedia(dirs, cli.services, ctx));
   const r = jobResult<VolumeVerifyResult>(await followJob(cli, started));
   print(cli, r, () =>

@@ -7,6 +7,7 @@ import type { CreateResult } from '../../bundle/create';
 import { parseSets } from '../../recipes/params';
 import { recipeJsonSchema } from '../../recipes/recipe-schema';
 import { followJob, jobResult, print, withCommon, withServices, type CommonOptions } from '../context';
+import { withSigning } from './identity';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -146,7 +147,7 @@ export function recipeCommands(): Command[] {
       process.stdout.write(`${JSON.stringify(recipeJsonSchema(), null, 2)}\n`);
     }),
   );
-  const acquire = withAcquireOptions(withCommon(new Command('acquire')))
+  const acquire = withSigning(withAcquireOptions(withCommon(new Command('acquire'))))
     .description('acquire a lock (or recipe) into a bundle directory; the same as bundle create')
     .requiredOption('--out <dir>', 'bundle directory to create')
     .option('--hub-url <url>', 'Hugging Face–compatible hub')

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { UsageError } from '../../../shared/errors';
 import { formatFingerprint } from '../../identity/keys';
 import { documentText } from '../../review/diff-text';
+import { OVERRIDE_ROLES, recordOverride } from '../../review/overrides';
 import { reviewBundle } from '../../review/review';
 import { print, withCommon, withServices } from '../context';
 import { actIfAsked, withSigning, type SigningOptions } from './identity';
@@ -10,6 +11,10 @@ interface Opts extends SigningOptions {
   approve?: boolean;
   reject?: boolean;
   reason?: string;
+  override?: boolean;
+  file?: string;
+  rule?: string;
+  detail?: string;
 }
 
 export function reviewCommand(): Command {
@@ -19,7 +24,12 @@ export function reviewCommand(): Command {
     .option('--approve', 'approve exactly this manifest')
     .option('--reject', 'reject it (needs --reason)')
     .option('--reason <text>', 'why; recorded in the signed statement and the custody log')
+    .option('--override', 'accept one blocking scan finding (--file, --rule, optionally --detail) with a written --reason; signed and recorded')
+    .option('--file <path>', 'with --override: the finding\'s file, bundle-relative, as "ferry review DIR" lists it')
+    .option('--rule <id>', 'with --override: the finding\'s rule id')
+    .option('--detail <text>', 'with --override: the finding\'s detail, when file and rule name more than one')
     .action(async (dir: string, o: Opts) => {
+      if (o.override) return runOverride(dir, o);
       if (o.approve && o.reject) throw new UsageError('Choose one of --approve or --reject.');
       if (!o.approve && !o.reject) {
         await withServices(o, async (cli) => {
@@ -45,4 +55,22 @@ export function reviewCommand(): Command {
         );
       });
     });
+}
+
+async function runOverride(dir: string, o: Opts): Promise<void> {
+  if (o.approve || o.reject) throw new UsageError('--override records a decision on one finding; approve or reject in a separate step.');
+  if (!o.file || !o.rule) throw new UsageError('--override needs --file and --rule naming the finding (as "ferry review DIR" lists it).');
+  if (!o.as) throw new UsageError('Overriding a finding needs --as NAME (a reviewer or an admin).');
+  await withServices(o, async (cli) => {
+    const acting = (await actIfAsked(cli, o, OVERRIDE_ROLES))!;
+    const r = await recordOverride({ dir, file: o.file!, rule: o.rule!, detail: o.detail, reason: o.reason ?? '' }, { db: cli.services.db, custody: cli.services.custody, acting });
+    print(cli, r, () =>
+      [
+        `Override recorded for ${r.override.file} (${r.override.rule}) in bundle ${r.bundleId} by ${acting.name} (${formatFingerprint(acting.fingerprint)})`,
+        `  manifest sha256 ${r.manifestSha256}`,
+        `  ${r.overrideFile}; custody event #${r.custodySeq}`,
+        r.unresolved.length ? `  still unresolved: ${r.unresolved.map((f) => `${f.file} (${f.rule})`).join('; ')}` : '  no blocking finding is left without an override',
+      ].join('\n'),
+    );
+  });
 }

@@ -19,7 +19,7 @@ export function serveCommand(): Command {
     .option('--tls-key <file>', 'TLS private key (PEM)')
     .action(async (o: Opts) =>
       withServices(o, async (cli) => {
-        const srv = await startHeadlessServer(cli.services, cli.handlers, {
+        const srv = await startHeadlessServer(cli.services, cli.api, {
           host: o.host,
           port: Number.parseInt(o.port, 10),
           staticDir: join(__dirname, '..', 'renderer'),

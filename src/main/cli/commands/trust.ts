@@ -2,9 +2,12 @@ import { Command } from 'commander';
 import { readFile, stat } from 'node:fs/promises';
 import { UsageError } from '../../../shared/errors';
 import { formatFingerprint } from '../../identity/keys';
-import { approvalPolicy, setSetting } from '../../identity/station';
+import { approvalPolicy } from '../../identity/station';
+import { checkPolicyRequest, setApprovalPolicy } from '../../identity/station-admin';
 import { parseKeyFile, TrustStore } from '../../identity/trust-store';
 import { verifyApprovals } from '../../review/verify-approvals';
+import { requireCleanAntivirus } from '../../settings/antivirus-policy';
+import { saveAntivirusPolicy } from '../../settings/station-settings';
 import { EXIT, print, withCommon, withServices, type CommonOptions } from '../context';
 import { actAsAdmin, withSigning, type SigningOptions } from './identity';
 
@@ -85,20 +88,21 @@ export function trustCommand(): Command {
       .description('show or set the approval policy')
       .option('--required-approvals <n>', 'distinct pinned reviewers needed (1 or 2)')
       .option('--require-approvals <mode>', 'on | off | auto (auto: on once any key has been pinned)')
-      .action(async (o: SigningOptions & { requiredApprovals?: string; requireApprovals?: string }) =>
+      .option('--require-clean-antivirus <mode>', 'on | off: whether approving a bundle needs a clean antivirus result (default on)')
+      .action(async (o: SigningOptions & { requiredApprovals?: string; requireApprovals?: string; requireCleanAntivirus?: string }) =>
         withServices(o, async (cli) => {
           const db = cli.services.db;
           if (o.requiredApprovals !== undefined || o.requireApprovals !== undefined) {
-            if (o.requiredApprovals !== undefined && !['1', '2'].includes(o.requiredApprovals)) throw new UsageError('--required-approvals must be 1 or 2.');
-            const mode = o.requireApprovals;
-            if (mode !== undefined && !['on', 'off', 'auto'].includes(mode)) throw new UsageError('--require-approvals must be on, off or auto.');
-            await actAsAdmin(cli, o, 'changing the approval policy');
-            if (o.requiredApprovals !== undefined) setSetting(db, 'policy.requiredApprovals', o.requiredApprovals);
-            if (mode !== undefined) setSetting(db, 'policy.requireApprovals', mode === 'auto' ? undefined : String(mode === 'on'));
-            cli.services.custody.append({ type: 'policy-changed', role: 'admin', details: { ...approvalPolicy(db) } });
+            const req = { requiredApprovals: o.requiredApprovals, requireApprovals: o.requireApprovals };
+            checkPolicyRequest(req);
+            setApprovalPolicy(cli.services, await actAsAdmin(cli, o, 'changing the approval policy'), req);
           }
-          const p = approvalPolicy(db);
-          print(cli, p, () => `Approvals ${p.requireApprovals ? 'required' : 'not required'} for import (${p.source}); ${p.requiredApprovals} distinct pinned reviewer(s)`);
+          if (o.requireCleanAntivirus !== undefined) {
+            if (!['on', 'off'].includes(o.requireCleanAntivirus)) throw new UsageError('--require-clean-antivirus must be on or off.');
+            saveAntivirusPolicy(cli.services, await actAsAdmin(cli, o, 'changing the antivirus approval policy'), o.requireCleanAntivirus === 'on');
+          }
+          const p = { ...approvalPolicy(db), requireCleanAntivirus: requireCleanAntivirus(db) };
+          print(cli, p, () => `Approvals ${p.requireApprovals ? 'required' : 'not required'} for import (${p.source}); ${p.requiredApprovals} distinct pinned reviewer(s); approval ${p.requireCleanAntivirus ? 'needs' : 'does not need'} a clean antivirus result (requireCleanAntivirus)`);
         }),
       ),
   );

@@ -4,7 +4,8 @@ import { isVolumeDir } from '../../media/media-service';
 import { diffText } from '../../upgrade/upgrade-diff';
 import { UpgradeService } from '../../upgrade/upgrade-service';
 import type { UpgradeResult } from '../../upgrade/upgrade-types';
-import { followJob, jobResult, print, withCommon, withServices, type CommonOptions } from '../context';
+import { cliActing, followJob, jobResult, print, withCommon, withServices, type CommonOptions } from '../context';
+import { withSigning } from './identity';
 
 interface Opts extends CommonOptions {
   passwordStdin?: boolean;
@@ -27,7 +28,7 @@ function resultText(r: UpgradeResult): string {
 }
 
 export function upgradeCommand(): Command {
-  return withCommon(new Command('upgrade'))
+  return withSigning(withCommon(new Command('upgrade')))
     .description('upgrade an install to a newer bundle of its recipe: verify, show the changes and notes, back up, upgrade, check health, roll back on failure')
     .argument('<install-id>', 'the install to upgrade (ferry install list)')
     .argument('<sources...>', 'the new bundle directory, or the volume directories of a bundle on media (any order)')
@@ -37,6 +38,7 @@ export function upgradeCommand(): Command {
       if (sources.length === 0) throw new UsageError('No bundle given.', 'Give the new bundle folder or the volume mount paths.');
       const password = o.passwordStdin ? await readStdin() : undefined;
       await withServices(o, async (cli) => {
+        cliActing(cli, ['operator', 'admin']); // --as NAME once the station has identities
         const s = cli.services;
         const svc = new UpgradeService({ db: s.db, custody: s.custody, pool: s.pool, dataDir: s.dataDir });
         const src = sources.length === 1 && !isVolumeDir(sources[0]!) ? { dir: sources[0] } : { volumes: sources };

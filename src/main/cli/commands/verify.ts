@@ -2,11 +2,13 @@ import { Command } from 'commander';
 import type { VerifyResult } from '../../../shared/api';
 import { formatBytes } from '../../../shared/format';
 import { isVolumeDir } from '../../media/media-service';
+import { approvalLines } from '../../review/approval-state';
 import { runVolumeVerify } from './media';
 import { EXIT, followJob, jobResult, print, withCommon, withServices, type CommonOptions } from '../context';
+import { withSigning } from './identity';
 
 export function verifyCommand(): Command {
-  return withCommon(new Command('verify'))
+  return withSigning(withCommon(new Command('verify')))
     .description('re-hash every file of a bundle against its manifest; exit 1 on any problem')
     .argument('<dir...>', 'bundle directory, or the volume directories of a bundle on media (any order)')
     .action(async (dirs: string[], o: CommonOptions) =>
@@ -15,9 +17,12 @@ export function verifyCommand(): Command {
         const dir = dirs[0]!;
         const r = jobResult<VerifyResult>(await followJob(cli, await cli.handlers['bundle:verify']({ dir })));
         print(cli, r, () =>
-          r.ok
-            ? `OK: bundle ${r.bundleId}: ${r.checkedFiles} files, ${formatBytes(r.checkedBytes)} match the manifest`
-            : [`FAILED: ${r.problems.length} problem(s) in ${dir}`, ...r.problems.map((p) => `  ${p.kind.padEnd(11)} ${p.path}: ${p.detail}`)].join('\n'),
+          [
+            ...(r.ok
+              ? [`OK: bundle ${r.bundleId}: ${r.checkedFiles} files, ${formatBytes(r.checkedBytes)} match the manifest`]
+              : [`FAILED: ${r.problems.length} problem(s) in ${dir}`, ...r.problems.map((p) => `  ${p.kind.padEnd(11)} ${p.path}: ${p.detail}`)]),
+            ...(r.approval ? approvalLines(r.approval) : []),
+          ].join('\n'),
         );
         if (!r.ok) process.exitCode = EXIT.failed;
       }),

@@ -17,6 +17,9 @@ import { useConnection } from './connection';
 import { SseParser } from './sse';
 
 const TOKEN_KEY = 'ferry.token';
+/** This tab's login: the server hands the id out at sign-in; every call carries it (a new tab starts signed out). */
+const SESSION_KEY = 'ferry.session';
+const SESSION_HEADER = 'X-Ferry-Session';
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
 
@@ -32,6 +35,11 @@ export function takeToken(): string | null {
     history.replaceState(history.state, '', location.pathname + location.search);
   }
   return fromHash || sessionStorage.getItem(TOKEN_KEY);
+}
+
+function sessionHeader(): Record<string, string> {
+  const id = sessionStorage.getItem(SESSION_KEY);
+  return id ? { [SESSION_HEADER]: id } : {};
 }
 
 function isErrorShape(v: unknown): v is ErrorShape {
@@ -52,7 +60,7 @@ export class HttpTransport implements FerryApi {
     try {
       res = await fetch(`/api/invoke/${channel}`, {
         method: 'POST',
-        headers: { Authorization: `Bearer ${this.token}`, 'Content-Type': 'application/json' },
+        headers: { Authorization: `Bearer ${this.token}`, 'Content-Type': 'application/json', ...sessionHeader() },
         body: JSON.stringify(arg ?? {}),
         cache: 'no-store',
       });
@@ -60,6 +68,8 @@ export class HttpTransport implements FerryApi {
       throw new FerryError('Cannot reach the Ferry server', 'Check that `ferry serve` is still running.', 'NetworkError');
     }
     if (res.status === 401 || res.status === 403) useConnection.getState().set('unauthorized');
+    const issued = res.headers.get(SESSION_HEADER);
+    if (issued) sessionStorage.setItem(SESSION_KEY, issued);
     const body: unknown = await res.json().catch(() => null);
     if (res.ok && body && typeof body === 'object' && 'result' in body) {
       return (body as { result: InvokeResult<C> }).result;

@@ -12,7 +12,10 @@ export function DecisionPanel({ doc }: { doc: BundleDocument }) {
   const [busy, setBusy] = useState<'approve' | 'reject' | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [result, setResult] = useState<DecisionResult | null>(null);
-  const creator = acting !== null && acting.name === doc.createdBy.actor;
+  // The two-person rule compares keys, never names; a bundle no identity signed cannot be approved at all.
+  const creation = doc.creation;
+  const creator = acting !== null && creation.signed && creation.fingerprint === acting.fingerprint;
+  const unsigned = !creation.signed;
   const decide = async (decision: 'approve' | 'reject') => {
     setBusy(decision);
     setError(null);
@@ -29,7 +32,7 @@ export function DecisionPanel({ doc }: { doc: BundleDocument }) {
       <div className="panel-title">
         <h2>Decision</h2>
         <span className="muted">
-          {acting ? `signing as ${acting.name} (${acting.role})` : 'log in (top right) as a reviewer to approve or reject'}
+          {acting ? `signing as ${acting.name} (${acting.role})` : 'Sign in (top right) as a reviewer to approve or reject'}
         </span>
       </div>
       {result ? (
@@ -45,9 +48,27 @@ export function DecisionPanel({ doc }: { doc: BundleDocument }) {
             <textarea id="review-reason" data-testid="review-reason" rows={2} value={reason} onChange={(e) => setReason(e.target.value)} />
           </Field>
           {doc.blocked && <p className="text-bad">Blocked by a dangerous finding: it can only be rejected.</p>}
-          {creator && <p className="text-warn">You created this bundle: another reviewer must approve it (two-person rule).</p>}
+          <p className="muted" data-testid="review-creator">
+            {creation.signed ? (
+              <>
+                Created by <strong>{creation.name}</strong> ({creation.role}), key <code className="mono">{creation.fingerprint.slice(0, 16)}…</code>, signed.
+              </>
+            ) : (
+              <>Creation not signed by an identity: {creation.reason}.</>
+            )}
+          </p>
+          {creator && (
+            <p className="text-warn" data-testid="review-two-person">
+              two-person rule: you ({creation.signed ? creation.name : ''}) created this bundle with your key and cannot approve it; another reviewer must.
+            </p>
+          )}
+          {unsigned && (
+            <p className="text-bad" data-testid="review-unsigned">
+              This bundle cannot be approved: its creation is not signed by an identity, so the two-person rule cannot be checked. Create it again signed in (or with <code>ferry bundle create --as NAME</code>).
+            </p>
+          )}
           <div className="form-actions">
-            <button type="button" className="btn btn-primary" data-testid="review-approve" disabled={!acting || busy !== null || doc.blocked || creator} onClick={() => void decide('approve')}>
+            <button type="button" className="btn btn-primary" data-testid="review-approve" disabled={!acting || busy !== null || doc.blocked || creator || unsigned} onClick={() => void decide('approve')}>
               {busy === 'approve' ? 'Signing…' : 'Approve'}
             </button>
             <button type="button" className="btn btn-danger" data-testid="review-reject" disabled={!acting || busy !== null || !reason.trim()} onClick={() => void decide('reject')}>

@@ -7,6 +7,8 @@ import { useJob, useJobs } from '../state/jobs';
 import { ErrorBox, toShape } from './ErrorBox';
 import { Field } from './Field';
 import { Path } from './Mono';
+import { ActingOnly } from './SignInHint';
+import { OverrideNotice } from './review/OverrideNotice';
 
 const REGISTRY_RE = /^[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._/-]+)?$/;
 
@@ -87,10 +89,13 @@ export function ImportForm({ dir }: { dir: string | null }) {
           </label>
         </div>
       </div>
+      {dir != null && <OverrideNotice dir={dir} />}
       <div className="form-actions">
-        <button type="submit" className="btn btn-primary" data-testid="import-submit" disabled={!canSubmit}>
-          {submitting ? 'Starting…' : running ? 'Import running…' : 'Import'}
-        </button>
+        <ActingOnly to="import">
+          <button type="submit" className="btn btn-primary" data-testid="import-submit" disabled={!canSubmit}>
+            {submitting ? 'Starting…' : running ? 'Import running…' : 'Import'}
+          </button>
+        </ActingOnly>
         {dir != null && !hasTarget && <span className="muted">Choose a registry, Docker, or a models directory.</span>}
       </div>
       {error != null && <ErrorBox title="Could not start import" error={toShape(error)} testId="import-error" />}

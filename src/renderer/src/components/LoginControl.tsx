@@ -5,7 +5,7 @@ import { startSessionPoll, useSession } from '../state/session';
 import { ErrorBox, toShape } from './ErrorBox';
 import { Field } from './Field';
 
-/** Top-bar control: who acts and signs in this session; log in (name + passphrase) or out. */
+/** Top-bar control: who acts and signs in this window/tab; log in (name + passphrase) or out. */
 export function LoginControl() {
   const session = useSession((s) => s.session);
   const [open, setOpen] = useState(false);
@@ -25,9 +25,12 @@ export function LoginControl() {
           </button>
         </>
       ) : (
-        <button type="button" className="btn btn-small" data-testid="login-open" onClick={() => setOpen(true)}>
-          Log in
-        </button>
+        <>
+          <span className="fact-value muted" data-testid="session-none">nobody (read only)</span>
+          <button type="button" className="btn btn-small" data-testid="login-open" onClick={() => setOpen(true)}>
+            Log in
+          </button>
+        </>
       )}
       {open && <LoginDialog onClose={() => setOpen(false)} />}
     </span>
@@ -67,7 +70,7 @@ function LoginDialog({ onClose }: { onClose: () => void }) {
     <div className="modal-backdrop" role="presentation" onClick={onClose}>
       <form className="panel form modal" role="dialog" aria-label="Log in" onSubmit={submit} onClick={(e) => e.stopPropagation()}>
         <h2>Log in</h2>
-        <p className="muted">Unlocks your signing key in the Ferry service until you log out or it locks after inactivity.</p>
+        <p className="muted">Unlocks your signing key for this window only, until you log out or it locks after inactivity. Everything you do here is recorded and signed as you.</p>
         {ids && ids.length === 0 && <p className="notice">No identities on this station yet: create one with <code>ferry identity create</code>.</p>}
         <Field label="Identity" htmlFor="login-name">
           <select id="login-name" data-testid="login-name" value={name} onChange={(e) => setName(e.target.value)}>

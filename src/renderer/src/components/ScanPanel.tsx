@@ -1,5 +1,7 @@
 import type { ModelArtifactView, Severity } from '../../../shared/api-review';
 import { formatBytes } from '../../../shared/format';
+import type { AntivirusStateView } from '../../../shared/api-overrides';
+import { ANTIVIRUS_STATE, signaturesText } from '../../../shared/antivirus-text';
 
 /** 24.0 B, 8.4 M, 4,096: parameter counts as people say them. */
 function formatCount(n: number): string {
@@ -9,7 +11,6 @@ function formatCount(n: number): string {
 }
 
 const SEVERITY_TONE: Record<Severity, string> = { dangerous: 'bad', suspicious: 'warn', info: 'muted' };
-const AV_TEXT = { clean: 'clean', infected: 'INFECTED', 'not-run': 'not run', error: 'error' } as const;
 
 function Sev({ s }: { s: Severity }) {
   return (
@@ -24,6 +25,7 @@ export function ScanPanel({ model }: { model: ModelArtifactView }) {
   const scan = model.scan;
   if (!scan) return <div className="alert alert-muted">Not scanned: this bundle was made before scanning, or with it turned off.</div>;
   const gpu = scan.gpuMemory;
+  const av: AntivirusStateView = { artifact: model.name, ...scan.antivirus };
   const shown = scan.findings.filter((f) => f.severity !== 'info');
   return (
     <div className="scan" data-testid="scan-panel" data-model={model.repo}>
@@ -56,15 +58,29 @@ export function ScanPanel({ model }: { model: ModelArtifactView }) {
         </div>
         <div>
           <dt>Antivirus</dt>
-          <dd className={scan.antivirus.status === 'clean' ? '' : 'text-warn'} title={scan.antivirus.detail}>
-            {AV_TEXT[scan.antivirus.status]}
-            {scan.antivirus.engine && <span className="muted"> · {scan.antivirus.engine}</span>}
+          <dd className={av.status === 'clean' ? '' : 'text-bad'} data-testid="scan-antivirus" data-status={av.status}>
+            <strong>{ANTIVIRUS_STATE[av.status]}</strong>
+            {av.engine && <span className="muted"> · {av.engine}</span>}
+            <span className="muted"> · {signaturesText(av)}</span>
           </dd>
         </div>
       </dl>
+      {av.status !== 'clean' && (
+        // Same weight as a finding: the state itself, the engine's words, the signature date.
+        <div className="alert alert-bad" role="alert" data-testid="scan-antivirus-alert" data-status={av.status}>
+          <div className="alert-title">Antivirus {ANTIVIRUS_STATE[av.status]}</div>
+          <div className="alert-message">
+            {av.status === 'infected' ? 'ClamAV matched a malware signature (see the findings).' : av.status === 'error' ? 'The antivirus engine failed, so these files were not checked for malware.' : 'The antivirus engine did not run, so these files were not checked for malware.'}
+            {av.detail && <div className="mono small">{av.detail}</div>}
+            <div>{av.engine ?? 'no engine'} · {signaturesText(av)}</div>
+          </div>
+        </div>
+      )}
       {gpu && gpu.assumptions.length > 0 && <p className="field-hint">Assumes: {gpu.assumptions.join('; ')}</p>}
       {shown.length === 0 ? (
-        <div className="alert alert-good">No suspicious or dangerous findings in {model.files.length} files.</div>
+        <div className={`alert ${av.status === 'clean' ? 'alert-good' : 'alert-muted'}`}>
+          No suspicious or dangerous findings in {model.files.length} files{av.status === 'clean' ? '.' : ` — but antivirus ${ANTIVIRUS_STATE[av.status]} (above).`}
+        </div>
       ) : (
         <div className="table-scroll">
           <table className="table">

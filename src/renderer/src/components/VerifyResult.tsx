@@ -1,6 +1,7 @@
 import type { VerifyResult } from '../../../shared/api';
 import { formatBytes } from '../../../shared/format';
 import { Path, ShortId } from './Mono';
+import { OverrideApprovalState } from './review/OverrideApprovalState';
 
 export function isVerifyResult(v: unknown): v is VerifyResult {
   return typeof v === 'object' && v !== null && typeof (v as VerifyResult).ok === 'boolean' && Array.isArray((v as VerifyResult).problems);
@@ -24,6 +25,7 @@ export function VerifyResultView({ result }: { result: VerifyResult }) {
           </span>
         </div>
       </div>
+      {result.approval && <OverrideApprovalState a={result.approval} />}
       {result.problems.length > 0 && (
         <div className="table-scroll">
           <table className="table">

@@ -9,6 +9,10 @@ import { Field } from '../components/Field';
 import { Digest, Path, ShortId } from '../components/Mono';
 import { ReviewQueue } from '../components/ReviewQueue';
 import { ScanPanel } from '../components/ScanPanel';
+import { OverridePanel } from '../components/review/OverridePanel';
+import { ANTIVIRUS_STATE } from '../../../shared/antivirus-text';
+import { ArtifactDestinations } from '../components/review/ArtifactDestinations';
+import { RuntimeSurface } from '../components/review/RuntimeSurface';
 
 /** Reviewer screen: the manifest as a document — every artifact, digest, size, licence and finding. */
 export function Bundles() {
@@ -57,22 +61,42 @@ export function Bundles() {
         </div>
         {error !== null && <ErrorBox error={toShape(error)} />}
       </form>
-      {doc && <Document key={`${doc.dir}:${doc.manifestSha256}`} doc={doc} />}
+      {doc && <Document key={`${doc.dir}:${doc.manifestSha256}`} doc={doc} onChanged={() => void load(doc.dir)} />}
     </div>
   );
 }
 
-function Document({ doc }: { doc: BundleDocument }) {
+/**
+ * The verdict word and sentence: blocking findings without an override first, then an antivirus
+ * result that is not clean (never a green "SCANNED" while antivirus did not say clean), then
+ * overridden findings; green only for a scan with nothing to decide.
+ */
+function verdictOf(doc: BundleDocument): { word: string; tone: 'ok' | 'bad'; text: string } {
+  const unresolved = doc.unresolved ?? (doc.blocked ? [{ file: '', rule: '', detail: '' }] : []);
+  const av = (doc.antivirus ?? []).filter((s) => s.status !== 'clean');
+  const overridden = doc.overrides?.length ?? 0;
+  if (unresolved.length > 0) return { word: 'BLOCKED', tone: 'bad', text: `${unresolved.length} blocking finding(s) without an override: it cannot be approved, written to media or imported until each is decided.` };
+  if (av.length > 0) {
+    const states = [...new Set(av.map((s) => ANTIVIRUS_STATE[s.status]))].join(' / ');
+    return { word: `ANTIVIRUS ${states}`, tone: 'bad', text: `Antivirus did not give a clean result for ${av.map((s) => s.artifact).join(', ')}: see below. Under the default station policy it cannot be approved.` };
+  }
+  if (overridden > 0) return { word: 'OVERRIDDEN', tone: 'bad', text: `${overridden} blocking finding(s) accepted by a reviewer's signed override: read each reason below.` };
+  if (!doc.scannedAt) return { word: 'UNSCANNED', tone: 'bad', text: 'This bundle was not scanned.' };
+  return { word: 'SCANNED', tone: 'ok', text: 'No blocking findings; antivirus clean.' };
+}
+
+function Document({ doc, onChanged }: { doc: BundleDocument; onChanged: () => void }) {
   const models = doc.artifacts.filter((a) => a.kind === 'model');
+  const verdict = verdictOf(doc);
   return (
     <>
-      <section className={`panel verdict ${doc.blocked ? 'verdict-bad' : 'verdict-ok'}`}>
+      <section className={`panel verdict verdict-${verdict.tone}`}>
         <div className="verdict-head">
           <span className="verdict-word" data-testid="review-verdict">
-            {doc.blocked ? 'BLOCKED' : doc.scannedAt ? 'SCANNED' : 'UNSCANNED'}
+            {verdict.word}
           </span>
           <div className="verdict-text">
-            <strong>{doc.blocked ? 'A model in this bundle can run code when loaded. It cannot be approved or written to media.' : 'No dangerous findings.'}</strong>
+            <strong data-testid="review-verdict-text">{verdict.text}</strong>
             <span>
               Bundle <ShortId value={doc.bundleId} n={18} /> · created {doc.createdAt} by {doc.createdBy.actor} at {doc.createdBy.station} · {doc.files} files,{' '}
               {formatBytes(doc.bytes)} · manifest <Digest value={`sha256:${doc.manifestSha256}`} />
@@ -83,7 +107,10 @@ function Document({ doc }: { doc: BundleDocument }) {
           Or from a terminal: <code className="mono">ferry review {doc.dir} --approve --as NAME</code> (the creator cannot approve).
         </p>
       </section>
+      <OverridePanel doc={doc} onChanged={onChanged} />
       <BundleDiffPanel doc={doc} />
+      <RuntimeSurface doc={doc} />
+      <ArtifactDestinations doc={doc} />
       <section className="panel panel-flush">
         <table className="table" data-testid="review-artifacts">
           <thead>
@@ -103,7 +130,7 @@ function Document({ doc }: { doc: BundleDocument }) {
                 <td>
                   <Path value={a.source} />
                 </td>
-                <td>{a.kind === 'image' ? <Digest value={a.digest} /> : <ShortId value={a.revision} n={12} />}</td>
+                <td>{a.kind === 'image' || a.kind === 'ollama' ? <Digest value={a.digest} /> : a.kind === 'model' ? <ShortId value={a.revision} n={12} /> : `${a.files.length} file(s)`}</td>
                 <td className="num">{formatBytes(a.size)}</td>
                 <td>{a.kind === 'model' ? (a.scan?.licence?.id ?? 'unknown') : '—'}</td>
                 <td>
@@ -127,7 +154,8 @@ function Document({ doc }: { doc: BundleDocument }) {
           <ScanPanel model={m} />
         </section>
       ))}
-      <DecisionPanel doc={doc} />
+      {/* Approval is open once every blocking finding is decided (the server checks again, antivirus policy included). */}
+      <DecisionPanel doc={{ ...doc, blocked: (doc.unresolved ?? (doc.blocked ? [null] : [])).length > 0 }} />
     </>
   );
 }

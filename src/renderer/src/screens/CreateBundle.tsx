@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { JobInfo } from '../../../shared/api';
+import { outputFolderPathProblem } from '../../../shared/output-folder';
 import { formatBytes } from '../../../shared/format';
 import { api } from '../api/client';
 import { ErrorBox, toShape } from '../components/ErrorBox';
@@ -13,6 +14,7 @@ import { useApp } from '../state/app';
 import { lines, useDrafts } from '../state/drafts';
 import { useJob, useJobs } from '../state/jobs';
 import { useRecipe, type CreateTab } from '../state/recipe';
+import { ActingOnly } from '../components/SignInHint';
 
 const MODEL_RE = /^[\w.-]+\/[\w.-]+(@[\w./-]+)?$/;
 
@@ -94,8 +96,10 @@ export function CreateBundle() {
   const models = lines(d.models);
   const badModels = models.filter((m) => !MODEL_RE.test(m));
   const running = job?.state === 'running';
+  // A relative path is refused here; the server also refuses a folder whose parent does not exist (an unmounted drive).
+  const outDirProblem = d.outDir.trim() === '' ? undefined : outputFolderPathProblem(d.outDir);
   const canSubmit =
-    !submitting && !running && images.length + models.length > 0 && d.outDir.trim() !== '' && badModels.length === 0;
+    !submitting && !running && images.length + models.length > 0 && d.outDir.trim() !== '' && !outDirProblem && badModels.length === 0;
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -167,7 +171,11 @@ export function CreateBundle() {
             </Field>
           </div>
           <div className="form-grid form-grid-3">
-            <Field label="Output directory" htmlFor="create-out-dir" hint="An empty or new directory; the bundle is written here.">
+            <Field
+              label="Output directory"
+              htmlFor="create-out-dir"
+              hint={outDirProblem ? <span className="text-bad" data-testid="create-out-dir-problem">{outDirProblem}</span> : 'Absolute path of an empty or new directory; its parent must exist (mount the drive first).'}
+            >
               <input
                 id="create-out-dir"
                 data-testid="create-out-dir"
@@ -197,9 +205,11 @@ export function CreateBundle() {
             </Field>
           </div>
           <div className="form-actions">
-            <button type="submit" className="btn btn-primary" data-testid="create-submit" disabled={!canSubmit}>
-              {submitting ? 'Starting…' : running ? 'Job running…' : 'Create bundle'}
-            </button>
+            <ActingOnly to="create a bundle">
+              <button type="submit" className="btn btn-primary" data-testid="create-submit" disabled={!canSubmit}>
+                {submitting ? 'Starting…' : running ? 'Job running…' : 'Create bundle'}
+              </button>
+            </ActingOnly>
             <span className="muted">
               {images.length} image{images.length === 1 ? '' : 's'} · {models.length} model{models.length === 1 ? '' : 's'}
             </span>

@@ -7,6 +7,7 @@ import { Field } from '../components/Field';
 import { JobPanel } from '../components/JobPanel';
 import { PlanTable, WriteResultView, isWriteView } from '../components/MediaResults';
 import { VerifyResultView } from '../components/VerifyResult';
+import { ActingOnly } from '../components/SignInHint';
 
 const lines = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean);
 
@@ -53,6 +54,8 @@ export function Media() {
   const [targets, setTargets] = useState('');
   const [volumeSize, setVolumeSize] = useState('');
   const [fs, setFs] = useState('fat32');
+  const [unapproved, setUnapproved] = useState(false);
+  const [unapprovedReason, setUnapprovedReason] = useState('');
   const [plan, setPlan] = useState<MediaPlanView | null>(null);
   const [writeJob, setWriteJob] = useState<string | null>(null);
   const [volumes, setVolumes] = useState('');
@@ -70,7 +73,13 @@ export function Media() {
   };
   const doPlan = guard(async () => setPlan(await api.invoke('media:plan', { dir: dir.trim(), volumeSize: volumeSize.trim(), fs })));
   const doWrite = guard(async () => {
-    const job = await api.invoke('media:write', { dir: dir.trim(), targets: lines(targets), fs, ...(volumeSize.trim() ? { volumeSize: volumeSize.trim() } : {}) });
+    const job = await api.invoke('media:write', {
+      dir: dir.trim(),
+      targets: lines(targets),
+      fs,
+      ...(volumeSize.trim() ? { volumeSize: volumeSize.trim() } : {}),
+      ...(unapproved ? { unapprovedReason: unapprovedReason.trim() } : {}),
+    });
     setWriteJob(job.id);
   });
   const doVerify = guard(async () => setVerifyJob((await api.invoke('media:verify', { dirs: lines(volumes) })).id));
@@ -102,13 +111,25 @@ export function Media() {
             </select>
           </Field>
         </div>
+        <div className="field field-wide" data-testid="media-unapproved-choice">
+          <label>
+            <input type="checkbox" data-testid="media-unapproved" checked={unapproved} onChange={(e) => setUnapproved(e.target.checked)} /> Write although the bundle is not approved
+          </label>
+          {unapproved && (
+            <Field label="Why must it go on media unapproved?" htmlFor="media-unapproved-reason" hint="Required (at least 10 characters); recorded in the custody log with your name. The offline side still refuses it unless its policy allows." wide>
+              <textarea id="media-unapproved-reason" data-testid="media-unapproved-reason" rows={2} value={unapprovedReason} onChange={(e) => setUnapprovedReason(e.target.value)} />
+            </Field>
+          )}
+        </div>
         <div className="form-actions">
           <button className="btn" type="button" onClick={doPlan} disabled={!dir.trim() || !volumeSize.trim()} data-testid="media-plan-submit">
             Plan
           </button>
-          <button className="btn btn-primary" type="submit" disabled={!dir.trim() || lines(targets).length === 0} data-testid="media-write-submit">
-            Write
-          </button>
+          <ActingOnly to="write media">
+            <button className="btn btn-primary" type="submit" disabled={!dir.trim() || lines(targets).length === 0 || (unapproved && unapprovedReason.trim().length < 10)} data-testid="media-write-submit">
+              Write
+            </button>
+          </ActingOnly>
         </div>
         {error !== null && <ErrorBox error={toShape(error)} />}
         {plan && <PlanTable plan={plan} />}

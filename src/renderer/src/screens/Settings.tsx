@@ -3,6 +3,10 @@ import type { StationSettings, StoredCredential } from '../../../shared/api-sett
 import { api } from '../api/client';
 import { ErrorBox, toShape } from '../components/ErrorBox';
 import { Field } from '../components/Field';
+import { IdentitiesPanel } from '../components/settings/IdentitiesPanel';
+import { PolicyPanel } from '../components/settings/PolicyPanel';
+import { StationPanel } from '../components/settings/StationPanel';
+import { useStationStatus } from '../components/settings/useStationStatus';
 import { lines } from '../state/drafts';
 
 const MIRROR_RE = /^[A-Za-z0-9.:[\]-]+=[^\s=]+$/;
@@ -183,12 +187,20 @@ function CredentialsPanel() {
 }
 
 export function Settings() {
+  const { status, error, reload, mayAdminister, acting } = useStationStatus();
   return (
     <div className="screen">
       <header className="screen-head">
         <h1>Settings</h1>
-        <p className="lede">Where this station fetches images from, and the registry logins it keeps.</p>
+        <p className="lede">
+          The station's name, its identities and approval policy (an admin changes these; each change is a signed custody event), where it fetches images from, and
+          the registry logins it keeps.
+        </p>
       </header>
+      {error != null && <ErrorBox title="Could not read the station's setup" error={toShape(error)} />}
+      <StationPanel station={status?.station} mayAdminister={mayAdminister} acting={acting} onChange={reload} />
+      <IdentitiesPanel mayAdminister={mayAdminister} acting={acting} onChange={reload} />
+      <PolicyPanel policy={status?.policy} mayAdminister={mayAdminister} acting={acting} onChange={reload} />
       <MirrorsPanel />
       <CredentialsPanel />
     </div>

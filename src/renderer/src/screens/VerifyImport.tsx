@@ -10,6 +10,7 @@ import { JobPanel } from '../components/JobPanel';
 import { VerifyResultView, isVerifyResult } from '../components/VerifyResult';
 import { useDrafts } from '../state/drafts';
 import { useJob, useJobs } from '../state/jobs';
+import { ActingOnly } from '../components/SignInHint';
 
 function verifyResult(job: JobInfo) {
   return isVerifyResult(job.result) ? <VerifyResultView result={job.result} /> : null;
@@ -68,9 +69,11 @@ export function VerifyImport() {
           <Field label="Bundle directory" htmlFor="verify-dir" hint={stale ? <span className="text-bad">Changed since the last verification; verify again before importing.</span> : 'The directory holding the bundle manifest, e.g. the mounted media.'} wide>
             <input id="verify-dir" data-testid="verify-dir" spellCheck={false} value={v.dir} onChange={(e) => setV({ dir: e.target.value })} placeholder="/media/ferry-vol1" />
           </Field>
-          <button type="submit" className="btn btn-primary" data-testid="verify-submit" disabled={!dir || running || submitting}>
-            {submitting ? 'Starting…' : running ? 'Verifying…' : 'Verify'}
-          </button>
+          <ActingOnly to="verify (the result is recorded as yours)">
+            <button type="submit" className="btn btn-primary" data-testid="verify-submit" disabled={!dir || running || submitting}>
+              {submitting ? 'Starting…' : running ? 'Verifying…' : 'Verify'}
+            </button>
+          </ActingOnly>
         </div>
         {error != null && <ErrorBox title="Could not start verification" error={toShape(error)} testId="verify-error" />}
       </form>

@@ -1,5 +1,6 @@
-// Who is acting in this app session (identity:login). Only the login call ever carries the
-// passphrase; this store never holds it.
+// Who is acting in this window / browser tab (identity:login): the login belongs to it, not to
+// the server, so another tab or browser starts signed out. Only the login call ever carries
+// the passphrase; this store never holds it.
 import { create } from 'zustand';
 import type { SessionInfo } from '../../../shared/api-review';
 import { api } from '../api/client';
@@ -13,6 +14,11 @@ export const useSession = create<SessionStore>((set) => ({
   session: null,
   set: (session) => set({ session }),
 }));
+
+/** The signed-in identity of this window/tab, or null: acting buttons are disabled without one. */
+export function useActing(): SessionInfo['acting'] {
+  return useSession((s) => s.session?.acting ?? null);
+}
 
 export async function refreshSession(): Promise<void> {
   try {

@@ -7,6 +7,7 @@ import { refreshInstall, useInstall } from '../../state/install';
 import { useJob, useJobs } from '../../state/jobs';
 import { ErrorBox, toShape } from '../ErrorBox';
 import { StepCard, type StepActions } from './StepCard';
+import { ActingOnly } from '../SignInHint';
 
 /** Re-reads the install whenever its job moves on (phase, state) or a custody event for it lands. */
 function useFollow(install: InstallView, jobId: string | null): void {
@@ -65,9 +66,11 @@ export function StepList({ install }: { install: InstallView }) {
           </span>
         </div>
         <div className="form-actions">
-          <button type="button" className="btn btn-primary" data-testid="install-run-all" disabled={busy || allDone || needsPassword} onClick={runAll}>
-            {busy ? 'Running…' : next && next !== install.steps[0] && done > 0 ? `Run all from “${next.title}”` : 'Run all'}
-          </button>
+          <ActingOnly to="run install steps">
+            <button type="button" className="btn btn-primary" data-testid="install-run-all" disabled={busy || allDone || needsPassword} onClick={runAll}>
+              {busy ? 'Running…' : next && next !== install.steps[0] && done > 0 ? `Run all from “${next.title}”` : 'Run all'}
+            </button>
+          </ActingOnly>
           <span className="muted">
             {allDone
               ? 'Every step is done.'

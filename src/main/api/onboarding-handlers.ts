@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import type { CreatedIdentity, OnboardingInvokeApi } from '../../shared/api-onboarding';
+import type { Services } from '../core/services';
+import { IdentityStore, type IdentityInfo } from '../identity/identity-store';
+import { formatFingerprint } from '../identity/keys';
+import { onboardingStatus, refreshStation, setupStation, stationView } from '../identity/onboarding';
+import { adminRoles, configureStation, createIdentity, policyMode, publicKeyFileText, setApprovalPolicy } from '../identity/station-admin';
+import { requireActing, type CallContext } from './call-context';
+
+// First launch and station administration in the app (src/shared/api-onboarding.ts). Acting
+// channels need a signed-in admin (any signed-in identity while the station has no admin yet);
+// the caller signs the custody event. Status and exporting a public key are reading.
+
+type C = keyof OnboardingInvokeApi;
+type Fn<K extends C> = (arg: Parameters<OnboardingInvokeApi[K]>[0], ctx: CallContext) => ReturnType<OnboardingInvokeApi[K]>;
+
+const text = (max: number) => z.string().max(max);
+// The passphrase is only checked for length here (never echoed); the service rates it.
+const passphrase = z.string().min(1, 'is empty').max(1024, 'is too long');
+const ROLE = z.enum(['operator', 'reviewer', 'admin', 'auditor']);
+
+export const ONBOARDING_SCHEMAS: Record<C, z.ZodType> = {
+  'onboarding:status': z.object({}),
+  'onboarding:setup': z.strictObject({ stationName: text(200).min(1), location: text(200).optional(), name: text(128).min(1), passphrase }),
+  'station:set': z.strictObject({ name: text(200).optional(), location: text(200).optional() }),
+  'identity:create': z.strictObject({ name: text(128).min(1), role: ROLE, passphrase }),
+  'identity:publickey': z.strictObject({ name: text(128).min(1) }),
+  'policy:set': z.strictObject({ requiredApprovals: z.union([z.literal(1), z.literal(2)]).optional(), requireApprovals: z.enum(['on', 'off', 'auto']).optional() }),
+};
+
+const created = (i: IdentityInfo): CreatedIdentity => ({ name: i.name, role: i.role, fingerprint: i.fingerprint, createdAt: i.createdAt, display: formatFingerprint(i.fingerprint) });
+
+export function onboardingHandlers(s: Services): { [K in C]: Fn<K> } {
+  return {
+    'onboarding:status': async () => onboardingStatus(s),
+    'onboarding:setup': async (req, ctx) => {
+      const identity = setupStation(s, ctx.acting, req);
+      refreshStation(s);
+      return { identity: created(identity), station: stationView(s) };
+    },
+    'station:set': async (req, ctx) => {
+      configureStation(s, requireActing(ctx, adminRoles(s.db)), req);
+      refreshStation(s);
+      return stationView(s);
+    },
+    'identity:create': async (req, ctx) => created(createIdentity(s, requireActing(ctx, adminRoles(s.db)), req).identity),
+    'identity:publickey': async ({ name }) => {
+      const file = new IdentityStore(s.db).exportPublic(name);
+      const id = new IdentityStore(s.db).get(name);
+      return { name: file.name, role: file.role, fingerprint: id.fingerprint, display: formatFingerprint(id.fingerprint), fileName: `${file.name}.pub`, text: publicKeyFileText(file) };
+    },
+    'policy:set': async (req, ctx) => {
+      const p = setApprovalPolicy(s, requireActing(ctx, adminRoles(s.db)), req);
+      return { requireApprovals: p.requireApprovals, requiredApprovals: p.requiredApprovals, mode: policyMode(p) };
+    },
+  };
+}
