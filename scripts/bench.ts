@@ -3,9 +3,11 @@
 //   FERRY_BENCH_LAYER_MIB (default 384)  shared base layer, plus 3 images × a third of it
 //   FERRY_BENCH_MODEL_MIB (default 2048) a generated model in 4 shards (vs curl; memory check)
 import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { writeManifest } from '../src/main/bundle/manifest-io';
+import { BUNDLE_FORMAT } from '../src/main/bundle/manifest-schema';
 import { startHubServer } from '../test/harness/hub-server';
 import { startRegistry } from '../test/harness/registry';
 import { tempDir } from '../test/harness/temp';
@@ -90,6 +92,13 @@ async function main(): Promise<void> {
     const ver = await ferry(['verify', bundle, '--data-dir', data]);
     report('verify bundle', ver, 'openssl dgst -sha256', openssl, imageBytes);
 
+    // Verify at scale: 100 images × 1,000 layers (tiny blobs): linear in layers, image manifests checked against the bundle's.
+    const many = join(tmp.path, 'many-layers');
+    const manyBytes = await manyLayersBundle(many, 100, 1000);
+    const osslMany = await run('sh', ['-c', `find ${JSON.stringify(many)} -type f -exec openssl dgst -sha256 {} + > /dev/null`]);
+    const verMany = await ferry(['verify', many, '--data-dir', data]);
+    report('verify 100 images × 1,000 layers', verMany, 'openssl dgst -sha256', osslMany, manyBytes);
+
     // Push: skopeo image by image vs Ferry (parallel blobs, cross-repo mounts), then a re-push.
     const skopeoPush = await (async () => {
       const t0 = Date.now();
@@ -136,6 +145,33 @@ async function main(): Promise<void> {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   console.log([line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n'));
+}
+
+/** A bundle of `images` OCI images with `layers` tiny distinct layers each (real blobs and image manifests); returns its bytes. */
+async function manyLayersBundle(dir: string, images: number, layers: number): Promise<number> {
+  const blobs = join(dir, 'images', 'blobs', 'sha256');
+  mkdirSync(blobs, { recursive: true });
+  const files: { path: string; size: number; sha256: string }[] = [];
+  const put = (bytes: Buffer): { digest: string; size: number } => {
+    const hex = createHash('sha256').update(bytes).digest('hex');
+    writeFileSync(join(blobs, hex), bytes);
+    files.push({ path: `images/blobs/sha256/${hex}`, size: bytes.length, sha256: hex });
+    return { digest: `sha256:${hex}`, size: bytes.length };
+  };
+  const artifacts = [];
+  for (let i = 0; i < images; i++) {
+    const config = put(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', image: i })));
+    const ls = Array.from({ length: layers }, (_, j) => put(Buffer.from(`image ${i} layer ${j}\n`)));
+    const mediaType = 'application/vnd.oci.image.manifest.v1+json';
+    const manifest = put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType, config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: ls.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...l })) })));
+    artifacts.push({
+      kind: 'image' as const, name: `bench.example/many/img${i}:1`, source: `bench.example/many/img${i}`, registry: 'bench.example', repository: `many/img${i}`, tag: '1',
+      digest: manifest.digest, mediaType, platform: 'linux/amd64', size: manifest.size + config.size + ls.reduce((s, l) => s + l.size, 0), config: config.digest, layers: ls.map((l) => l.digest),
+    });
+  }
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  await writeManifest(dir, { format: BUNDLE_FORMAT, bundleId: randomUUID(), createdAt: new Date().toISOString(), createdBy: { actor: 'bench', station: 'bench' }, tool: { name: 'ferry', version: '0' }, artifacts, files });
+  return files.reduce((s, f) => s + f.size, 0);
 }
 
 main().catch((err) => {

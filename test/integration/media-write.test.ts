@@ -49,7 +49,18 @@ async function makeBundle(dir: string, model: Record<string, number | Buffer>, l
     files.push(f);
     return f;
   };
-  const blobs = [Buffer.from('{"schemaVersion":2}'), Buffer.from('{"config":{}}'), ...layers.map((n) => randomBytes(n))].map((b) => put(`images/blobs/sha256/${sha(b)}`, b));
+  const config = Buffer.from('{"config":{}}');
+  const layerBytes = layers.map((n) => randomBytes(n));
+  const desc = (mediaType: string, b: Buffer): { mediaType: string; digest: string; size: number } => ({ mediaType, digest: `sha256:${sha(b)}`, size: b.length });
+  const imageManifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: desc('application/vnd.oci.image.config.v1+json', config),
+      layers: layerBytes.map((b) => desc('application/vnd.oci.image.layer.v1.tar', b)),
+    }),
+  );
+  const blobs = [imageManifest, config, ...layerBytes].map((b) => put(`images/blobs/sha256/${sha(b)}`, b));
   put('images/oci-layout', Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
   put('images/index.json', Buffer.from('{"schemaVersion":2,"manifests":[]}'));
   const modelFiles = Object.entries(model).map(([name, v]) => {
@@ -64,7 +75,7 @@ async function makeBundle(dir: string, model: Record<string, number | Buffer>, l
     createdBy: { actor: 'op', station: 's' },
     tool: { name: 'ferry', version: '0.1.0' },
     artifacts: [
-      { kind: 'image', name: 'gw', source: '127.0.0.1:5000/gw:1', registry: '127.0.0.1:5000', repository: 'gw', tag: '1', digest: d(blobs[0]!), mediaType: 'application/vnd.oci.image.manifest.v1+json', platform: 'linux/amd64', size: 19, config: d(blobs[1]!), layers: blobs.slice(2).map(d) },
+      { kind: 'image', name: '127.0.0.1:5000/gw:1', source: '127.0.0.1:5000/gw:1', registry: '127.0.0.1:5000', repository: 'gw', tag: '1', digest: d(blobs[0]!), mediaType: 'application/vnd.oci.image.manifest.v1+json', platform: 'linux/amd64', size: imageManifest.length, config: d(blobs[1]!), layers: blobs.slice(2).map(d) },
       { kind: 'model', name: 'org/m', source: 'http://127.0.0.1/org/m', hubUrl: 'http://127.0.0.1', repo: 'org/m', requestedRevision: 'main', revision: 'a'.repeat(40), dir: 'models/org--m', size: modelFiles.reduce((a, f) => a + f.size, 0), files: modelFiles },
     ],
     files: files.sort((a, b) => (a.path < b.path ? -1 : 1)),

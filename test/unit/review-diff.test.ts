@@ -8,6 +8,7 @@ import { APPROVED_DIR, lastApproved } from '../../src/main/review/approved-store
 import { diffAgainstApproved } from '../../src/main/review/bundle-diff';
 import { reviewBundle } from '../../src/main/review/review';
 import { PASS, station, temp, type Station } from './custody-fixtures';
+import { createdByOf, signCreation } from '../../src/main/bundle/creation';
 
 // The diff a reviewer sees: this bundle against the newest approved bundle of the same recipe.
 const h = (c: string): string => c.repeat(64).slice(0, 64);
@@ -55,13 +56,13 @@ async function bundle(spec: Spec): Promise<string> {
     format: BUNDLE_FORMAT,
     bundleId: randomUUID(),
     createdAt: `2026-11-23T06:0${n}:00.000+00:00`,
-    createdBy: { actor: 'op', station: 'low' },
+    createdBy: createdByOf(st.ids.unlock('op', PASS), 'low'),
     tool: { name: 'ferry', version: '0.1.0' },
     artifacts: [...spec.images.map(([a, d]) => image(a, d)), ...spec.models.map(([r, v]) => model(r, v))],
     files: Object.entries(spec.files).map(([path, c]) => ({ path, size: 1, sha256: h(c) })),
     ...(spec.recipe ? { lock: { path: 'lock.json', sha256: h('9'), recipe: spec.recipe, version: '1' } } : {}),
   };
-  await writeManifest(dir, manifest);
+  await writeManifest(dir, signCreation(manifest, st.ids.unlock('op', PASS))); // created and signed by op
   return dir;
 }
 
@@ -104,7 +105,7 @@ describe('diff against the last approved bundle of the same recipe', () => {
     expect(r.recipe).toBe('duo');
     const d = r.diff!;
     expect(d.against).toMatchObject({ bundleId: (await readManifest(b)).manifest.bundleId, approvedBy: 'rita' });
-    expect(d.changed).toEqual([{ key: 'image:gateway', kind: 'image', name: 'gateway', source: 'registry.example/gateway:1', pinned: `sha256:${h('2')}`, before: `sha256:${h('1')}` }]);
+    expect(d.changed).toEqual([{ key: 'image:gateway', kind: 'image', name: 'gateway', source: 'registry.example/gateway:1', pinned: `sha256:${h('2')}`, before: `sha256:${h('1')}`, destination: '<internal registry>/<prefix>/gateway@<digest>' }]);
     expect(d.removed.map((x) => x.key)).toEqual(['model:org/m']);
     expect(d.added.map((x) => x.key)).toEqual(['model:org/n']);
     expect(d.filesChanged).toEqual([

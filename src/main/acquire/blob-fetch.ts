@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { CanceledError, FerryError } from '../../shared/errors';
 import { writeVerified, writeVerifiedResumable } from '../io/verified-write';
 import type { LockDescriptor } from '../recipes/lock-schema';
 import { withRetry } from './retry';
@@ -18,7 +19,7 @@ export async function fetchRegistryBlob(ctx: AcquireContext, source: { registry:
   }
   const { client, repository } = ctx.registries.clientFor(source.registry, source.repository);
   const d = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
-  await withRetry(
+  await named(withRetry(
     () =>
       writeVerifiedResumable((offset) => client.openBlobAt(repository, d, offset, { signal: ctx.signal }), dest, { sha256: desc.digest.slice(7), size: desc.size }, {
         signal: ctx.signal,
@@ -26,7 +27,18 @@ export async function fetchRegistryBlob(ctx: AcquireContext, source: { registry:
         onResumed: meter.resumed,
       }),
     { signal: ctx.signal },
-  );
+  ), `blob ${desc.digest} of ${source.registry}/${source.repository}${client.registry !== source.registry ? ` (from ${client.registry}/${repository})` : ''}`);
+}
+
+/** Makes a failure name what was being fetched (the error keeps its class and hint). */
+async function named<T>(p: Promise<T>, what: string): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    const digest = /sha256:[0-9a-f]{64}/.exec(what)?.[0] ?? what;
+    if (err instanceof FerryError && !(err instanceof CanceledError) && !err.message.includes(digest)) err.message = `${what}: ${err.message}`;
+    throw err;
+  }
 }
 
 /** Copies a local file into `dest` through writeVerified (hashed while copied; `.tmp`, then rename). */

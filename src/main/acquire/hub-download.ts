@@ -7,6 +7,7 @@ import { writeVerified, writeVerifiedResumable, type Expected, type ResumeOption
 import type { LockModel, LockModelFile } from '../recipes/lock-schema';
 import { createProxyDispatcher, proxyConfigured } from './proxy';
 import { TransientError } from './retry';
+import { stallTimeouts } from './stall-timeout';
 
 export function modelFileExpected(file: LockModelFile): Expected {
   if (file.sha256) return { sha256: file.sha256, size: file.size };
@@ -28,7 +29,7 @@ let agent: Dispatcher | undefined;
 
 /** GET through the hub's redirects (to its storage); Authorization is not sent to another origin, nor over a downgrade to http. */
 async function hubGet(url: string, headers: Record<string, string>, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
-  agent ??= proxyConfigured() ? await createProxyDispatcher() : new Agent({ connections: 16 });
+  agent ??= proxyConfigured() ? await createProxyDispatcher() : new Agent({ connections: 16, ...stallTimeouts() });
   let at = new URL(url);
   for (let hops = 0; ; hops++) {
     const res = await request(at, { method: 'GET', headers, signal, dispatcher: agent });

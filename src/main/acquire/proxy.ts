@@ -1,6 +1,7 @@
 import { rootCertificates } from 'node:tls';
 import { EnvHttpProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
 import { loadCaFile } from '../registry/http';
+import { stallTimeouts } from './stall-timeout';
 
 // HTTPS_PROXY / HTTP_PROXY / NO_PROXY (either case), as curl and skopeo read them. undici's
 // EnvHttpProxyAgent applies NO_PROXY per request, so a mirror on the local network can bypass
@@ -14,7 +15,7 @@ export function proxyConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
 /** An EnvHttpProxyAgent that also trusts `caFile` (for the registry, not the proxy). */
 export async function createProxyDispatcher(caFile?: string): Promise<Dispatcher> {
   const ca = caFile ? [...rootCertificates, await loadCaFile(caFile)] : undefined;
-  return new EnvHttpProxyAgent({ connections: 16, proxyTunnel: false, ...(ca ? { connect: { ca }, requestTls: { ca } } : {}) });
+  return new EnvHttpProxyAgent({ connections: 16, proxyTunnel: false, ...stallTimeouts(), ...(ca ? { connect: { ca }, requestTls: { ca } } : {}) });
 }
 
 let hubDispatcher: Dispatcher | undefined;

@@ -27,6 +27,12 @@ export interface RetryOptions {
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
 }
 
+/** The last transient failure, saying how often it was tried (the error keeps its class, status and hint). */
+function gaveUp(err: unknown, attempts: number): unknown {
+  if (err instanceof Error && attempts > 1 && !/ \(gave up after \d+ attempts\)$/.test(err.message)) err.message = `${err.message} (gave up after ${attempts} attempts)`;
+  return err;
+}
+
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new CanceledError());
@@ -56,7 +62,8 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: Re
     } catch (err) {
       if (opts.signal?.aborted) throw new CanceledError();
       const integrityOnce = err instanceof IntegrityError && !integrityRetried;
-      if (attempt >= attempts || (!isTransient(err) && !integrityOnce)) throw err;
+      if (!isTransient(err) && !integrityOnce) throw err;
+      if (attempt >= attempts) throw gaveUp(err, attempt);
       if (integrityOnce) integrityRetried = true;
       const delay = Math.round(base * 2 ** (attempt - 1) * (0.5 + Math.random()));
       opts.onRetry?.(err, attempt, delay);

@@ -23,7 +23,10 @@ import { checkNotesSources, writeBundleNotes } from '../upgrade/bundle-notes';
 import { LOCK_FILE, type Lock } from '../recipes/lock-schema';
 import { LockStore } from '../recipes/lock-store';
 import { assertLockable, hasArtifacts, lockForRequest, planRequest } from '../recipes/request';
+import { lockOutput } from '../jobs/output-lock';
+import { checkSpace, diskFullError } from './acquire-space';
 import { canonicalJson } from './canonical-json';
+import { createdByOf, signCreation, type Creator } from './creation';
 import { sortFiles } from './bundle-files';
 import { writeManifest } from './manifest-io';
 import { BUNDLE_FORMAT, MANIFEST_FILE, type BundleManifest, type ModelArtifact } from './manifest-schema';
@@ -37,6 +40,8 @@ export const DEFAULT_PLATFORM = 'linux/amd64';
 export interface CreateDeps {
   custody: CustodyStore;
   identity: Identity;
+  /** The identity that creates the bundle: named in createdBy, which it signs (bundle/creation.ts). */
+  creator?: Creator;
   version: string;
   hubToken?: string;
   /** The station database: locks and acquisition state live there, so a run can be resumed. */
@@ -83,7 +88,10 @@ export async function createBundle(req: CreateBundleRequest, deps: CreateDeps, p
   const hubUrl = (req.hubUrl || DEFAULT_HUB_URL).replace(/\/+$/, '');
   const registries = new RegistryPool({ mirrors: parseMirrors(req.mirrors), insecure: req.insecureRegistries ?? [], credentials: deps.credentials });
   const store = new LockStore(deps.db);
+  let unlock = (): void => undefined;
+  let total = 0;
   try {
+    unlock = lockOutput(out, 'creating');
     progress.phase('resolving');
     const { loaded } = await planRequest({ ...lockReq, lockFile: undefined }, deps.dataDir);
     const argsKey = sha256(canonicalJson({ ...lockReq, mirrors: undefined, concurrency: undefined, outDir: out, platform, hubUrl, recipeSha256: loaded?.sha256 }));
@@ -113,6 +121,8 @@ export async function createBundle(req: CreateBundleRequest, deps: CreateDeps, p
     });
 
     progress.phase('acquiring');
+    total = lock.totalBytes;
+    if (!delta) await checkSpace(partial, total);
     const got = await acquireLock(lock, { dir: partial, progress, registries, verified: store.verifiedFiles(out), hubToken: deps.hubToken, hfCache: req.hfCache, concurrency: req.concurrency, ...(delta ? { omit: acquireOmissions(delta) } : {}) });
     for (const a of got.artifacts) {
       const details = a.kind === 'image' ? { artifact: 'image', source: a.source, digest: a.digest, size: a.size } : { artifact: 'model', repo: a.repo, revision: a.revision, files: a.files.length, size: a.size };
@@ -139,7 +149,7 @@ export async function createBundle(req: CreateBundleRequest, deps: CreateDeps, p
       format: BUNDLE_FORMAT,
       bundleId,
       createdAt: isoWithOffset(),
-      createdBy: { actor: who.actor, station: who.station, ...(who.fingerprint ? { creatorFingerprint: who.fingerprint } : {}) },
+      createdBy: createdByOf(deps.creator, who.station),
       tool: { name: 'ferry', version: deps.version },
       artifacts: [...got.artifacts, ...derived.artifacts],
       files,
@@ -148,14 +158,17 @@ export async function createBundle(req: CreateBundleRequest, deps: CreateDeps, p
       scan,
       ...(delta && inventory ? { delta: deltaRecord(delta, inventory.signed.inventory, files.reduce((s, f) => s + f.size, 0)) } : {}),
     };
-    const manifestSha256 = await writeManifest(partial, manifest);
+    const manifestSha256 = await writeManifest(partial, deps.creator ? signCreation(manifest, deps.creator) : manifest);
     await rename(partial, out);
     store.finishAcquisition(out);
     const bytes = files.reduce((s, f) => s + f.size, 0);
     const d = manifest.delta && { fullBytes: manifest.delta.fullBytes, omittedBlobs: manifest.delta.omitted.length, omittedModelFiles: manifest.delta.omittedModelFiles.length, station: manifest.delta.station };
     deps.custody.append({ type: 'created', role: ROLE, bundleId, details: { dir: out, manifestSha256, artifacts: manifest.artifacts.length + got.extraArtifacts.length, files: files.length, bytes, ...got.stats, ...(d ? { delta: { ...d, inventorySha256: manifest.delta!.inventorySha256 } } : {}) } });
     return { bundleId, dir: out, manifestSha256, files: files.length, bytes, lockId, resumed: stored !== undefined, ...got.stats, ...(d ? { delta: d } : {}) };
+  } catch (err) {
+    throw await diskFullError(err, partial, total);
   } finally {
+    unlock();
     await registries.close();
   }
 }

@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { ScanReportSchema } from '../scan/scan-schema';
+import { IMAGE_TAG, IMAGE_TARGET, nameProblem } from './destinations';
 import { isSafePath } from './safe-path';
 
 export const BUNDLE_FORMAT = 'ferry.bundle.v1';
 export const MANIFEST_FILE = 'manifest.json';
 export const IMAGES_DIR = 'images';
 export const MODELS_DIR = 'models';
-/** Added after the manifest is written and checked by their own verifiers (approvals, custody log), not listed in it. */
-export const RESERVED_DIRS = ['approvals', 'custody'] as const;
+/** Added after the manifest is written and checked by their own verifiers (approvals, overrides, custody log), not listed in it. */
+export const RESERVED_DIRS = ['approvals', 'overrides', 'custody'] as const;
 /** A manifest larger than this is refused before parsing. */
 export const MAX_MANIFEST_BYTES = 64 << 20;
 
@@ -15,19 +16,32 @@ const sha256Hex = z.string().regex(/^[a-f0-9]{64}$/, 'must be 64 lowercase hex c
 const digest = z.string().regex(/^sha256:[a-f0-9]{64}$/, 'must be sha256:<64 hex>');
 const safePath = z.string().refine(isSafePath, 'must be a relative path without .., absolute parts or characters FAT/NTFS reject');
 const size = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+// Names are data (docs/security.md): strict ASCII allow-lists, no "..", no absolute paths, no control characters.
+const noTricks = (v: string): boolean => !/[^\x21-\x7e]/.test(v) && !v.split('/').some((p) => p === '' || p === '.' || p === '..') && !v.includes('..');
+const refName = z.string().min(1).max(512).refine(noTricks, 'must be an image reference (ASCII, no "..", no empty or absolute parts)');
+const registryHost = z.string().min(1).max(255).regex(/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::[0-9]{1,5})?$/, 'must be HOST[:PORT]');
+const repositoryPath = z.string().min(1).max(255).regex(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/, 'must be lowercase repository path components');
+const oneName = z.string().min(1).max(255).superRefine((v, ctx) => {
+  const p = nameProblem(v);
+  if (p) ctx.addIssue({ code: 'custom', message: p });
+});
+const orgName = z.string().min(1).max(255).superRefine((v, ctx) => {
+  const p = nameProblem(v, true);
+  if (p) ctx.addIssue({ code: 'custom', message: p });
+});
 
 export const BundleFileSchema = z.strictObject({ path: safePath, size, sha256: sha256Hex });
 
 export const ImageArtifactSchema = z.strictObject({
   kind: z.literal('image'),
   /** Name in the OCI layout (org.opencontainers.image.ref.name). */
-  name: z.string().min(1).max(512),
+  name: refName,
   source: z.string().min(1).max(1024),
-  registry: z.string().min(1).max(255),
-  repository: z.string().min(1).max(255),
-  tag: z.string().max(128).optional(),
+  registry: registryHost,
+  repository: repositoryPath,
+  tag: z.string().max(128).regex(IMAGE_TAG, 'must be a tag (letters, digits, ".", "_", "-")').optional(),
   /** Repository name for the internal registry (a recipe's target), e.g. ai-gateway. */
-  target: z.string().max(128).optional(),
+  target: z.string().max(128).regex(IMAGE_TARGET, 'must be a lowercase repository name').optional(),
   digest,
   indexDigest: digest.optional(),
   mediaType: z.string().max(255),
@@ -41,7 +55,7 @@ export const ModelFileSchema = z.strictObject({ path: safePath, size, sha256: sh
 
 export const ModelArtifactSchema = z.strictObject({
   kind: z.literal('model'),
-  name: z.string().min(1).max(255),
+  name: orgName,
   source: z.string().min(1).max(2048),
   hubUrl: z.string().max(1024),
   repo: z.string().regex(/^[A-Za-z0-9][\w.-]{0,95}\/[A-Za-z0-9][\w.-]{0,95}$/, 'must be ORG/NAME'),
@@ -57,11 +71,11 @@ export const ModelArtifactSchema = z.strictObject({
 /** An Ollama model as Ollama stores it: `<dir>/manifests/<registry>/<repository>/<tag>` and `<dir>/blobs/sha256-<hex>`. */
 export const OllamaArtifactSchema = z.strictObject({
   kind: z.literal('ollama'),
-  name: z.string().min(1).max(255),
+  name: z.string().min(1).max(255).refine(noTricks, 'must be an Ollama model name (ASCII, no "..")'),
   source: z.string().min(1).max(2048),
-  registry: z.string().min(1).max(255),
-  repository: z.string().min(1).max(255),
-  tag: z.string().min(1).max(128),
+  registry: registryHost,
+  repository: repositoryPath,
+  tag: z.string().min(1).max(128).regex(IMAGE_TAG, 'must be a tag (letters, digits, ".", "_", "-")'),
   digest,
   dir: safePath,
   size,
@@ -71,7 +85,7 @@ export const OllamaArtifactSchema = z.strictObject({
 /** Local files or a folder, carried as they are under `dir`. */
 export const FilesArtifactSchema = z.strictObject({
   kind: z.literal('files'),
-  name: z.string().min(1).max(255),
+  name: oneName,
   source: z.string().min(1).max(4096),
   dir: safePath,
   size,
@@ -106,6 +120,13 @@ export const BundleManifestSchema = z.strictObject({
     station: z.string().max(255),
     /** sha256 (hex) of the creator identity's Ed25519 public key, when one acted. */
     creatorFingerprint: sha256Hex.optional(),
+    /** The creator identity's role and raw Ed25519 public key (base64, 32 bytes). */
+    role: z.string().max(32).optional(),
+    publicKey: z.string().max(64).optional(),
+    /** The OS user and host that ran Ferry: context only, never who acted. */
+    context: z.strictObject({ osUser: z.string().max(255), host: z.string().max(255) }).optional(),
+    /** Ed25519 by the creator over the canonical manifest without this field (bundle/creation.ts). */
+    signature: z.string().max(128).optional(),
   }),
   tool: z.strictObject({ name: z.literal('ferry'), version: z.string().max(64) }),
   artifacts: z.array(ArtifactSchema).max(10_000),

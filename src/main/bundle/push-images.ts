@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { openMediaStreamSync } from '../io/media-file';
 import type { ImportedImage } from '../../shared/api';
 import { mapLimit } from '../core/concurrency';
 import type { OciLayout } from '../oci/layout';
@@ -6,7 +6,8 @@ import type { Descriptor, RegistryClient } from '../registry/registry-client';
 import { FerryError } from '../../shared/errors';
 import { ensureAbsentBlobs } from '../delta/delta-check';
 import type { BundleDelta, ImageArtifact } from './manifest-schema';
-import { targetRepository, type RegistryTarget } from './registry-target';
+import { imageDestination } from './destinations';
+import type { RegistryTarget } from './registry-target';
 import type { Progress } from './verify';
 
 const MAX_MANIFEST = 4 << 20;
@@ -38,11 +39,13 @@ export async function pushImages(
   await ensureAbsentBlobs(plans, layout, client, target, delta, progress.signal);
   const results: ImportedImage[] = [];
   for (const { a, blobs, itemId } of plans) {
-    const repo = targetRepository(target, a.target ?? a.repository);
+    // The repository and tag review showed (imageDestination renders both).
+    const dest = imageDestination(a, target);
+    const repo = dest.repository;
     let uploaded = 0;
     let skipped = 0;
     await mapLimit(blobs, concurrency, async (b) => {
-      const outcome = await client.pushBlob(repo, b, () => createReadStream(layout.blobPath(b.digest), { highWaterMark: 1 << 20 }), {
+      const outcome = await client.pushBlob(repo, b, () => openMediaStreamSync(layout.blobPath(b.digest), { highWaterMark: 1 << 20 }), {
         signal: progress.signal,
         onBytes: (n) => progress.advance(n, itemId),
         mountFrom: holder.get(b.digest),
@@ -55,7 +58,7 @@ export async function pushImages(
       if (!holder.has(b.digest)) holder.set(b.digest, repo);
     });
     const bytes = await layout.readBlob(a.digest, MAX_MANIFEST);
-    const reference = a.tag ?? a.digest;
+    const reference = dest.reference;
     const digest = await client.putManifest(repo, reference, bytes, a.mediaType);
     if (digest !== a.digest) throw new FerryError(`Registry ${target.registry} stored ${repo} as ${digest}, expected ${a.digest}`, 'The registry rewrote the manifest; use a registry that preserves digests.');
     progress.itemState(itemId, 'done');

@@ -3,8 +3,11 @@ import type { VerifyProblem, VerifyResult } from '../../shared/api';
 import { FerryError, isAbortError } from '../../shared/errors';
 import type { HashPool } from '../hash/hash-pool';
 import type { JobContext } from '../jobs/job-runner';
+import { readMediaFile } from '../io/media-file';
+import { parseImageManifest } from '../registry/manifest-schema';
+import { identityProblems } from './destinations';
 import { ManifestError, readManifest } from './manifest-io';
-import { IMAGES_DIR, MANIFEST_FILE, RESERVED_DIRS, type BundleFile, type BundleManifest } from './manifest-schema';
+import { IMAGES_DIR, MANIFEST_FILE, RESERVED_DIRS, type BundleFile, type BundleManifest, type ImageArtifact } from './manifest-schema';
 import { unsafePathReason } from './safe-path';
 import { walk } from './walk';
 
@@ -34,6 +37,7 @@ export async function verifyBundle(dir: string, pool: HashPool, progress: Progre
   });
   const toHash: BundleFile[] = [];
   for (const e of present) {
+    verifyWork.steps++;
     if (e.path === MANIFEST_FILE) continue;
     const reason = unsafePathReason(e.path);
     if (e.kind !== 'file' || reason) {
@@ -75,15 +79,76 @@ export async function verifyBundle(dir: string, pool: HashPool, progress: Progre
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  for (const [id] of groups) progress.itemState(id, problems.some((p) => groupOf(p.path, groups) === id) ? 'failed' : 'done');
+  problems.push(...(await imageManifestProblems(dir, manifest, problems, progress.signal)));
+  const failed = new Set(problems.map((p) => groupOf(p.path, groups)));
+  for (const [id] of groups) progress.itemState(id, failed.has(id) ? 'failed' : 'done');
   problems.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { ok: problems.length === 0, bundleId: manifest.bundleId, checkedFiles: toHash.length, checkedBytes, problems };
+}
+
+/** Comparisons made by the last consistency pass: a deterministic measure of verify's work (test/hostile/verify-scale). */
+export const verifyWork = { steps: 0 };
+
+const MAX_IMAGE_MANIFEST = 4 << 20;
+
+/**
+ * Each image manifest blob, read from images/ (once its hash was proven), must list exactly the
+ * config and layers the bundle manifest shows the reviewer: a layer the reviewer never saw is refused.
+ */
+async function imageManifestProblems(dir: string, m: BundleManifest, found: VerifyProblem[], signal: AbortSignal): Promise<VerifyProblem[]> {
+  const bad = new Set(found.map((p) => p.path));
+  const out: VerifyProblem[] = [];
+  const seen = new Set<string>();
+  for (const a of m.artifacts) {
+    if (a.kind !== 'image' || seen.has(a.digest)) continue;
+    seen.add(a.digest);
+    if (signal.aborted) break;
+    const path = `${IMAGES_DIR}/blobs/sha256/${a.digest.slice(7)}`;
+    if (bad.has(path)) continue;
+    let bytes: Buffer;
+    try {
+      bytes = await readMediaFile(dir, path, 'oci-json', { signal, maxBytes: MAX_IMAGE_MANIFEST });
+    } catch (err) {
+      out.push({ kind: 'manifest', path, detail: `image ${a.name}: cannot read its image manifest (${(err as Error).message})` });
+      continue;
+    }
+    out.push(...layerListProblems(a, bytes, path));
+  }
+  return out;
+}
+
+/** The image manifest's config and layers against the artifact's `config` and `layers`, in order. */
+export function layerListProblems(a: ImageArtifact, bytes: Buffer, path: string): VerifyProblem[] {
+  let parsed;
+  try {
+    parsed = parseImageManifest(bytes, path);
+  } catch {
+    return [{ kind: 'manifest', path, detail: `image ${a.name}: the blob is not an image manifest` }];
+  }
+  const out: VerifyProblem[] = [];
+  if (parsed.config.digest !== a.config) out.push({ kind: 'manifest', path, detail: `image ${a.name}: its manifest names config ${parsed.config.digest}, the bundle manifest (field config) shows ${a.config}` });
+  const listed = new Set(a.layers);
+  const inManifest = new Set<string>();
+  for (const l of parsed.layers) {
+    inManifest.add(l.digest);
+    if (!listed.has(l.digest)) out.push({ kind: 'manifest', path, detail: `image ${a.name}: layer ${l.digest} is in its image manifest but not in the bundle manifest (field layers); the reviewer never saw it` });
+  }
+  for (const d of a.layers) if (!inManifest.has(d)) out.push({ kind: 'manifest', path, detail: `image ${a.name}: layer ${d} is in the bundle manifest (field layers) but not in its image manifest` });
+  if (out.length === 0 && parsed.layers.some((l, i) => l.digest !== a.layers[i])) out.push({ kind: 'manifest', path, detail: `image ${a.name}: its layers are in another order than the bundle manifest (field layers) shows` });
+  return out;
 }
 
 /** Each artifact must be fully backed by listed files with matching hashes. */
 function consistencyProblems(m: BundleManifest): VerifyProblem[] {
   const problems: VerifyProblem[] = [];
+  // Reviewed identity and delivery fields must agree, and every destination must be derivable.
+  const all = [...m.artifacts, ...(m.extraArtifacts ?? [])];
+  all.forEach((a, i) => {
+    const at = i < m.artifacts.length ? `artifacts.${i}` : `extraArtifacts.${i - m.artifacts.length}`;
+    for (const p of identityProblems(a)) problems.push({ kind: 'manifest', path: `${MANIFEST_FILE}#${at}.${p.field}`, detail: `${p.artifact}: field ${p.field}: ${p.detail}` });
+  });
   const byPath = new Map(m.files.map((f) => [f.path, f]));
+  verifyWork.steps += m.files.length;
   for (const f of m.files) {
     const blob = /^images\/blobs\/sha256\/([a-f0-9]{64})$/.exec(f.path);
     if (blob && blob[1] !== f.sha256) problems.push({ kind: 'manifest', path: f.path, detail: 'blob file name and recorded sha256 differ' });
@@ -94,12 +159,14 @@ function consistencyProblems(m: BundleManifest): VerifyProblem[] {
   for (const a of m.artifacts) {
     if (a.kind === 'image') {
       for (const d of [a.digest, a.config, ...a.layers]) {
+        verifyWork.steps++;
         if (d !== a.digest && omitted.has(d)) continue;
         const p = `${IMAGES_DIR}/blobs/sha256/${d.slice(7)}`;
         if (!byPath.has(p)) problems.push({ kind: 'manifest', path: p, detail: `image ${a.source} needs this blob but the file list lacks it` });
       }
     } else {
       for (const f of a.files) {
+        verifyWork.steps++;
         if (omittedModel.has(`${a.repo}\0${f.path}`)) continue;
         const p = `${a.dir}/${f.path}`;
         const listed = byPath.get(p);
@@ -111,6 +178,7 @@ function consistencyProblems(m: BundleManifest): VerifyProblem[] {
   }
   for (const a of m.extraArtifacts ?? []) {
     for (const f of a.files) {
+      verifyWork.steps++;
       const listed = byPath.get(`${a.dir}/${f.path}`);
       if (!listed || listed.sha256 !== f.sha256 || listed.size !== f.size) problems.push({ kind: 'manifest', path: `${a.dir}/${f.path}`, detail: `${a.kind} ${a.name} file does not match the file list` });
     }
@@ -120,25 +188,42 @@ function consistencyProblems(m: BundleManifest): VerifyProblem[] {
 
 interface Group {
   label: string;
-  prefixes: string[];
 }
 
-function groupByArtifact(m: BundleManifest): Map<string, Group> {
-  const groups = new Map<string, Group>();
-  const claimed = new Set<string>();
+interface Groups extends Map<string, Group> {
+  /** Bundle path → group id: built once, so grouping is linear in files and layers. */
+  byPath?: Map<string, string>;
+}
+
+function groupByArtifact(m: BundleManifest): Groups {
+  const groups: Groups = new Map<string, Group>();
+  const byPath = new Map<string, string>();
+  const claim = (path: string, id: string): void => {
+    verifyWork.steps++;
+    if (!byPath.has(path)) byPath.set(path, id);
+  };
   for (const a of m.artifacts) {
     if (a.kind === 'image') {
-      const blobs = [a.digest, a.config, ...a.layers]
-        .map((d) => `${IMAGES_DIR}/blobs/sha256/${d.slice(7)}`)
-        .filter((p) => !claimed.has(p) && claimed.add(p));
-      groups.set(`image:${a.name}`, { label: a.source, prefixes: blobs });
-    } else groups.set(`model:${a.repo}`, { label: `${a.repo}@${a.revision.slice(0, 12)}`, prefixes: [`${a.dir}/`] });
+      const id = `image:${a.name}`;
+      groups.set(id, { label: a.source });
+      for (const d of [a.digest, a.config, ...a.layers]) claim(`${IMAGES_DIR}/blobs/sha256/${d.slice(7)}`, id);
+    } else {
+      const id = `model:${a.repo}`;
+      groups.set(id, { label: `${a.repo}@${a.revision.slice(0, 12)}` });
+      for (const f of a.files) claim(`${a.dir}/${f.path}`, id);
+    }
   }
-  groups.set('other', { label: 'bundle metadata', prefixes: [] });
+  for (const a of m.extraArtifacts ?? []) {
+    const id = `${a.kind}:${a.name}`;
+    if (!groups.has(id)) groups.set(id, { label: a.kind === 'ollama' ? a.source : `files ${a.name}` });
+    for (const f of a.files) claim(`${a.dir}/${f.path}`, id);
+  }
+  groups.set('other', { label: 'bundle metadata' });
+  groups.byPath = byPath;
   return groups;
 }
 
-function groupOf(path: string, groups: Map<string, Group>): string {
-  for (const [id, g] of groups) if (g.prefixes.some((p) => (p.endsWith('/') ? path.startsWith(p) : path === p))) return id;
-  return 'other';
+function groupOf(path: string, groups: Groups): string {
+  verifyWork.steps++;
+  return groups.byPath?.get(path) ?? 'other';
 }

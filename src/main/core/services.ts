@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { CustodyStore, type Identity } from '../custody/custody-store';
 import { forwardFromSettings } from '../custody/syslog';
 import { openDatabase, type Db } from '../db/database';
+import { secureDataDir } from './data-dir';
 import { HashPool } from '../hash/hash-pool';
 import { withStation } from '../identity/station';
 import { JobRunner } from '../jobs/job-runner';
@@ -27,7 +28,7 @@ export interface ServiceOptions {
 
 /** Wires the Electron-free services one process needs (app, CLI or headless server). */
 export function createServices(opts: ServiceOptions = {}): Services {
-  const dataDir = opts.dataDir ?? defaultDataDir();
+  const dataDir = secureDataDir(opts.dataDir ?? defaultDataDir()); // 0700 dir, 0600 files (core/data-dir.ts)
   const db = openDatabase(join(dataDir, 'ferry.db'));
   const identity = opts.identity ?? withStation(db, currentIdentity());
   const pool = new HashPool();

@@ -177,4 +177,13 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'the process that runs a job',
+    // Another Ferry process on the same data directory must not mark a job it does not run as interrupted.
+    sql: `
+      ALTER TABLE jobs ADD COLUMN owner_pid INTEGER;
+      ALTER TABLE jobs ADD COLUMN owner_host TEXT;
+    `,
+  },
 ];

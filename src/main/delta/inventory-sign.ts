@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { parseMediaJson, readMediaFile } from '../io/media-file';
 import { FerryError, UsageError } from '../../shared/errors';
 import { canonicalJson } from '../bundle/canonical-json';
 import type { ActingIdentity } from '../identity/identity-store';
@@ -32,10 +34,10 @@ export async function readInventoryFile(path: string): Promise<ReadInventory> {
   if (!st) throw new UsageError(`Inventory ${path} does not exist.`, 'Export it on the offline side with "ferry inventory export" and bring it over after review.');
   if (!st.isFile()) throw new FerryError(`Inventory ${path} is not a regular file.`);
   if (st.size > MAX_INVENTORY_BYTES) throw new FerryError(`Inventory ${path} is ${st.size} bytes, over the ${MAX_INVENTORY_BYTES}-byte limit.`);
-  const bytes = await readFile(path);
+  const bytes = await readMediaFile(dirname(path), basename(path), 'inventory', { label: path });
   let json: unknown;
   try {
-    json = JSON.parse(bytes.toString('utf8'));
+    json = parseMediaJson(bytes, path);
   } catch {
     throw new FerryError(`Inventory ${path} is not valid JSON.`, 'Use the file "ferry inventory export" wrote, unchanged.');
   }

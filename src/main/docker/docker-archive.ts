@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { openMediaFile, openMediaStreamSync } from '../io/media-file';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -104,7 +104,7 @@ async function readManifest(layoutDir: string, digest: string): Promise<z.infer<
   const path = join(layoutDir, blobName(digest));
   let buf: Buffer;
   try {
-    const fh = await open(path, 'r');
+    const fh = (await openMediaFile(layoutDir, blobName(digest))).fh; // the one media reader: regular file, no links
     try {
       const { size } = await fh.stat();
       if (size > MAX_MANIFEST_BYTES) throw layoutError(`manifest ${digest} is ${size} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`);
@@ -217,7 +217,7 @@ export function streamDockerArchive(plan: ArchivePlan): Readable {
       const entry = pack.entry({ name: b.name, size: b.size, mode: 0o644, mtime: MTIME });
       // The tar header promised b.size bytes: read exactly that many, so a file that
       // changed since planning fails the entry instead of corrupting the archive.
-      await pipeline(createReadStream(b.path, { start: 0, end: b.size - 1, highWaterMark: 1 << 20 }), entry);
+      await pipeline(openMediaStreamSync(b.path, { start: 0, end: b.size - 1, highWaterMark: 1 << 20 }), entry);
     }
     pack.entry({ name: 'manifest.json', mode: 0o644, mtime: MTIME }, manifestJson(plan.images));
     pack.finalize();

@@ -12,7 +12,9 @@ const buf = Buffer.allocUnsafe(4 << 20);
 parentPort.on('message', ({ id, path }) => {
   let fd;
   try {
-    fd = fs.openSync(path, 'r');
+    // Hostile media (docs/security.md): never block on a FIFO or read a device; regular files only.
+    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    if (!fs.fstatSync(fd).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
     const h = crypto.createHash('sha256');
     let size = 0, reported = 0, n;
     while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) {

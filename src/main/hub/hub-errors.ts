@@ -14,6 +14,8 @@ export interface HubContext {
   signal?: AbortSignal;
 }
 
+const LOCAL_FS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EFBIG']);
+
 /** What the hub said, short: its own message without the library's URL trailer. */
 function hubMessage(err: HubApiError): string {
   const data = err.data as { error?: unknown; message?: unknown } | undefined;
@@ -47,6 +49,8 @@ function forStatus(status: number, ctx: HubContext, said: string): FerryError {
 export function toHubError(err: unknown, ctx: HubContext, lastStatus?: number): Error {
   if (ctx.signal?.aborted || isAbortError(err)) return err instanceof CanceledError ? err : new CanceledError();
   if (err instanceof FerryError) return err;
+  // A local file-system failure (disk full, permissions) is not the hub's: it keeps its code.
+  if (LOCAL_FS.has(String((err as { code?: unknown } | undefined)?.code))) return err as Error;
   if (err instanceof HubApiError) return forStatus(err.statusCode, ctx, hubMessage(err));
   if (lastStatus !== undefined) return forStatus(lastStatus, ctx, '');
   if (err instanceof InvalidApiResponseFormatError) {

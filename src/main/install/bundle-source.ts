@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readMediaFile } from '../io/media-file';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FerryError, UsageError } from '../../shared/errors';
@@ -46,23 +47,25 @@ export async function readBundleRecipeInfo(src: InstallSource): Promise<BundleRe
     return { manifest, ...(await readBundleRecipe(s.dir)) };
   }
   const set = await loadVolumeSet(s.volumes!);
-  if (!set.manifest || !set.manifestDir) {
+  // A volume whose label or manifest copy cannot be read (or a set that does not cover the manifest) is named now,
+  // not later as a confusing mismatch of the recipe or lock that volume holds.
+  if (!set.manifest || !set.manifestDir || set.problems.length > 0) {
     const first = set.problems[0];
     throw new FerryError(
-      `No readable bundle manifest on the volumes given${first ? ` (${first.volume}: ${first.path ? `${first.path}: ` : ''}${first.detail})` : ''}.`,
+      `${set.manifest ? 'The volumes given do not form a readable bundle' : 'No readable bundle manifest on the volumes given'}${first ? ` (${first.volume}: ${first.path ? `${first.path}: ` : ''}${first.detail})` : ''}.`,
       'Give the mount paths of the bundle\'s volumes; "ferry media verify" lists each problem.',
     );
   }
   const manifest = set.manifest;
   const scratch = await mkdtemp(join(tmpdir(), 'ferry-inspect-'));
   try {
-    await writeFile(join(scratch, MANIFEST_FILE), await readFile(join(set.manifestDir, MANIFEST_FILE)));
+    await writeFile(join(scratch, MANIFEST_FILE), await readMediaFile(set.manifestDir, MANIFEST_FILE, 'volume-manifest'));
     for (const name of [LOCK_FILE, RECIPE_FILE]) {
       const listed = manifest.files.find((f) => f.path === name);
       if (!listed) continue; // readBundleRecipe names what is missing
       if (listed.size > SMALL) throw new FerryError(`${name} in bundle ${manifest.bundleId} is ${listed.size} bytes; refusing to read it.`);
       const pieces = (set.pieces.get(name) ?? []).sort((a, b) => a.offset - b.offset);
-      const bytes = Buffer.concat(await Promise.all(pieces.map((p) => readFile(join(p.volume.dir, labelFileName(p.entry))))));
+      const bytes = Buffer.concat(await Promise.all(pieces.map((p) => readMediaFile(p.volume.dir, labelFileName(p.entry), name === LOCK_FILE ? 'lock' : 'recipe', { label: `volume ${p.volume.name}: ${labelFileName(p.entry)}` }))));
       const sha = createHash('sha256').update(bytes).digest('hex');
       if (bytes.length !== listed.size || sha !== listed.sha256) {
         throw new FerryError(`${name} on the volumes does not match the bundle manifest (sha256 ${sha}, manifest says ${listed.sha256}).`, 'The volume is damaged or altered; run "ferry media verify" on all volumes.');

@@ -7,7 +7,9 @@ import type { ContainerSpec, ParamValues, Recipe, VerifySpec } from '../recipes/
 import { whenHolds } from '../recipes/template';
 import { agentConfigImageId } from './step-finish';
 import { ollamaArtifactIds, ollamaInstallDir, ollamaStepCommand } from '../ollama/ollama-install';
-import { filesDir } from './install-refs';
+import { isAbsolute, resolve } from 'node:path';
+import { containerName, filesDir, installDir, templateContext } from './install-refs';
+import { expandInstall } from './install-template';
 import { stepCommands } from './step-commands';
 import type { StoredRequest } from './install-store';
 import type { PlanFile, PlanImage, PlanModel, PlannedStep, StoredPlan } from './install-types';
@@ -152,4 +154,88 @@ export function layoutSteps(input: LayoutInput): PlannedStep[] {
   if ((plan.recipe.install?.outputs ?? []).some((o) => whenHolds(o.when, plan.params))) add({ id: 'outputs', kind: 'outputs', title: 'GitLab values', description: 'The values to enter in GitLab (Admin > GitLab Duo), recorded in custody.', undoable: false }, cmd.outputs());
   if (agentConfigImageId(plan.images)) add({ id: 'agent-config', kind: 'agent-config', title: 'Flow execution config', description: 'Write .gitlab/duo/agent-config.yml naming the executor image in the internal registry, and the runner checklist.', undoable: false }, cmd.agentConfig());
   return steps;
+}
+
+// ---- The runtime surface and what needs the admin's explicit allowance (docs/security.md) ----
+
+/** One thing the stack would do that reaches beyond its own folders and containers. */
+export interface RuntimeRisk {
+  /** The exact allowance that permits it, e.g. `mount:/var/run/docker.sock` or `target:10.0.0.5:80`. */
+  allowance: string;
+  /** The recipe field, e.g. install.containers[agent].volumes.0. */
+  where: string;
+  detail: string;
+}
+
+const ENGINE_SOCKET = /(?:^|\/)(?:docker|podman|containerd|crio|dockershim)\.sock$/;
+const LOOPBACK = /^(?:127(?:\.[0-9]{1,3}){3}|localhost|\[?::1\]?)$/i;
+
+/** Host side of a volume spec (`HOST:CONTAINER[:opts]`), or undefined for a named volume. */
+function volumeHost(spec: string): string | undefined {
+  const parts = spec.split(':');
+  if (parts.length >= 3 && /^[a-zA-Z,]+$/.test(parts[parts.length - 1]!)) parts.pop();
+  parts.pop();
+  const host = parts.join(':');
+  return /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(host) ? undefined : host;
+}
+
+const within = (root: string, p: string): boolean => p === root || p.startsWith(root.endsWith('/') ? root : `${root}/`);
+
+/**
+ * What the recipe would do that needs the admin's allowance: host mounts outside the install's
+ * folder and the models folder, the container engine's socket (full control of the host), and
+ * health or stack-check URLs that are not the stack's own containers (a loopback address on a
+ * port the stack publishes, or a container of the stack by name). Pure; values expanded for this host.
+ */
+export function runtimeRisks(plan: Omit<StoredPlan, 'steps'>, request: StoredRequest, dataDir: string, installId: string): RuntimeRisk[] {
+  const ctx = templateContext({ ...plan, steps: [] }, request, dataDir, installId);
+  const roots = [resolve(installDir(dataDir, installId)), resolve(request.modelsDir)];
+  const containers = orderContainers(plan.recipe, plan.params);
+  const names = new Set(containers.flatMap((c) => [c.name, containerName(c.name)]));
+  const ports = new Set(containers.flatMap((c) => (c.ports ?? []).map((p) => p.split(':').slice(-2)[0]!)));
+  const risks: RuntimeRisk[] = [];
+  const url = (raw: string, where: string): void => {
+    let u: URL;
+    try {
+      u = new URL(raw);
+    } catch {
+      risks.push({ allowance: `target:${raw}`, where, detail: `"${raw}" is not a URL Ferry can check` });
+      return;
+    }
+    const host = u.hostname.replace(/^\[|\]$/g, '');
+    const port = u.port || (u.protocol === 'https:' ? '443' : '80');
+    const own = (LOOPBACK.test(host) && ports.has(port)) || names.has(host);
+    if (!own) risks.push({ allowance: `target:${u.hostname}:${port}`, where, detail: `${raw} is not one of the stack's own containers (a loopback port it publishes, or a container by name)` });
+  };
+  for (const c of containers) {
+    const at = `install.containers[${c.name}]`;
+    (c.volumes ?? []).forEach((v, i) => {
+      const spec = expandInstall(v, ctx, `${at}.volumes.${i}`, 'display');
+      const host = volumeHost(spec);
+      if (host === undefined) return;
+      const abs = isAbsolute(host) ? resolve(host) : host;
+      if (ENGINE_SOCKET.test(abs)) risks.push({ allowance: `mount:${abs}`, where: `${at}.volumes.${i}`, detail: `mounts the container engine's socket ${abs}: full control of the host` });
+      else if (!roots.some((r) => within(r, abs))) risks.push({ allowance: `mount:${abs}`, where: `${at}.volumes.${i}`, detail: `mounts the host path ${abs}, outside the install folder and the models folder` });
+    });
+    const checks = c.health === undefined ? [] : Array.isArray(c.health) ? c.health : [c.health];
+    checks.forEach((h, j) => {
+      if ('http' in h) url(expandInstall(h.http, ctx, `${at}.health`, 'display'), `${at}.health${Array.isArray(c.health) ? `.${j}` : ''}.http`);
+    });
+  }
+  activeVerify(plan.recipe, plan.params).forEach((v) => url(expandInstall(v.http, ctx, `install.verify[${v.name}].http`, 'display'), `install.verify[${v.name}].http`));
+  return risks;
+}
+
+/** Refuses the plan while a risk lacks its exact allowance, naming each; returns the allowances used. */
+export function requireAllowances(risks: RuntimeRisk[], allow: readonly string[] = []): string[] {
+  const given = new Set(allow);
+  const missing = risks.filter((r) => !given.has(r.allowance));
+  if (missing.length > 0) {
+    throw new FerryError(
+      `The recipe needs the admin's allowance for: ${missing.map((r) => `${r.where}: ${r.detail}`).join('; ')}. Nothing was planned.`,
+      `If this is intended, plan again with ${[...new Set(missing.map((r) => `--allow ${r.allowance}`))].join(' ')} (recorded in custody); otherwise do not install this bundle.`,
+      'AllowanceNeeded',
+    );
+  }
+  return [...new Set(risks.map((r) => r.allowance))];
 }

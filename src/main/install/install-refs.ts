@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { dockerTag } from '../bundle/import';
-import { parseRegistryTarget, targetRepository } from '../bundle/registry-target';
+import { containerDestination, filesDestination, imageDestination, modelDestination } from '../bundle/destinations';
+import { parseRegistryTarget } from '../bundle/registry-target';
 import type { InstallTemplateContext } from './install-template';
 import type { StoredRequest } from './install-store';
 import type { PlanImage, StoredPlan } from './install-types';
@@ -19,7 +20,10 @@ export function secretsDir(dataDir: string, installId: string): string {
 
 /** `<dataDir>/installs/<id>/files/<artifact id>`: where the files step places a bundle's files artifact. */
 export function filesDir(dataDir: string, installId: string, artifactId: string): string {
-  return join(installDir(dataDir, installId), 'files', artifactId);
+  const root = join(installDir(dataDir, installId), 'files');
+  if (artifactId === '') return root;
+  const d = filesDestination({ name: artifactId }, root);
+  return join(d.root, ...d.parts);
 }
 
 /** The install's private network (user-defined bridge): every container joins it under its recipe name. */
@@ -34,20 +38,21 @@ export function volumeName(recipeId: string, name: string): string {
 
 /** Engine container name for a recipe container. */
 export function containerName(name: string): string {
-  return `ferry-${name}`;
+  return containerDestination(name).name;
 }
 
 /** Where an image is after the push step: `<registry>/<prefix>/<target>:<tag>` (or `@digest`), or its loaded tag. */
 export function imageRef(img: PlanImage, registry: string | undefined): string {
   if (!registry) return dockerTag({ registry: img.registry, repository: img.repository, tag: img.tag, digest: img.digest });
   const target = parseRegistryTarget(registry);
-  const repo = targetRepository(target, img.target);
-  return img.tag ? `${target.registry}/${repo}:${img.tag}` : `${target.registry}/${repo}@${img.digest}`;
+  const d = imageDestination({ name: img.name, repository: img.repository, target: img.target, ...(img.tag ? { tag: img.tag } : {}), digest: img.digest }, target);
+  return img.tag ? `${target.registry}/${d.repository}:${img.tag}` : `${target.registry}/${d.repository}@${img.digest}`;
 }
 
 /** Where a model's weights are placed: `<modelsDir>/<org>/<name>` (as placeModels lays them out). */
 export function modelDir(modelsDir: string, repo: string): string {
-  return resolve(modelsDir, repo);
+  const d = modelDestination({ repo }, resolve(modelsDir));
+  return resolve(d.root, ...d.parts);
 }
 
 /** The template context for a plan (secret values only when given, for 'value' expansion). */

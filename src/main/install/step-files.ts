@@ -1,8 +1,8 @@
-import { createReadStream } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
+import { relative, resolve, sep } from 'node:path';
+import { mediaReadStream, readMediaFile } from '../io/media-file';
 import { parseAllDocuments } from 'yaml';
 import { FerryError } from '../../shared/errors';
+import { confinedPath, fileInside, filesDestination, OWNED_MARKER, replaceFolder } from '../bundle/destinations';
 import { writeVerified } from '../io/verified-write';
 import { filesDir } from './install-refs';
 import type { PlanFile } from './install-types';
@@ -39,7 +39,7 @@ async function checkYaml(bundleDir: string, f: PlanFile): Promise<string[]> {
   for (const file of f.files.filter((x) => YAML_FILE.test(x.path))) {
     const rel = `${f.dir}/${file.path}`;
     if (file.size > MAX_YAML) throw new FerryError(`${rel} is ${file.size} bytes, too large to check as YAML.`, 'Configuration files are small; check the bundle was made from the right file.');
-    const problem = yamlProblem(await readFile(inside(resolve(bundleDir), rel), 'utf8'));
+    const problem = yamlProblem((await readMediaFile(resolve(bundleDir), relative(resolve(bundleDir), inside(resolve(bundleDir), rel)), 'config')).toString('utf8'));
     if (problem) {
       throw new FerryError(
         `${file.path} (artifact ${f.id}) is not valid YAML: ${problem}. Nothing was started.`,
@@ -60,16 +60,20 @@ export async function filesStep(env: StepEnv): Promise<StepOutcome> {
   for (const f of list) yaml.push(...(await checkYaml(bundleDir, f)).map((p) => `${f.id}/${p}`));
   const placed: { id: string; dir: string; files: number; bytes: number }[] = [];
   for (const f of list) {
-    const dest = filesDir(env.dataDir, env.installId, f.id);
-    await rm(dest, { recursive: true, force: true });
+    // Derived from the validated name, confined to the install's files folder (no links), never removing what Ferry did not make.
+    const dest = await confinedPath(filesDestination({ name: f.id }, filesDir(env.dataDir, env.installId, '')));
     let bytes = 0;
-    for (const file of f.files) {
-      env.progress.phase(`placing ${f.id}/${file.path}`);
-      const src = inside(bundleDir, `${f.dir}/${file.path}`);
-      const w = await writeVerified(createReadStream(src, { highWaterMark: 1 << 20 }), inside(resolve(dest), file.path), { sha256: file.sha256, size: file.size }, { signal: env.progress.signal });
-      bytes += w.size;
-      env.log(`${f.id}/${file.path}: ${w.size} bytes, sha256 ${w.sha256}`);
-    }
+    const { previous } = await replaceFolder(dest, { installId: env.installId, bundleId: plan.bundleId, artifact: f.id }, `files artifact ${f.id}`, async (fresh) => {
+      for (const file of f.files) {
+        if (file.path === OWNED_MARKER || file.path.startsWith(`${OWNED_MARKER}/`)) throw new FerryError(`Bundle file ${f.dir}/${file.path} uses Ferry's marker name ${OWNED_MARKER}.`, 'The bundle is malformed; create it again.');
+        env.progress.phase(`placing ${f.id}/${file.path}`);
+        const src = inside(bundleDir, `${f.dir}/${file.path}`);
+        const w = await writeVerified((await mediaReadStream(bundleDir, relative(bundleDir, src), { signal: env.progress.signal })).stream, fileInside(fresh, file.path, `files artifact ${f.id}`), { sha256: file.sha256, size: file.size }, { signal: env.progress.signal });
+        bytes += w.size;
+        env.log(`${f.id}/${file.path}: ${w.size} bytes, sha256 ${w.sha256}`);
+      }
+    });
+    if (previous) env.log(`${f.id}: the previous version is kept in ${previous}`);
     placed.push({ id: f.id, dir: dest, files: f.files.length, bytes });
   }
   for (const p of yaml) env.log(`${p}: valid YAML`);

@@ -76,7 +76,7 @@ export async function modelsStep(env: StepEnv): Promise<StepOutcome> {
   const models = manifest.artifacts.filter((a): a is ModelArtifact => a.kind === 'model' && repos.has(a.repo));
   // A delta: the files it leaves out must already be in the models directory with their sha256.
   await ensureOmittedModelFiles(manifest.delta, request.modelsDir, env.pool, env.progress.signal);
-  const placed = await placeModels(plan.bundleDir, carriedModels(models, manifest.delta), request.modelsDir, env.progress);
+  const placed = await placeModels(plan.bundleDir, carriedModels(models, manifest.delta), request.modelsDir, env.progress, { installId: env.installId, bundleId: plan.bundleId });
   for (const p of placed) env.log(`placed ${p.repo} → ${p.dir} (${p.files} files, ${p.bytes} bytes)`);
   env.custody.append({ type: 'imported', role: 'admin', bundleId: plan.bundleId, details: { installId: env.installId, into: 'models', models: placed } });
   return { result: { models: placed.map((p) => ({ id: plan.models.find((m) => m.repo === p.repo)?.id, ...p })) }, summary: placed.map((p) => `${p.repo} → ${p.dir}`).join(', ') };

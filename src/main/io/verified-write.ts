@@ -97,6 +97,19 @@ export async function writeVerified(
   }
 }
 
+/**
+ * Whether `file` already holds exactly the expected content (a regular file of `size` bytes with
+ * this sha256): what an interrupted run wrote and renamed into place is kept, not written again.
+ * Reads only; a missing, resized or different file is false.
+ */
+export async function holdsVerified(file: string, expected: { sha256: string; size: number }, signal?: AbortSignal): Promise<boolean> {
+  const st = await lstat(file).catch(() => undefined);
+  if (!st?.isFile() || st.size !== expected.size) return false;
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20, signal }) as AsyncIterable<Buffer>) h.update(chunk);
+  return h.digest('hex') === expected.sha256.toLowerCase();
+}
+
 const WRITE_BATCH = 1 << 20;
 const SYNC_EVERY = 64 << 20;
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
 import type { JobInfo, JobItem, JobKind } from '../../shared/api';
 import { CanceledError, FerryError, isAbortError, toErrorShape } from '../../shared/errors';
 import { isoWithOffset } from '../core/clock';
@@ -40,10 +41,13 @@ export class JobRunner extends EventEmitter<{ update: [JobInfo] }> {
 
   constructor(private readonly db: Db) {
     super();
-    // Jobs that were running when the process died did not finish.
-    this.db
-      .prepare(`UPDATE jobs SET state = 'failed', error = ?, finished_at = ? WHERE state = 'running'`)
-      .run(JSON.stringify({ name: 'Interrupted', message: 'Ferry stopped while this job was running.' }), isoWithOffset());
+    // Jobs that were running when their process died did not finish; those of another live
+    // Ferry process on this data directory are still running.
+    const stale = (this.db.prepare(`SELECT id, owner_pid, owner_host FROM jobs WHERE state = 'running'`).all() as { id: string; owner_pid: number | null; owner_host: string | null }[])
+      .filter((j) => !(j.owner_host === hostname() && j.owner_pid !== null && j.owner_pid !== process.pid && processAlive(j.owner_pid)));
+    const interrupted = this.db.prepare(`UPDATE jobs SET state = 'failed', error = ?, finished_at = ? WHERE id = ? AND state = 'running'`);
+    const error = JSON.stringify({ name: 'Interrupted', message: 'Ferry stopped while this job was running.' });
+    for (const j of stale) interrupted.run(error, isoWithOffset(), j.id);
   }
 
   start<T>(kind: JobKind, title: string, params: Record<string, unknown>, body: JobBody<T>): JobInfo {
@@ -60,8 +64,8 @@ export class JobRunner extends EventEmitter<{ update: [JobInfo] }> {
       items: [],
     };
     this.db
-      .prepare(`INSERT INTO jobs (id, kind, title, state, phase, created_at, params) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-      .run(info.id, kind, title, info.state, info.phase, info.createdAt, JSON.stringify(params));
+      .prepare(`INSERT INTO jobs (id, kind, title, state, phase, created_at, params, owner_pid, owner_host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(info.id, kind, title, info.state, info.phase, info.createdAt, JSON.stringify(params), process.pid, hostname());
     const run: Running = {
       info,
       controller: new AbortController(),
@@ -186,6 +190,16 @@ export class JobRunner extends EventEmitter<{ update: [JobInfo] }> {
 
   private snapshot(run: Running): JobInfo {
     return { ...run.info, rate: run.meter.rate(), items: [...run.items.values()].map((i) => ({ ...i })) };
+  }
+}
+
+/** Whether a process with this pid exists on this host (EPERM: it exists, owned by another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

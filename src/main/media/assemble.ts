@@ -1,11 +1,14 @@
-import { lstat, mkdir, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { writeFileAtomic } from '../io/atomic-write';
+import { MediaFileError, mediaReadStream, openMediaFile, readMediaFile } from '../io/media-file';
 import { CanceledError, FerryError, UsageError } from '../../shared/errors';
 import { mapLimit } from '../core/concurrency';
 import { MANIFEST_FILE } from '../bundle/manifest-schema';
 import type { Progress } from '../bundle/verify';
 import { IntegrityError, writeVerified } from '../io/verified-write';
-import { copyRange, fsyncDir, hashFileInline } from './copy';
+import { fsyncDir } from './copy';
 import { labelFileName } from './label';
 import { copySidecars } from './sidecars';
 import { loadVolumeSet, type Piece } from './volume-set';
@@ -64,9 +67,9 @@ export async function assembleBundle(dirs: string[], outDir: string, progress: P
     });
     // approvals/ and custody/, so the import's approval gate and "ferry custody import" see them.
     await copySidecars(set.volumes, set.sidecars, roots, partial);
-    const src = join(set.manifestDir!, MANIFEST_FILE);
-    const size = (await stat(src)).size;
-    if ((await copyRange(src, size, 0, size, join(partial, MANIFEST_FILE))) !== set.manifestSha256) throw new FerryError(`${src} changed while assembling.`);
+    const mbytes = await readMediaFile(set.manifestDir!, MANIFEST_FILE, 'volume-manifest', { signal: progress.signal });
+    if (createHash('sha256').update(mbytes).digest('hex') !== set.manifestSha256) throw new FerryError(`${join(set.manifestDir!, MANIFEST_FILE)} changed while assembling.`);
+    await writeFileAtomic(join(partial, MANIFEST_FILE), mbytes);
     for (const v of set.volumes) if (!v.duplicate) progress.itemState(`volume:${v.dir}`, 'done');
     if (existing) await rm(out, { recursive: true });
     await rename(partial, out);
@@ -83,14 +86,17 @@ export async function assembleBundle(dirs: string[], outDir: string, progress: P
 async function* streamPieces(pieces: Piece[], roots: Map<string, string>, progress: Progress): AsyncGenerator<Uint8Array> {
   for (const p of pieces) {
     const name = labelFileName(p.entry);
-    const file = join(p.volume.dir, name);
     const where = `volume ${p.volume.name}: ${name}`;
-    // Hostile media: the file must be a regular file inside the volume, reached without symlinks.
-    const st = await lstat(file).catch(() => null);
-    const real = st ? await realpath(file) : '';
-    if (!st?.isFile() || !real.startsWith(roots.get(p.volume.dir)! + sep)) throw new FerryError(`${where} is missing or not a regular file inside the volume.`);
-    if (st.size !== p.entry.size) throw new FerryError(`${where} is ${st.size} bytes, its label says ${p.entry.size}.`);
-    const fh = await open(real, 'r');
+    // Hostile media: a regular file inside the volume, reached without symlinks (the one media reader).
+    const f = await openMediaFile(p.volume.dir, name, { label: where }).catch((err: MediaFileError) => {
+      const what = err.code === 'ENOENT' ? 'absent' : err.message.slice(where.length + 1);
+      throw new FerryError(`${where} is missing or not a regular file inside the volume (${what}).`, 'This medium was altered or damaged; treat it as untrusted.');
+    });
+    const fh = f.fh;
+    if (f.size !== p.entry.size) {
+      await f.close();
+      throw new FerryError(`${where} is ${f.size} bytes, its label says ${p.entry.size}.`);
+    }
     try {
       for (let done = 0; done < p.entry.size; ) {
         if (progress.signal.aborted) throw new CanceledError();
@@ -111,7 +117,9 @@ async function* streamPieces(pieces: Piece[], roots: Map<string, string>, progre
 async function nameBadPiece(pieces: Piece[], signal: AbortSignal): Promise<void> {
   for (const p of pieces) {
     const name = labelFileName(p.entry);
-    const got = await hashFileInline(join(p.volume.dir, name), { signal });
+    const h = createHash('sha256');
+    for await (const c of (await mediaReadStream(p.volume.dir, name, { signal, label: `volume ${p.volume.name}: ${name}` })).stream) h.update(c);
+    const got = { sha256: h.digest('hex') };
     if (got.sha256 !== p.entry.sha256) {
       throw new FerryError(`volume ${p.volume.name}: ${name} does not match its label: sha256 ${got.sha256}, label says ${p.entry.sha256}.`, 'This medium is damaged; re-write this volume from the bundle.');
     }

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../io/atomic-write';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { FerryError } from '../../shared/errors';
+import { MediaFileError, printable, readMediaJson, type MediaReadOptions } from '../io/media-file';
 import { canonicalJson } from '../bundle/canonical-json';
 import { RESERVED_DIRS } from '../bundle/manifest-schema';
 import { isSafePath } from '../bundle/safe-path';
@@ -104,38 +103,22 @@ export async function writeLabel(dir: string, label: VolumeLabel): Promise<strin
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Reads a label from media that may be hostile: bounded size, JSON parsed, schema-validated. */
-export async function readLabel(dir: string): Promise<VolumeLabel> {
-  const file = join(dir, LABEL_FILE);
-  let bytes: Buffer;
-  try {
-    // O_NOFOLLOW: a label that is a symlink (to anything on the reading host) is refused.
-    const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-    try {
-      const st = await fh.stat();
-      if (!st.isFile()) throw new LabelError(`${file} is not a regular file`);
-      if (st.size > MAX_LABEL_BYTES) throw new LabelError(`${file} is ${st.size} bytes, over the ${MAX_LABEL_BYTES}-byte limit`);
-      bytes = await readFile(fh);
-    } finally {
-      await fh.close();
-    }
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') {
-      throw new LabelError(`${dir} has no ${LABEL_FILE}`, 'Point Ferry at the top folder of a volume written by "ferry media write".');
-    }
-    if ((err as { code?: string }).code === 'ELOOP') throw new LabelError(`${file} is a symbolic link; a volume label must be a regular file`);
-    throw err;
-  }
+/** Reads a label from media that may be hostile: through the one media reader (regular file, bounded, strict JSON), schema-validated. */
+export async function readLabel(dir: string, opts: MediaReadOptions = {}): Promise<VolumeLabel> {
   let json: unknown;
   try {
-    json = JSON.parse(bytes.toString('utf8'));
+    ({ value: json } = await readMediaJson(dir, LABEL_FILE, 'label', { maxBytes: MAX_LABEL_BYTES, label: join(dir, LABEL_FILE), ...opts }));
   } catch (err) {
-    throw new LabelError(`${file} is not valid JSON: ${(err as Error).message}`);
+    if (err instanceof MediaFileError && err.code === 'ENOENT') {
+      throw new LabelError(`${dir} has no ${LABEL_FILE}`, 'Point Ferry at the top folder of a volume written by "ferry media write".');
+    }
+    if (err instanceof MediaFileError) throw new LabelError(err.message, err.hint);
+    throw err;
   }
   const parsed = VolumeLabelSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new LabelError(`${file}: field ${issue.path.join('.') || '(root)'} ${issue.message}`, 'The label is damaged or was not written by Ferry.');
+    throw new LabelError(`${join(dir, LABEL_FILE)}: field ${printable(issue.path.join('.')) || '(root)'} ${printable(issue.message)}`, 'The label is damaged or was not written by Ferry.');
   }
   return parsed.data;
 }

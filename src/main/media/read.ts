@@ -88,7 +88,8 @@ export async function verifyVolumes(dirs: string[], pool: HashPool, progress: Pr
       problems.push({ kind: 'missing', volume: v.name, path: file, detail: `cannot read: ${(err as Error).message}` });
     }
   });
-  for (const v of set.volumes) progress.itemState(`volume:${v.dir}`, problems.some((p) => p.volume === v.name) ? 'failed' : 'done');
+  const failed = new Set(problems.map((p) => p.volume));
+  for (const v of set.volumes) progress.itemState(`volume:${v.dir}`, failed.has(v.name) ? 'failed' : 'done');
   problems.sort((a, b) => (a.volume < b.volume ? -1 : a.volume > b.volume ? 1 : a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return {
     ok: problems.length === 0 && set.manifest !== null,

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { lstat, mkdir, open, realpath, rm } from 'node:fs/promises';
+import { lstat, mkdir, rm } from 'node:fs/promises';
+import { MediaFileError, readMediaFile } from '../io/media-file';
 import { writeFileAtomic } from '../io/atomic-write';
-import { dirname, join, sep } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CanceledError, FerryError } from '../../shared/errors';
 import { RESERVED_DIRS, type BundleManifest } from '../bundle/manifest-schema';
 import { walk } from '../bundle/walk';
@@ -38,7 +38,7 @@ export async function collectSidecars(bundleDir: string, manifest: BundleManifes
       if (e.kind !== 'file') throw new FerryError(`${file} is a ${e.kind}, not a regular file; it cannot go on media.`, HINT);
       if (!isSidecarPath(e.path)) throw new FerryError(`${file} has a name that is not portable to removable media.`, HINT);
       if (e.size > MAX_SIDECAR_BYTES) throw new FerryError(`${file} is ${e.size} bytes; files under ${d}/ may be at most ${MAX_SIDECAR_BYTES} bytes.`, HINT);
-      const bytes = await readBounded(file, MAX_SIDECAR_BYTES);
+      const bytes = await readMediaFile(bundleDir, e.path, 'sidecar', { maxBytes: MAX_SIDECAR_BYTES });
       total += bytes.length;
       out.push({ path: e.path, size: bytes.length, sha256: sha256(bytes), bytes });
     }
@@ -125,27 +125,19 @@ export async function copySidecars(volumes: readonly LoadedVolume[], agreed: rea
   }
 }
 
-async function readSidecar(v: LoadedVolume, root: string, s: Sidecar): Promise<Buffer> {
+async function readSidecar(v: LoadedVolume, _root: string, s: Sidecar): Promise<Buffer> {
   const where = `volume ${v.name}: ${s.path}`;
-  const file = join(v.dir, s.path);
-  // Hostile media: a regular file inside the volume, reached without symlinks.
-  const st = await lstat(file).catch(() => null);
-  const real = st ? await realpath(file) : '';
-  if (!st?.isFile() || !real.startsWith(root + sep)) throw new FerryError(`${where} is missing or not a regular file inside the volume.`, 'Every volume carries the bundle\'s approvals/ and custody/ files; re-write this volume from the bundle.');
-  if (st.size !== s.size) throw new FerryError(`${where} is ${st.size} bytes, its label says ${s.size}.`, 'This medium was altered or damaged; treat it as untrusted.');
-  const bytes = await readBounded(real, s.size);
+  // Hostile media: a regular file inside the volume, reached without symlinks (the one media reader).
+  let bytes: Buffer;
+  try {
+    bytes = await readMediaFile(v.dir, s.path, 'sidecar', { maxBytes: s.size, label: where });
+  } catch (err) {
+    if (err instanceof MediaFileError && err.code === 'EFBIG') throw new FerryError(`${where} is larger than its label says (${s.size} bytes).`, 'This medium was altered or damaged; treat it as untrusted.');
+    if (err instanceof MediaFileError) throw new FerryError(`${err.message}.`, 'Every volume carries the bundle\'s approvals/ and custody/ files; re-write this volume from the bundle.');
+    throw err;
+  }
+  if (bytes.length !== s.size) throw new FerryError(`${where} is ${bytes.length} bytes, its label says ${s.size}.`, 'This medium was altered or damaged; treat it as untrusted.');
   const got = sha256(bytes);
   if (got !== s.sha256) throw new FerryError(`${where} does not match its label: sha256 ${got}, label says ${s.sha256}.`, 'This medium was altered or damaged; treat it as untrusted.');
   return bytes;
-}
-
-async function readBounded(file: string, max: number): Promise<Buffer> {
-  const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-  try {
-    const st = await fh.stat();
-    if (!st.isFile() || st.size > max) throw new FerryError(`${file} is not a regular file of at most ${max} bytes.`, HINT);
-    return await fh.readFile();
-  } finally {
-    await fh.close();
-  }
 }

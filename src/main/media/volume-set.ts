@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { readMediaFile } from '../io/media-file';
 import { readManifest } from '../bundle/manifest-io';
-import { MANIFEST_FILE, MAX_MANIFEST_BYTES, type BundleManifest } from '../bundle/manifest-schema';
+import { MANIFEST_FILE, type BundleManifest } from '../bundle/manifest-schema';
 import { LABEL_FILE, readLabel, type LabelFile, type Sidecar, type VolumeLabel } from './label';
 import { sidecarProblems } from './sidecars';
 
@@ -122,7 +121,7 @@ async function loadManifest(set: VolumeSet): Promise<void> {
   for (const v of set.volumes) {
     try {
       // Hash first (bounded), so a damaged copy is named as a mismatch against the label, then parse.
-      const sha256 = await hashBounded(join(v.dir, MANIFEST_FILE), MAX_MANIFEST_BYTES);
+      const sha256 = createHash('sha256').update(await readMediaFile(v.dir, MANIFEST_FILE, 'volume-manifest')).digest('hex');
       if (sha256 !== v.label.manifestSha256) {
         set.problems.push({ kind: 'mismatch', volume: v.name, path: MANIFEST_FILE, detail: `sha256 ${sha256}, label says ${v.label.manifestSha256}` });
         continue;
@@ -134,17 +133,6 @@ async function loadManifest(set: VolumeSet): Promise<void> {
     } catch (err) {
       set.problems.push({ kind: 'manifest', volume: v.name, path: MANIFEST_FILE, detail: (err as Error).message });
     }
-  }
-}
-
-async function hashBounded(file: string, max: number): Promise<string> {
-  const fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-  try {
-    const st = await fh.stat();
-    if (!st.isFile() || st.size > max) throw new Error(`${file} is not a regular file of at most ${max} bytes`);
-    return createHash('sha256').update(await fh.readFile()).digest('hex');
-  } finally {
-    await fh.close();
   }
 }
 

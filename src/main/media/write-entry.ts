@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { FerryError } from '../../shared/errors';
 import type { BundleFile, BundleManifest } from '../bundle/manifest-schema';
+import { holdsVerified } from '../io/verified-write';
 import { copyRange } from './copy';
 import { labelFileName, type LabelFile } from './label';
 import type { PlanEntry } from './plan';
@@ -38,7 +39,10 @@ export async function writeEntry(s: Session, t: PreparedTarget, e: PlanEntry, un
   const before = s.done.get(e.path);
   const hashBefore = e.part ? (s.fileHashes.get(e.path) ?? createHash('sha256')) : undefined;
   const running = hashBefore?.copy();
-  const sha256 = await copyRange(join(s.bundleDir, e.path), f.size, e.part?.offset ?? 0, e.size, join(t.dir, e.file), { signal: s.opts.signal, onBytes, alsoHash: running });
+  // A whole file an interrupted write already put on this (resumed) volume is kept when its bytes match.
+  const kept = !e.part && (await holdsVerified(join(t.dir, e.file), { sha256: f.sha256, size: e.size }, s.opts.signal));
+  if (kept) onBytes(e.size);
+  const sha256 = kept ? f.sha256 : await copyRange(join(s.bundleDir, e.path), f.size, e.part?.offset ?? 0, e.size, join(t.dir, e.file), { signal: s.opts.signal, onBytes, alsoHash: running });
   const end = (e.part?.offset ?? 0) + e.size;
   const whole = end === f.size ? (running ? running.digest('hex') : sha256) : undefined;
   if (whole !== undefined && whole !== f.sha256) {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, mkdir, open, rename, rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { MediaFileError, openMediaFile, readMediaFile } from '../io/media-file';
 import { z } from 'zod';
 import { writeVerified } from '../io/verified-write';
 import { FerryError } from '../../shared/errors';
@@ -30,11 +31,10 @@ function badLayout(dir: string, why: string): FerryError {
 }
 
 async function readSmall(path: string, max: number, dir: string): Promise<Buffer> {
-  const st = await lstat(path).catch(() => undefined);
-  if (!st) throw badLayout(dir, `${path} is missing`);
-  if (!st.isFile()) throw badLayout(dir, `${path} is not a regular file`);
-  if (st.size > max) throw badLayout(dir, `${path} is larger than ${max} bytes`);
-  return readFile(path);
+  // The one media reader (docs/security.md): regular file, no links, bounded.
+  return readMediaFile(dir, relative(dir, path), 'oci-json', { maxBytes: max }).catch((err: MediaFileError) => {
+    throw badLayout(dir, err.code === 'EFBIG' ? `${path} is larger than ${max} bytes` : err.message);
+  });
 }
 
 /** Atomically replaces `path` with `data`: unique temp file, fsync, rename. */
@@ -125,10 +125,15 @@ export class OciLayout {
   /** Reads a blob, refusing more than `maxBytes`, and verifies its digest. */
   async readBlob(digest: string, maxBytes: number): Promise<Buffer> {
     const path = this.blobPath(digest);
-    const st = await lstat(path).catch(() => undefined);
-    if (!st?.isFile()) throw new FerryError(`Blob ${digest} is missing from ${this.dir}`, 'The image layout is incomplete; verify the bundle.');
-    if (st.size > maxBytes) throw new FerryError(`Blob ${digest} in ${this.dir} is ${st.size} bytes, more than the ${maxBytes} allowed`, 'The layout holds unexpected content; verify the bundle.');
-    const fh = await open(path, 'r');
+    const f = await openMediaFile(this.dir, relative(this.dir, path)).catch((err: Error) => {
+      throw new FerryError(`Blob ${digest} in ${this.dir}: ${err.message}`, 'The image layout is incomplete or holds unexpected content; verify the bundle.');
+    });
+    const st = { size: f.size };
+    if (st.size > maxBytes) {
+      await f.close();
+      throw new FerryError(`Blob ${digest} in ${this.dir} is ${st.size} bytes, more than the ${maxBytes} allowed`, 'The layout holds unexpected content; verify the bundle.');
+    }
+    const fh = f.fh;
     let buf: Buffer;
     try {
       buf = Buffer.alloc(st.size);

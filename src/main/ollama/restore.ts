@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, readFile, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { lstat, rm } from 'node:fs/promises';
+import { mediaReadStream, readMediaFile } from '../io/media-file';
+import { join, relative, resolve } from 'node:path';
 import type { OllamaRestored } from '../../shared/api';
 import { CanceledError, FerryError } from '../../shared/errors';
+import { confinedPath, ollamaDestination } from '../bundle/destinations';
 import type { OllamaArtifact } from '../bundle/manifest-schema';
 import type { Progress } from '../bundle/verify';
 import { writeVerified } from '../io/verified-write';
@@ -42,7 +43,7 @@ async function readModel(bundleDir: string, a: OllamaArtifact): Promise<{ bytes:
   if (!entry) throw new FerryError(`Bundle ${bundleDir}: Ollama model ${a.name} lists no manifest ${a.dir}/${rel}`, 'Re-create the bundle; nothing of this model was restored.');
   if (entry.size > MAX_MANIFEST) throw new FerryError(`Bundle ${bundleDir}: ${a.dir}/${rel} is larger than 4 MiB`, 'This is not an Ollama manifest.');
   const file = inside(resolve(bundleDir, a.dir), rel);
-  const bytes = await readFile(file);
+  const bytes = await readMediaFile(resolve(bundleDir), relative(resolve(bundleDir), file), 'ollama-manifest');
   const hex = createHash('sha256').update(bytes).digest('hex');
   if (hex !== a.digest.slice(7) || hex !== entry.sha256) {
     throw new FerryError(`Ollama model ${a.name}: manifest ${file} has sha256 ${hex}, the bundle records ${a.digest}; nothing of ${a.name} was restored`, `Run "ferry verify ${bundleDir}" and bring the bundle again.`, 'IntegrityError');
@@ -77,6 +78,10 @@ async function restoreOne(bundleDir: string, a: OllamaArtifact, root: string, pr
   let skipped = 0;
   let bytesWritten = 0;
   const manifestFile = inside(root, manifestRelPath(name, fatSafe));
+  // The destination review showed, confined to OLLAMA_MODELS: no symbolic link on the way to the manifest or the blobs.
+  const dest = ollamaDestination(a, root);
+  await confinedPath(fatSafe ? { ...dest, parts: manifestRelPath(name, true).split('/') } : dest);
+  await confinedPath({ kind: 'ollama', root, parts: ['blobs'], display: `${root}/blobs` });
   // Blobs the bundle leaves out must already be here, checked before anything is written.
   for (const b of blobs.filter((x) => !x.inBundle)) {
     if (!(await identical(inside(root, b.rel), b.size, b.digest.slice(7), progress.signal))) {
@@ -94,7 +99,7 @@ async function restoreOne(bundleDir: string, a: OllamaArtifact, root: string, pr
       }
       const src = inside(resolve(bundleDir, a.dir), b.rel);
       try {
-        await writeVerified(createReadStream(src, { highWaterMark: 1 << 20 }), dest, { sha256: b.digest.slice(7), size: b.size }, { signal: progress.signal, onBytes: (n) => progress.advance(n, itemId) });
+        await writeVerified((await mediaReadStream(resolve(bundleDir), relative(resolve(bundleDir), src), { signal: progress.signal })).stream, dest, { sha256: b.digest.slice(7), size: b.size }, { signal: progress.signal, onBytes: (n) => progress.advance(n, itemId) });
       } catch (err) {
         if (err instanceof CanceledError) throw err;
         throw new FerryError(

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { lstat, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FerryError } from '../../shared/errors';
 import type { BundleFile } from '../bundle/manifest-schema';
 import { writeVerified } from '../io/verified-write';
 import { LOCK_FILE, parseLock, type Lock } from './lock-schema';
-import { getRecipe, loadRecipeFile, type LoadedRecipe } from './recipe-catalog';
+import { getRecipe, parseRecipe, type LoadedRecipe } from './recipe-catalog';
+import { MediaFileError, parseMediaJson, readMediaFile } from '../io/media-file';
 import type { Recipe } from './recipe-schema';
 
 // A bundle created from a recipe carries the recipe file's exact bytes as recipe.yaml (listed
@@ -13,17 +14,19 @@ import type { Recipe } from './recipe-schema';
 // installs from these two, never from a recipe of its own that could differ.
 
 export const RECIPE_FILE = 'recipe.yaml';
-const MAX_LOCK_BYTES = 64 << 20;
 
 const notFromRecipe = (dir: string, why: string): FerryError =>
   new FerryError(`The bundle ${dir} was not created from a recipe (${why})`, 'Use `ferry import` to push its images and place its models; guided install needs a bundle made with --recipe.');
 
-async function readSmallFile(path: string, max: number): Promise<Buffer | undefined> {
-  const st = await lstat(path).catch(() => undefined);
-  if (!st) return undefined;
-  if (!st.isFile()) throw new FerryError(`${path} is not a regular file`, 'The bundle is damaged; verify it.');
-  if (st.size > max) throw new FerryError(`${path} is larger than ${max} bytes`, 'The bundle is damaged; verify it.');
-  return readFile(path);
+/** Through the one media reader: undefined when absent, refused when not a regular file or over `kind`'s bound. */
+async function readSmallFile(dir: string, rel: string, kind: 'lock' | 'recipe'): Promise<Buffer | undefined> {
+  try {
+    return await readMediaFile(dir, rel, kind);
+  } catch (err) {
+    if (err instanceof MediaFileError && err.code === 'ENOENT') return undefined;
+    if (err instanceof MediaFileError) throw new FerryError(err.message, 'The bundle is damaged; verify it.');
+    throw err;
+  }
 }
 
 /**
@@ -33,16 +36,16 @@ async function readSmallFile(path: string, max: number): Promise<Buffer | undefi
 export async function readBundleRecipe(dir: string): Promise<{ recipe: Recipe; lock: Lock; sha256: string }> {
   const lockPath = join(dir, LOCK_FILE);
   const recipePath = join(dir, RECIPE_FILE);
-  const lockBytes = await readSmallFile(lockPath, MAX_LOCK_BYTES);
+  const lockBytes = await readSmallFile(dir, LOCK_FILE, 'lock');
   if (!lockBytes) throw notFromRecipe(dir, `no ${LOCK_FILE}`);
   let raw: unknown;
   try {
-    raw = JSON.parse(lockBytes.toString('utf8'));
+    raw = parseMediaJson(lockBytes, LOCK_FILE);
   } catch (err) {
-    throw new FerryError(`${lockPath} is not JSON: ${(err as Error).message}`, 'The bundle is damaged; verify it.');
+    throw new FerryError((err as Error).message, 'The bundle is damaged; verify it.');
   }
   const lock = parseLock(raw, lockPath);
-  const bytes = await readSmallFile(recipePath, 1 << 20);
+  const bytes = await readSmallFile(dir, RECIPE_FILE, 'recipe');
   if (!bytes) throw notFromRecipe(dir, `no ${RECIPE_FILE}${lock.recipe.origin === 'adhoc' ? '; its lock names images and models given on the command line' : ''}`);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (lock.recipe.sha256 === undefined || sha256 !== lock.recipe.sha256) {
@@ -51,8 +54,7 @@ export async function readBundleRecipe(dir: string): Promise<{ recipe: Recipe; l
       'The recipe in the bundle was changed after the bundle was created; verify the bundle and do not install from it.',
     );
   }
-  const loaded = await loadRecipeFile(recipePath, lock.recipe.origin === 'builtin' ? 'builtin' : 'user');
-  if (loaded.sha256 !== sha256) throw new FerryError(`${recipePath} changed while being read`, 'Retry; something else is writing the bundle.');
+  const loaded = await parseRecipe(bytes, recipePath, lock.recipe.origin === 'builtin' ? 'builtin' : 'user');
   if (loaded.recipe.id !== lock.recipe.id) {
     throw new FerryError(`${recipePath} is recipe "${loaded.recipe.id}", but ${lockPath} was resolved from "${lock.recipe.id}"`, 'The bundle is damaged; verify it.');
   }

@@ -39,7 +39,11 @@ export async function loadRecipeFile(file: string, origin: LoadedRecipe['origin'
   const st = await stat(file).catch(() => undefined);
   if (!st?.isFile()) throw new UsageError(`Recipe file ${file} does not exist or is not a file`);
   if (st.size > MAX_RECIPE_BYTES) throw new FerryError(`Recipe file ${file} is larger than 1 MiB`, 'A recipe is a short YAML document.');
-  const bytes = await readFile(file);
+  return parseRecipe(await readFile(file), file, origin);
+}
+
+/** Parses and validates recipe bytes already read (e.g. from media by io/media-file); errors name `file` and the field. */
+export async function parseRecipe(bytes: Buffer, file: string, origin: LoadedRecipe['origin'] = 'user'): Promise<LoadedRecipe> {
   const { parseDocument } = await import('yaml'); // loaded on first use: it costs ~100 ms at startup
   const doc = parseDocument(bytes.toString('utf8'), { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {

@@ -1,3 +1,4 @@
+import type { MountView, RuntimeSurfaceView, SurfaceWarning } from '../../shared/api-review';
 import { isDerivedImage, type Parameter, type Recipe, type When } from './recipe-schema';
 import { refProblem, templateRefs } from './template';
 
@@ -158,4 +159,81 @@ function derivedProblems(r: Recipe): string[] {
     }
   });
   return problems;
+}
+
+// ---- The runtime surface, as review shows it (docs/security.md) ----
+
+const ENGINE_SOCKET = /(?:^|\/)(?:docker|podman|containerd|crio|dockershim)\.sock$/;
+const LOOPBACK = /^(?:127(?:\.[0-9]{1,3}){3}|localhost|::1)$/i;
+const NAMED = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+/** Commands that leave the container's view of the host (shown as warnings; mounts and targets are what install gates). */
+const ESCAPES = /^(?:chroot|nsenter|unshare|mount|pivot_root|capsh|setns)$/;
+
+function mountView(spec: string): MountView & { host: string } {
+  const parts = spec.split(':');
+  const readOnly = parts.length >= 3 && /^(?:ro|rw|z|Z|[rs]?(?:shared|slave|private)|nocopy)(?:,[a-zA-Z]+)*$/.test(parts[parts.length - 1]!) ? parts.pop()!.split(',').includes('ro') : false;
+  parts.pop();
+  const host = parts.join(':');
+  const kind = host.startsWith('${artifact.') ? 'artifact' : NAMED.test(host) ? 'named' : ENGINE_SOCKET.test(host) ? 'socket' : 'host';
+  return { spec, kind, readOnly, host };
+}
+
+/**
+ * Every container the recipe can run (with its `when`), its image, command, env names, ports,
+ * mounts, GPU and health checks, the stack-level checks, and warnings for what install refuses
+ * without the admin's allowance: host mounts, the engine socket, and targets that are not the
+ * stack's own containers. Static: parameters are shown as `${name}`.
+ */
+export function runtimeSurface(r: Recipe): RuntimeSurfaceView {
+  const containers = r.install?.containers ?? [];
+  const names = new Set(containers.flatMap((c) => [c.name, `ferry-${c.name}`]));
+  const ports = new Set(containers.flatMap((c) => (c.ports ?? []).map((p) => p.split(':').slice(-2)[0]!)));
+  const warnings: SurfaceWarning[] = [];
+  const target = (raw: string, where: string): void => {
+    let u: URL;
+    try {
+      u = new URL(raw);
+    } catch {
+      warnings.push({ where, detail: `${raw}: the address is decided at install (a parameter); install checks it is the stack's own` });
+      return;
+    }
+    const host = u.hostname.replace(/^\[|\]$/g, '');
+    const port = u.port || (u.protocol === 'https:' ? '443' : '80');
+    if ((LOOPBACK.test(host) && ports.has(port)) || names.has(host)) return;
+    if (/\$\{/.test(raw)) warnings.push({ where, detail: `${raw}: the address is decided at install (a parameter); install checks it is the stack's own` });
+    else warnings.push({ where, detail: `${raw} is not one of the stack's own containers`, allowance: `target:${u.hostname}:${port}` });
+  };
+  const view = containers.map((c) => {
+    const at = `install.containers[${c.name}]`;
+    const mounts = (c.volumes ?? []).map((v, i) => {
+      const m = mountView(v);
+      if (m.kind === 'socket') warnings.push({ where: `${at}.volumes.${i}`, detail: `mounts the container engine's socket ${m.host}: full control of the host`, allowance: `mount:${m.host}` });
+      else if (m.kind === 'host') warnings.push({ where: `${at}.volumes.${i}`, detail: `mounts the host path ${m.host}${m.host === '/' ? ' (the whole host file system)' : ''}`, ...(m.host.includes('${') ? {} : { allowance: `mount:${m.host}` }) });
+      return { spec: m.spec, kind: m.kind, readOnly: m.readOnly };
+    });
+    (c.command ?? []).forEach((word, i) => {
+      if (ESCAPES.test(word.split('/').pop() ?? '')) warnings.push({ where: `${at}.command.${i}`, detail: `runs ${word}: it can leave the container's view of the host` });
+    });
+    const checks = c.health === undefined ? [] : Array.isArray(c.health) ? c.health : [c.health];
+    checks.forEach((h, j) => {
+      if ('http' in h) target(h.http, `${at}.health${Array.isArray(c.health) ? `.${j}` : ''}.http`);
+    });
+    return {
+      name: c.name,
+      engineName: `ferry-${c.name}`,
+      image: c.image,
+      command: c.command ?? [],
+      env: Object.keys(c.env ?? {}).sort(),
+      ports: c.ports ?? [],
+      mounts,
+      ...(c.gpu !== undefined ? { gpu: String(c.gpu) } : {}),
+      health: checks.map((h) => ('http' in h ? `GET ${h.http}${h.expectStatus ? ` → ${h.expectStatus}` : ''}` : `exec ${h.cmd.join(' ')}`)),
+      ...(c.when ? { when: c.when as Record<string, unknown> } : {}),
+    };
+  });
+  const verify = (r.install?.verify ?? []).map((v) => {
+    target(v.http, `install.verify[${v.name}].http`);
+    return { name: v.name, method: v.method ?? 'GET', url: v.http };
+  });
+  return { recipe: r.id, containers: view, verify, warnings };
 }

@@ -14,6 +14,8 @@ const paramName = z.string().regex(NAME, 'must be lowercase letters, digits and 
 /** A string that may hold `${param}` references. */
 const template = (max = 1024) => z.string().min(1).max(max);
 const text = (max: number) => z.string().max(max);
+/** One line: what review shows must be what runs (no control characters hiding part of a mount, command word or URL). */
+const line = (max = 1024) => template(max).regex(/^[^\x00-\x1f\x7f]*$/, 'must not contain control characters (newlines, tabs, escapes)');
 const scalar = z.union([z.string().max(255), z.boolean()]);
 
 export const ParameterSchema = z.strictObject({
@@ -117,7 +119,7 @@ const healthCommon = {
   retries: z.number().int().min(1).max(1000).optional(),
 };
 export const HealthCheckSchema = z.union([
-  z.strictObject({ http: template().describe('URL polled from the install host, e.g. http://127.0.0.1:8000/health'), expectStatus: z.number().int().min(100).max(599).optional(), ...healthCommon }),
+  z.strictObject({ http: line().describe('URL polled from the install host, e.g. http://127.0.0.1:8000/health'), expectStatus: z.number().int().min(100).max(599).optional(), ...healthCommon }),
   z.strictObject({ cmd: z.array(template()).min(1).max(64).describe('Command run inside the container (docker exec); exit code 0 passes'), ...healthCommon }),
 ]);
 /** One check, or a list checked in order (each must pass before the next is tried). */
@@ -132,10 +134,10 @@ export const SecretSchema = z.strictObject({
 export const ContainerSchema = z.strictObject({
   name: id,
   image: id.describe('id of an image artifact of this recipe'),
-  command: z.array(template()).max(256).optional(),
+  command: z.array(line()).max(256).optional(),
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).max(255), envValue).optional().describe('Values may use ${param}, ${secret.NAME} and ${artifact.ID}'),
   ports: z.array(z.string().regex(/^(?:[0-9.]+:)?[0-9]{1,5}:[0-9]{1,5}(?:\/(?:tcp|udp))?$/)).max(64).optional(),
-  volumes: z.array(template()).max(64).optional().describe('HOST:CONTAINER[:ro]; HOST may be ${artifact.ID}'),
+  volumes: z.array(line()).max(64).optional().describe('HOST:CONTAINER[:ro]; HOST may be ${artifact.ID}'),
   gpu: z.union([z.literal('all'), z.literal('none'), z.number().int().min(1).max(64)]).optional(),
   health: HealthSchema.optional(),
   caBundle: z.boolean().optional().describe('Mount the GitLab private CA file (when given) read-only and point REQUESTS_CA_BUNDLE and SSL_CERT_FILE at it'),
@@ -153,7 +155,7 @@ export const OutputSchema = z.strictObject({
 /** A request run from the install host once every container is healthy (e.g. a chat completion through the gateway). */
 export const VerifySchema = z.strictObject({
   name: id,
-  http: template().describe('URL requested from the install host, e.g. http://127.0.0.1:41002/v1/chat/completions; may use ${param}'),
+  http: line().describe('URL requested from the install host, e.g. http://127.0.0.1:41002/v1/chat/completions; may use ${param}'),
   method: z.enum(['GET', 'POST', 'PUT']).optional().describe('Default GET'),
   body: template(65_536).optional().describe('Request body (sent as application/json); may use ${param}'),
   expectStatus: z.number().int().min(100).max(599).optional().describe('Default: any 2xx'),

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
 import { Agent, type Dispatcher } from 'undici';
 import { FerryError } from '../../shared/errors';
+import { stallTimeouts } from '../acquire/stall-timeout';
 import { isLoopbackHost, registryApiHost } from './reference';
 
 export interface EndpointOptions {
@@ -66,5 +67,5 @@ export async function loadCaFile(caFile: string): Promise<string> {
 /** An undici Agent for one registry, trusting `caFile` in addition to the public roots. */
 export async function createDispatcher(caFile?: string): Promise<Dispatcher> {
   const ca = caFile ? [...rootCertificates, await loadCaFile(caFile)] : undefined;
-  return new Agent({ connect: ca ? { ca } : {}, connections: 16 });
+  return new Agent({ connect: ca ? { ca } : {}, connections: 16, ...stallTimeouts() });
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { writeVerified } from '../io/verified-write';
 import { CanceledError, FerryError } from '../../shared/errors';
+import { withRetry } from '../acquire/retry';
 import { pushBlob, type PushBlobOptions, type PushBlobResult } from './blob-upload';
 import type { Credentials } from './auth';
 import { DOCKER_MANIFEST, MANIFEST_ACCEPT, isImageConfigMediaType, isImageManifestMediaType, isIndexMediaType } from './media-types';
@@ -220,7 +221,8 @@ export class RegistryClient {
     assertRepository(repo);
     assertDescriptor(desc);
     if (opts.mountFrom) assertRepository(opts.mountFrom);
-    return pushBlob(this.t, repo, desc, open, opts);
+    // A 5xx/429 or a dropped connection is retried with backoff; each try starts with a HEAD, so a blob an earlier try completed is not sent again.
+    return withRetry(() => pushBlob(this.t, repo, desc, open, opts), { signal: opts.signal });
   }
 
   /** PUTs manifest bytes unchanged (so the digest is preserved); returns the digest. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
+import { readMediaFile } from '../io/media-file';
 import { join, resolve } from 'node:path';
 import { FerryError, UsageError } from '../../shared/errors';
 import { writeVerified } from '../io/verified-write';
@@ -65,7 +66,7 @@ export async function readBundleNotes(bundleDir: string, manifest: BundleManifes
     const listed = manifest.files.find((f) => f.path === rel);
     if (!listed) continue;
     if (listed.size > MAX_NOTES_BYTES) throw new FerryError(`${rel} in bundle ${manifest.bundleId} is ${listed.size} bytes; refusing to read it.`);
-    const bytes = await readFile(join(bundleDir, rel));
+    const bytes = await readMediaFile(bundleDir, rel, 'notes', { maxBytes: MAX_NOTES_BYTES });
     const sha = createHash('sha256').update(bytes).digest('hex');
     if (sha !== listed.sha256) throw new FerryError(`${rel} in ${bundleDir} does not match the manifest (sha256 ${sha}).`, 'Verify the bundle again; the file was changed after verification.');
     notes[key] = bytes.toString('utf8');
