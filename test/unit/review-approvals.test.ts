@@ -116,6 +116,16 @@ describe('review and offline verification of approvals', () => {
     await expect(review('rita')).rejects.toThrow(/creation signature does not verify/);
   });
 
+  it('refuses to approve a bundle whose delivery fields differ from what review shows, naming the artifact and field', async () => {
+    const { manifest } = await readManifest(dir);
+    const model = manifest.artifacts[0]!;
+    const other = await makeBundle(join(t.path, 'mismatch'), low.ids.unlock('op', PASS), { artifacts: [{ ...model, repo: 'victim/prod-model' }] });
+    await expect(reviewBundle({ dir: other, decision: 'approve', reason: 'looks right' }, { db: low.db, custody: low.custody, acting: low.ids.unlock('rita', PASS) })).rejects.toThrow(
+      /cannot be approved: what review shows differs from what delivery would do \(model org\/m: field repo .*victim\/prod-model/,
+    );
+    await expect(review('rita')).resolves.toMatchObject({ decision: 'approve' });
+  });
+
   it('counts distinct pinned reviewers against the policy, and a pinned rejection refuses', async () => {
     await review('rita');
     await review('rita');

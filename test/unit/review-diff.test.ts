@@ -14,10 +14,11 @@ import { createdByOf, signCreation } from '../../src/main/bundle/creation';
 const h = (c: string): string => c.repeat(64).slice(0, 64);
 const image = (name: string, d: string) => ({
   kind: 'image' as const,
-  name,
+  name: `registry.example/${name}:1`,
   source: `registry.example/${name}:1`,
   registry: 'registry.example',
   repository: name,
+  tag: '1',
   digest: `sha256:${h(d)}`,
   mediaType: 'application/vnd.oci.image.manifest.v1+json',
   platform: 'linux/amd64',
@@ -90,7 +91,7 @@ describe('diff against the last approved bundle of the same recipe', () => {
     const second = { ...first, images: [['gateway', '1'], ['proxy', 'b']] as [string, string][], files: { ...first.files, 'images/blob': '1' } };
     const b = await bundle(second);
     const vsFirst = (await diff(b)).diff!;
-    expect(vsFirst.changed).toEqual([expect.objectContaining({ key: 'image:gateway', before: `sha256:${h('a')}`, pinned: `sha256:${h('1')}` })]);
+    expect(vsFirst.changed).toEqual([expect.objectContaining({ key: 'image:registry.example/gateway:1', before: `sha256:${h('a')}`, pinned: `sha256:${h('1')}` })]);
     await approve(b);
     // An ad-hoc bundle approved later is another recipe and never the baseline for "duo".
     await approve(await bundle({ images: [['other', 'f']], models: [], files: { x: 'f' } }));
@@ -105,7 +106,7 @@ describe('diff against the last approved bundle of the same recipe', () => {
     expect(r.recipe).toBe('duo');
     const d = r.diff!;
     expect(d.against).toMatchObject({ bundleId: (await readManifest(b)).manifest.bundleId, approvedBy: 'rita' });
-    expect(d.changed).toEqual([{ key: 'image:gateway', kind: 'image', name: 'gateway', source: 'registry.example/gateway:1', pinned: `sha256:${h('2')}`, before: `sha256:${h('1')}`, destination: '<internal registry>/<prefix>/gateway@<digest>' }]);
+    expect(d.changed).toEqual([{ key: 'image:registry.example/gateway:1', kind: 'image', name: 'registry.example/gateway:1', source: 'registry.example/gateway:1', pinned: `sha256:${h('2')}`, before: `sha256:${h('1')}`, destination: '<internal registry>/<prefix>/gateway:1' }]);
     expect(d.removed.map((x) => x.key)).toEqual(['model:org/m']);
     expect(d.added.map((x) => x.key)).toEqual(['model:org/n']);
     expect(d.filesChanged).toEqual([
@@ -117,7 +118,7 @@ describe('diff against the last approved bundle of the same recipe', () => {
     expect(d.filesChangedTotal).toBe(4);
 
     // An approved bundle is compared with the one approved before it, not with itself.
-    expect((await diff(b)).diff!.changed.map((x) => x.key)).toEqual(['image:gateway']);
+    expect((await diff(b)).diff!.changed.map((x) => x.key)).toEqual(['image:registry.example/gateway:1']);
   });
 
   it('ad-hoc bundles compare with ad-hoc ones; an unchanged rebuild shows an empty diff', async () => {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import type { AntivirusStateView, OverrideDocumentPart, OverrideView, UnresolvedFinding } from '../../shared/api-overrides';
+import type { AntivirusStateView, OverrideDocumentPart, OverrideRequest, OverrideView, UnresolvedFinding } from '../../shared/api-overrides';
 import { FerryError, UsageError } from '../../shared/errors';
 import { canonicalJson } from '../bundle/canonical-json';
 import { readManifest } from '../bundle/manifest-io';
@@ -181,14 +181,7 @@ export async function refuseUnresolved(dir: string, what: string, opts: Override
   return state;
 }
 
-export interface OverrideRequest {
-  dir: string;
-  file: string;
-  rule: string;
-  /** The finding's detail; may be left out when file + rule name exactly one blocking finding. */
-  detail?: string;
-  reason: string;
-}
+export type { OverrideRequest };
 
 export interface OverrideResult {
   bundleId: string;
