@@ -104,7 +104,16 @@ function Document({ doc, onChanged }: { doc: BundleDocument; onChanged: () => vo
           </div>
         </div>
         <p className="field-hint">
-          Or from a terminal: <code className="mono">ferry review {doc.dir} --approve --as NAME</code> (the creator cannot approve).
+          {doc.unresolved && doc.unresolved.length > 0 ? (
+            <>
+              Or from a terminal: <code className="mono">ferry review {doc.dir} --override --file FILE --rule RULE --reason "…" --as NAME</code> for each
+              blocking finding, then <code className="mono">--approve</code> (the creator can do neither).
+            </>
+          ) : (
+            <>
+              Or from a terminal: <code className="mono">ferry review {doc.dir} --approve --as NAME</code> (the creator cannot approve).
+            </>
+          )}
         </p>
       </section>
       <OverridePanel doc={doc} onChanged={onChanged} />
