@@ -98,6 +98,8 @@ describe('recipes from the bundle: what reaches beyond the stack needs the admin
     expect(await srv.getRoot()).toBeGreaterThan(0);
   });
 
+  // The outside addresses below (10.1.2.3, 203.0.113.9 from TEST-NET-3) are only data in a recipe:
+  // `install --plan` refuses them before any step runs, so nothing is ever sent to them.
   it.each([
     ['a health URL at an outside address', { health: 'http://10.1.2.3:80/health' }, 'target:10.1.2.3:80'],
     ['a health URL on a loopback port the stack does not publish', { health: 'http://127.0.0.1:22/' }, 'target:127.0.0.1:22'],

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -75,6 +75,12 @@ describe('ferry media (folders as targets)', () => {
     const bad = await media(['verify', vols[2]!, vols[0]!, '--json', '--data-dir', dataDir()]);
     expect(bad.code).toBe(1);
     expect((JSON.parse(bad.out) as VolumeVerifyResult).problems).toContainEqual(expect.objectContaining({ kind: 'missing-volume', volume: '2 of 3' }));
+    // A `.partial` Ferry did not make in this call is never removed: assembly refuses and names it.
+    const foreign = join(t.path, 'taken.partial');
+    mkdirSync(foreign);
+    writeFileSync(join(foreign, 'keep.txt'), 'not Ferry\'s');
+    await expect(media(['assemble', ...vols, '--out', join(t.path, 'taken'), '--data-dir', dataDir()])).rejects.toThrow(/taken\.partial already exists; nothing was changed/);
+    expect(readFileSync(join(foreign, 'keep.txt'), 'utf8')).toBe("not Ferry's");
     const a = await media(['assemble', ...vols.reverse(), '--out', join(t.path, 'out'), '--data-dir', dataDir()]);
     expect(a.out).toContain('2 files (1 joined from parts)');
   });

@@ -3,7 +3,7 @@ import { mkdirSync, symlinkSync, truncateSync, writeFileSync, closeSync, openSyn
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MEDIA_LIMITS, mediaReadStream, openMediaFile, parseMediaJson, readMediaFile, readMediaJson } from '../../src/main/io/media-file';
+import { MEDIA_LIMITS, mediaReadStream, openMediaFile, openMediaStreamSync, parseMediaJson, readMediaFile, readMediaJson } from '../../src/main/io/media-file';
 import { tempDir } from '../harness/temp';
 
 let t: ReturnType<typeof tempDir>;
@@ -103,5 +103,18 @@ describe('readMediaFile', () => {
     await f.close();
     execFileSync('mkfifo', [join(root(), 'sub/fifo')]);
     await refusal(mediaReadStream(root(), 'sub/fifo'));
+  });
+});
+
+describe('openMediaStreamSync (factories for upload retries)', () => {
+  it('streams a regular file, and refuses a FIFO, a directory and a symlink without reading them', async () => {
+    const chunks: Buffer[] = [];
+    for await (const c of openMediaStreamSync(join(root(), 'ok.json'))) chunks.push(c as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe('{"a":[1,2,{"b":null}]}');
+    execFileSync('mkfifo', [join(root(), 'fifo')]);
+    symlinkSync(join(t.path, 'secret'), join(root(), 'link'));
+    expect(() => openMediaStreamSync(join(root(), 'fifo'))).toThrow(/a FIFO \(named pipe\), not a regular file/);
+    expect(() => openMediaStreamSync(join(root(), 'sub'))).toThrow(/not a regular file/);
+    expect(() => openMediaStreamSync(join(root(), 'link'))).toThrow(/symbolic link/);
   });
 });

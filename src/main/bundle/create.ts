@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode';
 import { createHash, randomUUID } from 'node:crypto';
-import { lstat, readdir, rename, rm, stat } from 'node:fs/promises';
+import { lstat, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { CreateBundleRequest } from '../../shared/api';
 import { UsageError } from '../../shared/errors';
@@ -184,5 +184,5 @@ async function refuseExisting(out: string): Promise<void> {
   if (!s.isDirectory() || (await readdir(out)).length > 0) {
     throw new UsageError(`Output ${out} already exists and is not empty.`, 'Choose a new output directory, or remove the old bundle first.');
   }
-  await rm(out, { recursive: true });
+  await rmdir(out); // empty, checked above
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { constants, createReadStream, type ReadStream, type Stats } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, openSync, type ReadStream, type Stats } from 'node:fs';
 import { lstat, open, realpath, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { isAbsolute, join, relative, sep } from 'node:path';
@@ -24,10 +24,25 @@ import { parseStrictJson, StrictJsonError } from '../scan/strict-json';
  */
 export const MEDIA_OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
-/** A stream opened synchronously with MEDIA_OPEN_FLAGS, for callers that need a factory (upload retries). */
+/**
+ * A stream opened synchronously with MEDIA_OPEN_FLAGS, for callers that need a factory (upload retries);
+ * like openMediaFile it refuses, by fstat of the opened descriptor, anything but a regular file.
+ */
 export function openMediaStreamSync(path: string, opts: { start?: number; end?: number; highWaterMark?: number } = {}): ReadStream {
-  // Node opens with fs.open(path, flags), which takes numeric flags; the typings only say string.
-  return createReadStream(path, { ...opts, flags: MEDIA_OPEN_FLAGS as unknown as string });
+  let fd: number;
+  try {
+    fd = openSync(path, MEDIA_OPEN_FLAGS);
+  } catch (err) {
+    throw mapError(err as NodeJS.ErrnoException, path);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new MediaFileError(`${path} is ${describeFileType(st)}, not a regular file`, path, HINT, 'ENOTREG');
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  return createReadStream('', { ...opts, fd, autoClose: true });
 }
 
 /** Size limits per kind of media file: the one table. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write';
 import { MediaFileError, mediaReadStream, openMediaFile, readMediaFile } from '../io/media-file';
@@ -47,8 +47,13 @@ export async function assembleBundle(dirs: string[], outDir: string, progress: P
   const existing = await stat(out).catch(() => null);
   if (existing && (!existing.isDirectory() || (await readdir(out)).length > 0)) throw new UsageError(`Output ${out} already exists and is not empty.`, 'Choose a new output directory.');
   const partial = `${out}.partial`;
-  await rm(partial, { recursive: true, force: true });
-  await mkdir(partial, { recursive: true });
+  // Ferry removes only what this call creates: a `.partial` already there (an interrupted
+  // assembly, or someone else's folder) is left alone and named.
+  if (await lstat(partial).catch(() => null)) {
+    throw new UsageError(`${partial} already exists; nothing was changed.`, `It may be left by an interrupted assembly: check it, remove it yourself, then assemble again (or choose another output).`);
+  }
+  await mkdir(dirname(partial), { recursive: true });
+  await mkdir(partial);
   const roots = new Map<string, string>();
   for (const v of set.volumes) roots.set(v.dir, await realpath(v.dir));
   for (const v of set.volumes) if (!v.duplicate) progress.item(`volume:${v.dir}`, `volume ${v.name}`, v.label.files.reduce((a, f) => a + f.size, 0));
@@ -71,7 +76,7 @@ export async function assembleBundle(dirs: string[], outDir: string, progress: P
     if (createHash('sha256').update(mbytes).digest('hex') !== set.manifestSha256) throw new FerryError(`${join(set.manifestDir!, MANIFEST_FILE)} changed while assembling.`);
     await writeFileAtomic(join(partial, MANIFEST_FILE), mbytes);
     for (const v of set.volumes) if (!v.duplicate) progress.itemState(`volume:${v.dir}`, 'done');
-    if (existing) await rm(out, { recursive: true });
+    if (existing) await rmdir(out); // the empty folder checked above, nothing else
     await rename(partial, out);
     await fsyncDir(dirname(out));
   } catch (err) {
