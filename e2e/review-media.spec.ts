@@ -48,6 +48,7 @@ test('a reviewer sees licence and GPU-memory estimate; the operator writes media
   await page.getByTestId('nav-media').click();
   await page.getByTestId('media-dir').fill(out);
   await page.getByTestId('media-size').fill('4MiB');
+  await page.getByTestId('media-kit').uncheck(); // 4 MiB volumes cannot hold the offline kit
   await page.getByTestId('media-plan-submit').click();
   await expect(page.getByTestId('media-plan-volume')).toHaveCount(3);
   await page.getByTestId('media-targets').fill(targets.join('\n'));

@@ -2,6 +2,8 @@
 // data in one run, printed as ratios (lower is better for time). Sizes are tunable:
 //   FERRY_BENCH_LAYER_MIB (default 384)  shared base layer, plus 3 images × a third of it
 //   FERRY_BENCH_MODEL_MIB (default 2048) a generated model in 4 shards (vs curl; memory check)
+//   FERRY_BENCH_ONLY=startup               only the start-up rows (scripts/bench-startup.ts)
+//   FERRY_BENCH_NO_BUILD=1                 use the build in out/ as it is
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -11,6 +13,7 @@ import { BUNDLE_FORMAT } from '../src/main/bundle/manifest-schema';
 import { startHubServer } from '../test/harness/hub-server';
 import { startRegistry } from '../test/harness/registry';
 import { tempDir } from '../test/harness/temp';
+import { startupRows } from './bench-startup';
 import { makeLayerTar, writeOciImage } from '../test/harness/test-images';
 import { pushTestImages } from '../test/harness/test-images';
 
@@ -58,7 +61,17 @@ function report(what: string, ferryRun: Run, otherName: string, other: Run | nul
 }
 
 async function main(): Promise<void> {
-  execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+  if (process.env.FERRY_BENCH_NO_BUILD !== '1') execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+  if (process.env.FERRY_BENCH_ONLY !== 'startup') await throughputRows();
+  const tmp = tempDir('ferry-bench-startup-');
+  try {
+    console.log(`\n${await startupRows(root, tmp.path, (dir) => manyLayersBundle(dir, 1, 2))}`);
+  } finally {
+    tmp.cleanup();
+  }
+}
+
+async function throughputRows(): Promise<void> {
   const tmp = tempDir('ferry-bench-');
   const [source, forSkopeo, forFerry] = await Promise.all([startRegistry(), startRegistry(), startRegistry()]);
   // The model in shards, as hub models are (model-0000N-of-0000M.safetensors).

@@ -1,6 +1,7 @@
 // Overrides of blocking scan findings, antivirus states and a bundle's approval state:
 // `review:override` and `bundle:approval` channels, and the parts they add to the review
 // document (BundleDocument) and the verify result.
+import type { KitCoverageView } from './api-review';
 
 /** A blocking scan finding with no override covering it. `file` is bundle-relative. */
 export interface UnresolvedFinding {
@@ -69,6 +70,8 @@ export interface ApprovalStateView {
   overrides: OverrideView[];
   unresolved: UnresolvedFinding[];
   antivirus: AntivirusStateView[];
+  /** The folder carries the offline kit (ferry/kit.json): which approvals record its digest (a warning when none do). */
+  kit?: KitCoverageView;
 }
 
 export interface OverrideRequest {

@@ -39,6 +39,8 @@ export interface ImageArtifactView {
   destination: string;
   /** The layers as the image manifest itself lists them (read from images/); absent when it could not be read. */
   manifestLayers?: { digest: string; size: number; mediaType: string }[];
+  /** The signature policy's verdict for this image and the signature/attestation manifests carried with it. */
+  signatures?: { policy: string; verdict: 'verified' | 'not-required'; kind?: 'cosign-key' | 'sigstore-bundle'; keyFingerprint?: string; identity?: string; signer?: string; artifacts: { digest: string; mediaType: string; tag?: string; artifactType?: string }[] };
 }
 
 export interface ModelArtifactView {
@@ -116,6 +118,31 @@ export interface RuntimeSurfaceView {
   warnings: SurfaceWarning[];
 }
 
+/**
+ * The offline kit the reviewed folder carries under ferry/ (a media volume, or a bundle folder the kit was put
+ * into): approving records its digest (kit.json's sha256) in the signed statement, so the tool is approved with the content.
+ */
+export interface KitView {
+  dir: string;
+  version: string;
+  commit: string;
+  platform: string;
+  nodeVersion: string;
+  /** sha256 of kit.json: the kit's digest. */
+  sha256: string;
+  files: number;
+  bytes: number;
+}
+
+/** Offline verify's word on the kit: which approvals (signed over this manifest) name its digest. */
+export interface KitCoverageView {
+  sha256: string;
+  version: string;
+  platform: string;
+  /** Reviewers whose approval of this manifest records this kit's digest; empty: not covered (a warning, not a failure). */
+  coveredBy: { name: string; fingerprint: string }[];
+}
+
 /** A bundle this station created, and whether it has been decided. */
 export interface QueueItem {
   bundleId: string;
@@ -149,6 +176,12 @@ export interface BundleDocument extends OverrideDocumentPart {
   recipe?: string;
   /** Against the newest bundle of the same recipe approved on this station; absent when none was. */
   diff?: BundleDiff;
+  /** The bill of materials (bom.cdx.json) the manifest records; absent for bundles made before BOMs. */
+  bom?: BomView;
+  /** The offline kit in the folder's ferry/ (absent when there is none). */
+  kit?: KitView;
+  /** Why ferry/kit.json could not be read (the folder has a ferry/ that is not a sound kit). */
+  kitProblem?: string;
 }
 
 export interface ArtifactChange {
@@ -181,6 +214,32 @@ export interface BundleDiff {
   /** By path and sha256; at most 500 listed, `filesChangedTotal` counts them all. */
   filesChanged: FileChange[];
   filesChangedTotal: number;
+  /** The BOM's components (nested ones included) against the approved bundle's, by bom-ref; absent when either has no BOM summary. */
+  bom?: { added: BomComponentChange[]; removed: BomComponentChange[]; changed: BomComponentChange[] };
+}
+
+/** The bill of materials as review shows it: what it is, and how many components of each type it lists. */
+export interface BomView {
+  path: string;
+  sha256: string;
+  format: 'CycloneDX';
+  specVersion: string;
+  serialNumber: string;
+  components: { total: number; topLevel: number; byType: Record<string, number> };
+  /** Set when bom.cdx.json could not be read or does not match the manifest (verify fails such a bundle). */
+  problem?: string;
+}
+
+/** One BOM component that differs from the approved bundle's BOM. */
+export interface BomComponentChange {
+  ref: string;
+  type: string;
+  name: string;
+  /** Version and SHA-256 now (for removed: what the approved bundle had). */
+  version?: string;
+  sha256?: string;
+  /** For `changed`: what the approved bundle had. */
+  before?: { version?: string; sha256?: string };
 }
 
 /** The identity this server process acts as, unlocked by identity:login. */
@@ -247,6 +306,7 @@ export interface ReviewInvokeApi {
   'trust:revoke': (arg: { fingerprint: string; reason: string }) => Promise<TrustedKeyView>;
   'custody:verify': (arg: { bundleId?: string }) => Promise<CustodyVerifyResult>;
   'custody:export': (arg: { bundleId: string; format: 'html' | 'csv'; path: string; bundleDir?: string }) => Promise<{ path: string; events: number }>;
+  'bundle:bom': (arg: { dir: string; format: 'cyclonedx' | 'spdx'; path: string }) => Promise<{ path: string; format: 'cyclonedx' | 'spdx'; components: number; sha256: string }>;
 }
 
 /** Runtime list of the channels above (spread into INVOKE_CHANNELS). */
@@ -263,4 +323,5 @@ export const REVIEW_CHANNELS = [
   'trust:revoke',
   'custody:verify',
   'custody:export',
+  'bundle:bom',
 ] as const satisfies readonly (keyof ReviewInvokeApi)[];

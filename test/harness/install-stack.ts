@@ -57,7 +57,7 @@ export async function startInstallStack(): Promise<InstallStack> {
     [engine, registry, vol] = await Promise.all([startDockerd({ networking: true }), startRegistry({ tls: true, auth }), createLoopVolume(256 << 20)]);
     outside = await startOutsideHost();
     outside.block();
-    const w = await ferry(['media', 'write', duo.bundleDir, '--to', vol.mountPoint, '--unapproved-reason', 'test fixture, not reviewed', '--data-dir', duo.dataDir, '--json']);
+    const w = await ferry(['media', 'write', duo.bundleDir, '--no-kit', '--to', vol.mountPoint, '--unapproved-reason', 'test fixture, not reviewed', '--data-dir', duo.dataDir, '--json']);
     if (w.code !== 0) throw new Error(`startInstallStack: ferry media write exited ${w.code}: ${w.stderr || w.stdout}`);
     const net = await engine.docker.getNetwork('bridge').inspect();
     const bridgeHost = (net as { IPAM?: { Config?: { Gateway?: string }[] } }).IPAM?.Config?.[0]?.Gateway;

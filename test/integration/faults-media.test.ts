@@ -45,7 +45,7 @@ describe('kill -9 of media write at random points, then the same command', () =>
     it(`seed ${seed}: completes, keeps every file written before the kill, and the volume verifies`, async () => {
       const target = join(tmp.path, `vol-${seed}`);
       mkdirSync(target);
-      const args = ['media', 'write', bundle, '--unapproved-reason', 'fault test fixture', '--to', target, '--volume-size', '64MiB', '--fs', 'fat32', '--data-dir', data, '--json'];
+      const args = ['media', 'write', bundle, '--no-kit', '--unapproved-reason', 'fault test fixture', '--to', target, '--volume-size', '64MiB', '--fs', 'fat32', '--data-dir', data, '--json'];
       const killAt = Math.round((0.1 + 0.8 * seeded(seed)()) * TOTAL);
       const run = spawnCli(args);
       await until(() => [...listFiles(target).values()].reduce((s, n) => s + n, 0) >= killAt, `${killAt} bytes on the volume`, run);

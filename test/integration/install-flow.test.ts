@@ -94,7 +94,7 @@ beforeAll(async () => {
   [engine, registry, vol] = await Promise.all([startDockerd({ networking: true }), startRegistry({ tls: true, auth: AUTH }), createLoopVolume(256 << 20)]);
   outside = await startOutsideHost();
   outside.block();
-  const w = await ferry(['media', 'write', duo.bundleDir, '--to', vol.mountPoint, '--unapproved-reason', 'test fixture, not reviewed', '--data-dir', duo.dataDir, '--json']);
+  const w = await ferry(['media', 'write', duo.bundleDir, '--no-kit', '--to', vol.mountPoint, '--unapproved-reason', 'test fixture, not reviewed', '--data-dir', duo.dataDir, '--json']);
   expect(w.code, w.stderr).toBe(0);
 }, 600_000);
 

@@ -75,13 +75,13 @@ beforeAll(async () => {
   await makeBundle(bundle);
   await ok(['review', bundle, '--approve', '--reason', 'digests match the change ticket', ...as('rita'), ...at(L)], signed);
   await ok(['custody', 'export', bundle, ...as('olga'), ...at(L)], signed);
-  statement = `approvals/${readdirSync(join(bundle, 'approvals'))[0]}`;
+  statement = `approvals/${readdirSync(join(bundle, 'approvals')).find((n) => !n.endsWith('.intoto.json'))}`;
   const pub = join(tmp.path, 'rita.pub');
   await ok(['identity', 'export-public', 'rita', '--out', pub, ...at(L)]);
   await ok(['trust', 'add', pub, '--confirm', JSON.parse(readFileSync(pub, 'utf8')).fingerprint as string, ...as('adam'), ...at(H)], signed);
   vols = [1, 2, 3, 4].map((i) => join(tmp.path, `vol${i}`));
   for (const v of vols) mkdirSync(v);
-  await ok(['media', 'write', bundle, ...vols.flatMap((v) => ['--to', v]), '--volume-size', '3MiB', '--fs', 'fat32', ...at(L)], actor(L));
+  await ok(['media', 'write', bundle, '--no-kit', ...vols.flatMap((v) => ['--to', v]), '--volume-size', '3MiB', '--fs', 'fat32', ...at(L)], actor(L));
   vols = vols.filter((v) => existsSync(join(v, 'FERRY-VOLUME.json')));
 }, 120_000);
 
@@ -90,7 +90,8 @@ describe('approvals and the custody log on media', () => {
     expect(vols.length).toBeGreaterThanOrEqual(2);
     for (const v of vols) {
       const label = JSON.parse(readFileSync(join(v, 'FERRY-VOLUME.json'), 'utf8')) as VolumeLabel;
-      expect(label.sidecars!.map((s) => s.path)).toEqual([statement, 'custody/events.jsonl', 'custody/head.json']);
+      const envelope = statement.replace(/\.json$/, '.intoto.json'); // the same approval as in-toto/DSSE
+      expect(label.sidecars!.map((s) => s.path)).toEqual([envelope, statement, 'custody/events.jsonl', 'custody/head.intoto.json', 'custody/head.json']);
       for (const s of label.sidecars!) expect(readFileSync(join(v, s.path)).equals(readFileSync(join(bundle, s.path)))).toBe(true);
     }
   });
@@ -120,10 +121,11 @@ describe('approvals and the custody log on media', () => {
 
   it('refuses volumes stripped of the approvals file and of its label entries: the approval gate', async () => {
     const dirs = copyVolumes('stripped');
+    const stripped = [statement, statement.replace(/\.json$/, '.intoto.json')]; // the approval and its in-toto/DSSE copy
     for (const d of dirs) {
-      unlinkSync(join(d, statement));
+      for (const f of stripped) unlinkSync(join(d, f));
       const label = JSON.parse(readFileSync(join(d, 'FERRY-VOLUME.json'), 'utf8')) as VolumeLabel;
-      writeFileSync(join(d, 'FERRY-VOLUME.json'), JSON.stringify({ ...label, sidecars: label.sidecars!.filter((s) => s.path !== statement) }));
+      writeFileSync(join(d, 'FERRY-VOLUME.json'), JSON.stringify({ ...label, sidecars: label.sidecars!.filter((s) => !stripped.includes(s.path)) }));
     }
     await ok(['verify', ...dirs, ...at(H)], actor(H)); // consistent volumes, the bundle itself is intact
     const r = await importInto(dirs, join(tmp.path, 'models-stripped'));

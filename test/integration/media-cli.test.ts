@@ -53,18 +53,18 @@ describe('ferry media (folders as targets)', () => {
   const dataDir = (): string => join(t.path, 'data');
 
   it('plans with a human table and as JSON', async () => {
-    const human = await media(['plan', bundle, '--volume-size', '4MiB', '--fs', 'fat32']);
+    const human = await media(['plan', bundle, '--no-kit', '--volume-size', '4MiB', '--fs', 'fat32']);
     expect(human.out).toMatch(/→ 3 volume\(s\), fat32 rules/);
     expect(human.out).toContain('split: models/org--m/model.safetensors → 3 parts on volume 1, 2, 3');
-    const json = JSON.parse((await media(['plan', bundle, '--volume-size', '4MiB', '--json'])).out) as { volumes: unknown[]; splitFiles: number };
+    const json = JSON.parse((await media(['plan', bundle, '--no-kit', '--volume-size', '4MiB', '--json'])).out) as { volumes: unknown[]; splitFiles: number };
     expect(json.volumes).toHaveLength(3);
-    await expect(media(['plan', bundle, '--volume-size', '4 bananas'])).rejects.toThrow(/not a size/);
+    await expect(media(['plan', bundle, '--no-kit', '--volume-size', '4 bananas'])).rejects.toThrow(/not a size/);
   });
 
   it('writes, verifies (exit 1 on a missing volume) and assembles', async () => {
     const vols = [1, 2, 3].map((i) => join(t.path, `vol${i}`));
     vols.forEach((v) => mkdirSync(v));
-    const w = await media(['write', bundle, '--to', ...vols, '--volume-size', '4MiB', '--fs', 'exfat', '--json', '--data-dir', dataDir(), '--unapproved-reason', 'test bundle, no reviewer on this station']);
+    const w = await media(['write', bundle, '--no-kit', '--to', ...vols, '--volume-size', '4MiB', '--fs', 'exfat', '--json', '--data-dir', dataDir(), '--unapproved-reason', 'test bundle, no reviewer on this station']);
     expect(w.code).toBe(0);
     const r = JSON.parse(w.out) as WriteResult;
     expect(r.complete).toBe(true);
@@ -89,6 +89,6 @@ describe('ferry media (folders as targets)', () => {
     const dir = join(t.path, 'used');
     mkdirSync(dir);
     writeFileSync(join(dir, 'notes.txt'), 'x');
-    await expect(media(['write', bundle, '--to', dir, '--data-dir', dataDir(), '--unapproved-reason', 'test bundle, no reviewer on this station'])).rejects.toThrow(/not empty \(it holds notes.txt\)/);
+    await expect(media(['write', bundle, '--no-kit', '--to', dir, '--data-dir', dataDir(), '--unapproved-reason', 'test bundle, no reviewer on this station'])).rejects.toThrow(/not empty \(it holds notes.txt\)/);
   });
 });

@@ -47,7 +47,7 @@ beforeAll(async () => {
 
 describe('bundles on media, through the plain verify and import commands', () => {
   it('writes across volumes and records volume ids in custody', async () => {
-    const r = await ferry(['media', 'write', bundle, '--unapproved-reason', 'test fixture, not reviewed', ...vols.flatMap((v) => ['--to', v]), '--volume-size', '3MiB', '--fs', 'fat32', '--data-dir', low, '--json']);
+    const r = await ferry(['media', 'write', bundle, '--no-kit', '--unapproved-reason', 'test fixture, not reviewed', ...vols.flatMap((v) => ['--to', v]), '--volume-size', '3MiB', '--fs', 'fat32', '--data-dir', low, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const written = (await ferry(['custody', 'log', '--data-dir', low, '--json'])).json<CustodyEvent[]>().find((e) => e.type === 'written');
     expect((written?.details.volumes as unknown[]).length).toBeGreaterThanOrEqual(2);

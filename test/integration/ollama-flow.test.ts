@@ -53,7 +53,7 @@ describe('Ollama model across the gap', () => {
   it('bundles the model from the models folder and writes it to media under FAT32 rules', async () => {
     await ok(['bundle', 'create', '--recipe', 'ollama-model', '--set', 'model=tiny:1b', '--set', 'server=false', '--ollama-dir', source, '--out', bundle, '--data-dir', low, '--json']);
     expect(readFileSync(join(bundle, 'ollama/manifests/registry.ollama.ai/library/tiny/1b')).equals(readFileSync(model.manifestPath))).toBe(true);
-    await ok(['media', 'write', bundle, '--unapproved-reason', 'test fixture, not reviewed', ...vols.flatMap((v) => ['--to', v]), '--volume-size', '2MiB', '--fs', 'fat32', '--data-dir', low, '--json']);
+    await ok(['media', 'write', bundle, '--no-kit', '--unapproved-reason', 'test fixture, not reviewed', ...vols.flatMap((v) => ['--to', v]), '--volume-size', '2MiB', '--fs', 'fat32', '--data-dir', low, '--json']);
     const on = used().split('\n');
     expect(on.length).toBeGreaterThanOrEqual(2);
     const rules = fsRules('fat32');

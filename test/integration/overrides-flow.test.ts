@@ -64,7 +64,7 @@ describe('a blocked bundle, an override, and the gates', () => {
     expect(review.stderr).toMatch(/--override --file/);
     const vol = join(tmp.path, 'vol-refused');
     mkdirSync(vol);
-    const write = await ferry(['media', 'write', bundle, '--to', vol, '--unapproved-reason', 'urgent fix for the offline team', ...as('olga'), ...at(L)], signed);
+    const write = await ferry(['media', 'write', bundle, '--no-kit', '--to', vol, '--unapproved-reason', 'urgent fix for the offline team', ...as('olga'), ...at(L)], signed);
     expect(write.code).toBe(1);
     expect(write.stderr).toMatch(new RegExp(`unresolved blocking scan finding.*${EVIL_FILE}`));
     expect(readdirSync(vol)).toEqual([]);
@@ -92,16 +92,16 @@ describe('a blocked bundle, an override, and the gates', () => {
   it('writes the approved bundle without a reason; an unapproved one only with a reason, recorded in custody', async () => {
     const vol = join(tmp.path, 'vol-approved');
     mkdirSync(vol);
-    await ok(['media', 'write', bundle, '--to', vol, ...as('olga'), ...at(L)], signed);
+    await ok(['media', 'write', bundle, '--no-kit', '--to', vol, ...as('olga'), ...at(L)], signed);
     expect(readdirSync(join(vol, 'overrides'))).toHaveLength(1); // the override travels on the media
     const v2 = join(tmp.path, 'vol-unapproved');
     mkdirSync(v2);
-    const refused = await ferry(['media', 'write', unapproved, '--to', v2, ...as('olga'), ...at(L)], signed);
+    const refused = await ferry(['media', 'write', unapproved, '--no-kit', '--to', v2, ...as('olga'), ...at(L)], signed);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/is not approved .*writing it to media needs an explicit choice with a reason/);
     expect(refused.stderr).toMatch(/--unapproved-reason/);
     expect(readdirSync(v2)).toEqual([]);
-    await ok(['media', 'write', unapproved, '--to', v2, '--unapproved-reason', 'offline team needs it for a dry run', ...as('olga'), ...at(L)], signed);
+    await ok(['media', 'write', unapproved, '--no-kit', '--to', v2, '--unapproved-reason', 'offline team needs it for a dry run', ...as('olga'), ...at(L)], signed);
     const events = (await ok(['custody', 'log', '--bundle', BUNDLE_ID, ...at(L)])).json<CustodyEvent[]>();
     expect(events.find((e) => e.type === 'unapproved-write')).toMatchObject({ actor: 'olga', details: { reason: 'offline team needs it for a dry run' } });
     const written = events.filter((e) => e.type === 'written');

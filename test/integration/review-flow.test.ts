@@ -58,7 +58,7 @@ describe('review, trust and custody across two stations', () => {
     expect(refused.stderr).toMatch(/olga is an operator/);
     const r = await ok(['review', bundle, '--approve', '--reason', 'digests match the change ticket', ...as('rita'), ...at(L)], signed);
     expect(r.json()).toMatchObject({ decision: 'approve', bundleId: BUNDLE_ID, custody: { signed: true } });
-    expect(readdirSync(join(bundle, 'approvals'))).toHaveLength(1);
+    expect(readdirSync(join(bundle, 'approvals'))).toHaveLength(2); // the statement and its in-toto/DSSE envelope
     // On a station with identities, acting needs one: --as NAME (or FERRY_AS); reading does not.
     const anonymous = await ferry(['verify', bundle, ...at(L)]);
     expect(anonymous.code).toBe(2);

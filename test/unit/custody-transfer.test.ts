@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { exportCustody } from '../../src/main/custody/custody-export';
 import { EVENTS_FILE, HEAD_FILE } from '../../src/main/custody/custody-file';
 import { importCustody, importedEvents, verifyImported } from '../../src/main/custody/custody-import';
+import { HEAD_ENVELOPE_FILE } from '../../src/main/review/intoto-custody';
 import { BUNDLE_ID, makeBundle, PASS, signerOf, station, temp, type Station } from './custody-fixtures';
 
 let t: ReturnType<typeof temp>;
@@ -71,12 +72,13 @@ describe('custody crossing the gap', () => {
 
   it('reports a mismatch with the station copy, and a media copy older than it (gap)', async () => {
     await exportCustody(dir, low.custody, low.db, signer);
-    const firstExport = { events: readFileSync(join(dir, EVENTS_FILE)), head: readFileSync(join(dir, HEAD_FILE)) };
+    const firstExport = { events: readFileSync(join(dir, EVENTS_FILE)), head: readFileSync(join(dir, HEAD_FILE)), envelope: readFileSync(join(dir, HEAD_ENVELOPE_FILE)) };
     low.custody.append({ type: 'approved', role: 'reviewer', bundleId: BUNDLE_ID });
     await exportCustody(dir, low.custody, low.db, signer);
     await importCustody(dir, high.db, high.custody);
     writeFileSync(join(dir, EVENTS_FILE), firstExport.events);
     writeFileSync(join(dir, HEAD_FILE), firstExport.head);
+    writeFileSync(join(dir, HEAD_ENVELOPE_FILE), firstExport.envelope);
     await expect(importCustody(dir, high.db, high.custody)).rejects.toThrow(/Gap: the media copy ends at event #3 .* 1 later event/);
 
     // Another station's log under the same name: same bundle, different events.

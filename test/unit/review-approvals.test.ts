@@ -47,7 +47,7 @@ describe('review and offline verification of approvals', () => {
   it('an approval by a pinned reviewer verifies on a second station; the bundle still verifies byte for byte', async () => {
     const r = await review('rita');
     expect(r.statementFile).toMatch(/^approvals\/[a-f0-9]{64}-\d{8}T\d{9}Z\.json$/);
-    expect(readdirSync(join(dir, 'custody')).sort()).toEqual(['events.jsonl', 'head.json']);
+    expect(readdirSync(join(dir, 'custody')).sort()).toEqual(['events.jsonl', 'head.intoto.json', 'head.json']);
     const approved = low.custody.bundleEvents(r.bundleId).at(-1)!;
     expect(approved).toMatchObject({ type: 'approved', actor: 'rita', role: 'reviewer', details: { manifestSha256: r.manifestSha256 } });
     expect(approved.signature).toBeTruthy();

@@ -3,12 +3,8 @@ import { actingIfAny, asCaller, type CallContext } from './call-context';
 import type { CustodyStore } from '../custody/custody-store';
 import type { ActingIdentity } from '../identity/identity-store';
 import { UsageError } from '../../shared/errors';
-import { createBundle, DEFAULT_HUB_URL, DEFAULT_PLATFORM } from '../bundle/create';
-import { importBundle } from '../bundle/import';
-import { verifyBundle } from '../bundle/verify';
 import type { Services } from '../core/services';
 import { storedCredentials } from '../credentials/credential-store';
-import { dockerFromEnv } from '../docker/docker-loader';
 import { recipeHandlers } from '../recipes/recipe-handlers';
 import { mediaHandlers } from '../media/media-handlers';
 import { approvalGate } from '../review/gate';
@@ -27,6 +23,12 @@ import { settingsHandlers } from './settings-handlers';
 export type Handler<C extends InvokeChannel> = (arg: InvokeArg<C>, ctx: CallContext) => Promise<InvokeResult<C>>;
 export type Handlers = { [C in InvokeChannel]: Handler<C> };
 
+// Start-up: the bundle jobs (create pulls in the registry, hub, Docker and BOM code) load when
+// their channel is first called, so a CLI command loads only what it runs (test/unit/cli-lazy.test.ts).
+const bundleCreate = () => Promise.all([import('../bundle/create'), import('../docker/docker-loader')]);
+const bundleImport = () => import('../bundle/import');
+const bundleVerify = () => import('../bundle/verify');
+
 /** Who may create, verify, import (auditors only read). */
 export const ACTING_ROLES = ['operator', 'reviewer', 'admin'] as const;
 
@@ -35,16 +37,20 @@ export function createHandlers(s: Services): Handlers {
   /** The custody log as the caller writes it: every event signed by them (unsigned only for the CLI before any identity exists). */
   const custodyOf = (acting: ActingIdentity | undefined): CustodyStore => (acting ? s.custody.signedBy(asCaller(acting).as) : s.custody);
   return {
-    'app:info': async () => ({
-      version: s.version,
-      dataDir: s.dataDir,
-      station: s.identity.station,
-      actor: s.identity.actor,
-      defaultHubUrl: process.env.FERRY_HUB_URL || DEFAULT_HUB_URL,
-      defaultPlatform: DEFAULT_PLATFORM,
-    }),
+    'app:info': async () => {
+      const { DEFAULT_HUB_URL, DEFAULT_PLATFORM } = (await bundleCreate())[0];
+      return {
+        version: s.version,
+        dataDir: s.dataDir,
+        station: s.identity.station,
+        actor: s.identity.actor,
+        defaultHubUrl: process.env.FERRY_HUB_URL || DEFAULT_HUB_URL,
+        defaultPlatform: DEFAULT_PLATFORM,
+      };
+    },
     'bundle:create': async (arg, ctx) => {
       const acting = actingIfAny(ctx, ACTING_ROLES);
+      const [{ createBundle }, { dockerFromEnv }] = await bundleCreate();
       const req = { ...arg, outDir: await checkOutputFolder(arg.outDir), mirrors: effectiveMirrors(s.db, arg.mirrors) };
       // The job carries its caller: every custody event it records is signed by them, and they sign the manifest's createdBy.
       const custody = custodyOf(acting);
@@ -54,6 +60,7 @@ export function createHandlers(s: Services): Handlers {
     },
     'bundle:verify': async (req, ctx) => {
       const acting = actingIfAny(ctx, ACTING_ROLES);
+      const { verifyBundle } = await bundleVerify();
       return s.jobs.start('bundle.verify', `Verify ${req.dir}`, { ...req, ...(acting ? { by: acting.name } : {}) }, async (job) => {
         const result = await verifyBundle(req.dir, s.pool, job);
         custodyOf(acting).append({
@@ -67,6 +74,7 @@ export function createHandlers(s: Services): Handlers {
     },
     'bundle:import': async (req, ctx) => {
       const acting = actingIfAny(ctx, ACTING_ROLES);
+      const { importBundle } = await bundleImport();
       const { password: _secret, ...safe } = req;
       const custody = custodyOf(acting);
       return s.jobs.start('bundle.import', `Import ${req.dir}`, { ...safe, ...(acting ? { by: acting.name } : {}) }, (job) =>

@@ -16,7 +16,7 @@ import { diffAgainstApproved } from '../review/bundle-diff';
 import { reviewBundle } from '../review/review';
 import { asCaller, requireActing, type CallContext } from './call-context';
 
-type ReviewChannels = 'bundle:manifest' | 'review:decide' | 'review:queue' | 'trust:list' | 'trust:add' | 'trust:revoke' | 'custody:verify' | 'custody:export';
+type ReviewChannels = 'bundle:manifest' | 'review:decide' | 'review:queue' | 'trust:list' | 'trust:add' | 'trust:revoke' | 'custody:verify' | 'custody:export' | 'bundle:bom';
 type Fns = { [C in ReviewChannels]: (arg: Parameters<ReviewInvokeApi[C]>[0], ctx: CallContext) => ReturnType<ReviewInvokeApi[C]> };
 
 const keyView = (k: TrustedKey | CandidateKey): TrustedKeyView => ({
@@ -94,6 +94,16 @@ export function reviewHandlers(s: Services): Fns {
       if (r.events.length === 0) throw new FerryError(`This station has no custody events for bundle ${bundleId}.`);
       await writeFile(target, format === 'html' ? renderReportHtml(r) : eventsCsv(r.events));
       return { path: target, events: r.events.length };
+    },
+    'bundle:bom': async ({ dir, format, path }) => {
+      const target = resolve(path);
+      const existing = await lstat(target).catch(() => null);
+      if (existing && !existing.isFile()) throw new UsageError(`${target} exists and is not a regular file.`);
+      // The CycloneDX library (and its validator) loads only for an export (start-up: see handlers.ts).
+      const { exportBom, writeBomExport } = await import('../bom/bom-export');
+      const e = await exportBom(dir, format);
+      await writeBomExport(e, target);
+      return { path: target, format, components: e.components, sha256: e.sha256 };
     },
   };
 }

@@ -10,6 +10,7 @@ import { tarEntries } from '../sources/archive-scan';
 import { blobFile } from './bundle-files';
 import type { BundleFile, ImageArtifact } from './manifest-schema';
 import type { Progress } from './verify';
+import { carrySignatures } from '../signatures/carry';
 
 export interface AcquiredImages {
   artifacts: ImageArtifact[];
@@ -111,6 +112,9 @@ export async function finishImages(images: LockImage[], layout: OciLayout, progr
     progress.advance(bytes.length, imageItemId(img));
     progress.itemState(imageItemId(img), 'done');
     files.push(blobFile(img.digest, bytes.length), ...[img.config, ...img.layers].map((d) => blobFile(d.digest, d.size)));
+    // Signatures and attestations found at resolve travel beside the image (signatures/carry.ts).
+    const signed = await carrySignatures(img.signatures, img, layout);
+    files.push(...signed.files);
     artifacts.push({
       kind: 'image',
       name,
@@ -126,6 +130,7 @@ export async function finishImages(images: LockImage[], layout: OciLayout, progr
       size: img.size,
       config: img.config.digest,
       layers: img.layers.map((l) => l.digest),
+      ...(signed.record ? { signatures: signed.record } : {}),
     });
   }
   return { artifacts, files };

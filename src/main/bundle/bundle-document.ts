@@ -10,6 +10,8 @@ import { isBlocked } from '../review/blocked';
 import { documentOverrides } from '../review/overrides';
 import { creationVerdict } from './creation';
 import { readManifest } from './manifest-io';
+import { bomDocument } from '../bom/bom-document';
+import { kitDocument } from '../media/kit-check';
 
 /** The manifest as a reviewer reads it: artifacts with sources, digests, sizes and scan results. */
 export async function bundleDocument(dir: string): Promise<BundleDocument> {
@@ -28,6 +30,8 @@ export async function bundleDocument(dir: string): Promise<BundleDocument> {
     files: m.files.length,
     bytes: m.files.reduce((s, f) => s + f.size, 0),
     ...(await reviewedArtifacts(abs, m)),
+    ...(await bomDocument(abs, m)),
+    ...(await kitDocument(abs)),
   };
 }
 
@@ -60,7 +64,7 @@ async function reviewedArtifacts(dir: string, m: BundleManifest): Promise<{ arti
       artifacts.push({
         kind: 'image', name: a.name, source: a.source, digest: a.digest, platform: a.platform, size: a.size, layers: a.layers,
         registry: a.registry, repository: a.repository, ...(a.tag !== undefined ? { tag: a.tag } : {}), ...(a.target !== undefined ? { target: a.target } : {}),
-        destination: shown(() => imageDestination(a)), ...(layers ? { manifestLayers: layers } : {}),
+        destination: shown(() => imageDestination(a)), ...(layers ? { manifestLayers: layers } : {}), ...(a.signatures ? { signatures: a.signatures } : {}),
       });
     } else {
       artifacts.push({ kind: 'model', name: a.name, source: a.source, repo: a.repo, revision: a.revision, size: a.size, files: a.files, ...(a.scan ? { scan: a.scan } : {}), destination: shown(() => modelDestination(a)) });

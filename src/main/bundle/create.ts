@@ -31,6 +31,9 @@ import { sortFiles } from './bundle-files';
 import { writeManifest } from './manifest-io';
 import { BUNDLE_FORMAT, MANIFEST_FILE, type BundleManifest, type ModelArtifact } from './manifest-schema';
 import { scanModels } from './scan-models';
+import { stationSignaturePolicy } from '../settings/signature-policy';
+import type { BomSource } from '../bom/bom-model';
+import { writeBundleBom } from '../bom/bom-write';
 import type { Progress } from './verify';
 import { walk } from './walk';
 
@@ -98,7 +101,7 @@ export async function createBundle(req: CreateBundleRequest, deps: CreateDeps, p
     const prev = store.findAcquisition(out);
     const havePartial = (await lstat(partial).catch(() => undefined))?.isDirectory() ?? false;
     const stored = prev && prev.state === 'running' && prev.argsKey === argsKey && havePartial ? store.getLock(prev.lockId) : undefined;
-    const lock: Lock = stored ?? (await lockForRequest(lockReq, { dataDir: deps.dataDir, platform, hubUrl, hubToken: deps.hubToken, hfCache: req.hfCache, ollamaDir: req.ollamaDir, registries, docker: deps.docker, signal: progress.signal }));
+    const lock: Lock = stored ?? (await lockForRequest(lockReq, { dataDir: deps.dataDir, platform, hubUrl, hubToken: deps.hubToken, hfCache: req.hfCache, ollamaDir: req.ollamaDir, registries, docker: deps.docker, signatures: stationSignaturePolicy(deps.db), signal: progress.signal }));
     assertLockable(lock);
     const delta = inventory ? planDelta(lock, inventory.signed.inventory, inventory.sha256) : undefined;
     const bundleId = stored ? prev!.bundleId : randomUUID();
@@ -112,7 +115,7 @@ export async function createBundle(req: CreateBundleRequest, deps: CreateDeps, p
         platform: lock.platform,
         recipe: lock.recipe.id,
         lockId,
-        images: lock.images.map((i) => ({ source: i.source, digest: i.digest })),
+        images: lock.images.map((i) => ({ source: i.source, digest: i.digest, ...(i.signatures ? { signatures: { verdict: i.signatures.verdict, policy: i.signatures.policy, ...(i.signatures.signer ? { signer: i.signatures.signer } : {}), carried: i.signatures.artifacts.length } } : {}) })),
         models: lock.models.map((m) => ({ repo: m.repo, requested: m.requestedRevision, revision: m.revision })),
         ...(lock.ollama.length ? { ollama: lock.ollama.map((o) => ({ model: o.model, digest: o.digest })) } : {}),
         ...(lock.files.length ? { files: lock.files.map((f) => ({ id: f.id, source: f.source, files: f.files.length, size: f.size })) } : {}),
@@ -143,19 +146,27 @@ export async function createBundle(req: CreateBundleRequest, deps: CreateDeps, p
     const recipeFile = await writeBundleRecipe(partial, lock, loaded, deps.dataDir);
     // Release notes and migration guide (notes/…), for the offline side's upgrade.
     const notes = await writeBundleNotes(partial, { releaseNotes: req.releaseNotes, migrationGuide: req.migrationGuide });
-    const files = sortFiles([...got.files, ...derived.files, ...(recipeFile ? [recipeFile] : []), ...notes, { path: LOCK_FILE, size: lockFile.size, sha256: lockFile.sha256 }]);
-    await pruneStale(partial, new Set(files.map((f) => f.path)));
-    const manifest: BundleManifest = {
-      format: BUNDLE_FORMAT,
+    const carried = sortFiles([...got.files, ...derived.files, ...(recipeFile ? [recipeFile] : []), ...notes, { path: LOCK_FILE, size: lockFile.size, sha256: lockFile.sha256 }]);
+    await pruneStale(partial, new Set(carried.map((f) => f.path)));
+    const described: BomSource = {
       bundleId,
       createdAt: isoWithOffset(),
       createdBy: createdByOf(deps.creator, who.station),
       tool: { name: 'ferry', version: deps.version },
       artifacts: [...got.artifacts, ...derived.artifacts],
-      files,
       ...(got.extraArtifacts.length ? { extraArtifacts: got.extraArtifacts } : {}),
       lock: { path: LOCK_FILE, sha256: lockFile.sha256, recipe: lock.recipe.id, version: lock.recipe.version },
       scan,
+      ...(delta && inventory ? { delta: deltaRecord(delta, inventory.signed.inventory, carried.reduce((s, f) => s + f.size, 0)) } : {}),
+    };
+    // The bill of materials is written before the manifest, which lists it (files + bom) so verify covers it.
+    const bom = await writeBundleBom(partial, described);
+    const files = sortFiles([...carried, bom.file]);
+    const manifest: BundleManifest = {
+      format: BUNDLE_FORMAT,
+      ...described,
+      files,
+      bom: bom.record,
       ...(delta && inventory ? { delta: deltaRecord(delta, inventory.signed.inventory, files.reduce((s, f) => s + f.size, 0)) } : {}),
     };
     const manifestSha256 = await writeManifest(partial, deps.creator ? signCreation(manifest, deps.creator) : manifest);

@@ -32,6 +32,22 @@ const orgName = z.string().min(1).max(255).superRefine((v, ctx) => {
 
 export const BundleFileSchema = z.strictObject({ path: safePath, size, sha256: sha256Hex });
 
+/** A media type as sent in a Content-Type header on push: printable ASCII only. */
+const printableType = z.string().min(1).max(255).regex(/^[\x21-\x7e][\x20-\x7e]*$/, 'must be a media type (printable ASCII)');
+
+export const ImageSignaturesSchema = z.strictObject({
+  policy: z.string().min(1).max(1024),
+  verdict: z.enum(['verified', 'not-required']),
+  /** Absent when no signature was required. */
+  kind: z.enum(['cosign-key', 'sigstore-bundle']).optional(),
+  keyFingerprint: sha256Hex.optional(),
+  identity: z.string().max(1024).optional(),
+  signer: z.string().max(1024).optional(),
+  artifacts: z
+    .array(z.strictObject({ digest, mediaType: printableType, tag: z.string().regex(/^sha256-[a-f0-9]{64}(?:\.sig)?$/).optional(), artifactType: printableType.optional() }))
+    .max(100),
+});
+
 export const ImageArtifactSchema = z.strictObject({
   kind: z.literal('image'),
   /** Name in the OCI layout (org.opencontainers.image.ref.name). */
@@ -49,6 +65,8 @@ export const ImageArtifactSchema = z.strictObject({
   size,
   config: digest,
   layers: z.array(digest).max(1000),
+  /** Signature policy verdict, and the signature/attestation manifests carried in images/ (docs/supply-chain.md). */
+  signatures: ImageSignaturesSchema.optional(),
 });
 
 export const ModelFileSchema = z.strictObject({ path: safePath, size, sha256: sha256Hex });
@@ -137,12 +155,15 @@ export const BundleManifestSchema = z.strictObject({
   /** Set once the bundle was scanned; blocked = some artifact has a dangerous finding. */
   scan: z.strictObject({ scannedAt: z.string().max(64), blocked: z.boolean() }).optional(),
   delta: DeltaSchema.optional(),
+  /** The CycloneDX bill of materials (src/main/bom), written before the manifest and also listed in `files`. */
+  bom: z.strictObject({ path: z.literal('bom.cdx.json'), sha256: sha256Hex, format: z.literal('CycloneDX'), specVersion: z.literal('1.6') }).optional(),
 });
 
 export type BundleManifest = z.infer<typeof BundleManifestSchema>;
 export type BundleFile = z.infer<typeof BundleFileSchema>;
 export type BundleDelta = z.infer<typeof DeltaSchema>;
 export type ImageArtifact = z.infer<typeof ImageArtifactSchema>;
+export type ImageSignatures = z.infer<typeof ImageSignaturesSchema>;
 export type ModelArtifact = z.infer<typeof ModelArtifactSchema>;
 export type OllamaArtifact = z.infer<typeof OllamaArtifactSchema>;
 export type FilesArtifact = z.infer<typeof FilesArtifactSchema>;

@@ -9,6 +9,7 @@ import type { BundleDelta, ImageArtifact } from './manifest-schema';
 import { imageDestination } from './destinations';
 import type { RegistryTarget } from './registry-target';
 import type { Progress } from './verify';
+import { pushSignatures } from '../signatures/carry';
 
 const MAX_MANIFEST = 4 << 20;
 
@@ -61,6 +62,8 @@ export async function pushImages(
     const reference = dest.reference;
     const digest = await client.putManifest(repo, reference, bytes, a.mediaType);
     if (digest !== a.digest) throw new FerryError(`Registry ${target.registry} stored ${repo} as ${digest}, expected ${a.digest}`, 'The registry rewrote the manifest; use a registry that preserves digests.');
+    // Its carried signatures next to it, so the offline side's own tools can verify there.
+    await pushSignatures(a, layout, client, repo, progress.signal);
     progress.itemState(itemId, 'done');
     const sep = reference.startsWith('sha256:') ? '@' : ':';
     results.push({ source: a.source, target: `${target.registry}/${repo}${sep}${reference}`, digest, blobsUploaded: uploaded, blobsSkipped: skipped });

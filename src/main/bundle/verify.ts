@@ -10,6 +10,9 @@ import { ManifestError, readManifest } from './manifest-io';
 import { IMAGES_DIR, MANIFEST_FILE, RESERVED_DIRS, type BundleFile, type BundleManifest, type ImageArtifact } from './manifest-schema';
 import { unsafePathReason } from './safe-path';
 import { walk } from './walk';
+import { signatureProblems } from '../signatures/verify-carried';
+import { KIT_DIR } from '../kit/kit-schema';
+import { bundleKitProblems } from '../media/kit-check';
 
 export type Progress = Omit<JobContext, 'id'>;
 
@@ -46,6 +49,7 @@ export async function verifyBundle(dir: string, pool: HashPool, progress: Progre
     }
     const want = expected.get(e.path);
     if (!want && RESERVED_DIRS.some((d) => e.path.startsWith(`${d}/`))) continue; // approvals/, custody/: their own verifiers
+    if (!want && e.path.startsWith(`${KIT_DIR}/`)) continue; // the offline kit: checked against its kit.json below
     if (!want) problems.push({ kind: 'extra', path: e.path, detail: 'not listed in the manifest' });
     else if (want.size !== e.size) problems.push({ kind: 'size', path: e.path, detail: `size ${e.size}, manifest says ${want.size}` });
     else toHash.push(want);
@@ -80,6 +84,8 @@ export async function verifyBundle(dir: string, pool: HashPool, progress: Progre
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   problems.push(...(await imageManifestProblems(dir, manifest, problems, progress.signal)));
+  problems.push(...(await signatureProblems(dir, manifest, problems, progress.signal)));
+  for (const p of await bundleKitProblems(dir)) problems.push({ kind: 'mismatch', path: p.path, detail: `offline kit: ${p.detail}` });
   const failed = new Set(problems.map((p) => groupOf(p.path, groups)));
   for (const [id] of groups) progress.itemState(id, failed.has(id) ? 'failed' : 'done');
   problems.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

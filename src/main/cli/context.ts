@@ -1,13 +1,15 @@
 import { Command, Option } from 'commander';
-import { bindHandlers, createHandlers, type BoundHandlers, type Handlers } from '../api/handlers';
-import { actingIfAny, type CallContext } from '../api/call-context';
-import { IdentityStore, type ActingIdentity } from '../identity/identity-store';
+import type { BoundHandlers, Handlers } from '../api/handlers';
+import type { CallContext } from '../api/call-context';
+import type { ActingIdentity } from '../identity/identity-store';
 import type { Role } from '../identity/keys';
-import { createServices, type Services } from '../core/services';
-import { actAsFromEnv, actingOf, unlockAndAct } from '../identity/acting';
+import type { Services } from '../core/services';
 import type { JobInfo } from '../../shared/api';
 import { FerryError } from '../../shared/errors';
 import { ProgressPrinter } from './progress';
+
+// Start-up: this file is loaded by every command definition, so it imports no service at
+// top level; withServices loads them (import()) when a command runs. See test/unit/cli-lazy.test.ts.
 
 export interface CommonOptions {
   json?: boolean;
@@ -34,12 +36,40 @@ export interface Cli {
   json: boolean;
 }
 
+/** The service modules, loaded by the first withServices of this process. */
+async function loadParts() {
+  const [handlers, callContext, identityStore, services, acting] = await Promise.all([
+    import('../api/handlers'),
+    import('../api/call-context'),
+    import('../identity/identity-store'),
+    import('../core/services'),
+    import('../identity/acting'),
+  ]);
+  return {
+    createHandlers: handlers.createHandlers,
+    bindHandlers: handlers.bindHandlers,
+    actingIfAny: callContext.actingIfAny,
+    IdentityStore: identityStore.IdentityStore,
+    createServices: services.createServices,
+    actAsFromEnv: acting.actAsFromEnv,
+    actingOf: acting.actingOf,
+    unlockAndAct: acting.unlockAndAct,
+  };
+}
+let parts: Awaited<ReturnType<typeof loadParts>> | undefined;
+
+function loadedParts(): NonNullable<typeof parts> {
+  if (!parts) throw new Error('cli/context: the services are not open (call withServices first)');
+  return parts;
+}
+
 /**
  * The CLI's caller: one identity per process (--as NAME, or FERRY_AS). A station with no
  * identities yet has nothing to sign with: there its commands act unsigned, as the OS user,
  * and nothing they create can be approved. Once an identity exists, acting needs --as.
  */
 export function cliContext(services: Services): CallContext {
+  const { actingOf, IdentityStore } = loadedParts();
   const acting = actingOf(services);
   if (acting) return { acting };
   return new IdentityStore(services.db).list().length === 0 ? { unsigned: true } : {};
@@ -47,17 +77,18 @@ export function cliContext(services: Services): CallContext {
 
 /** For commands that run services directly (media write, install): the --as identity, checked as the API checks it. */
 export function cliActing(cli: Cli, roles?: readonly Role[]): ActingIdentity | undefined {
-  return actingIfAny(cliContext(cli.services), roles);
+  return loadedParts().actingIfAny(cliContext(cli.services), roles);
 }
 
 /** Opens the services for one command and always closes them. */
 export async function withServices<T>(opts: CommonOptions, fn: (cli: Cli) => Promise<T>): Promise<T> {
-  const services = createServices({ dataDir: opts.dataDir });
+  const p = (parts ??= await loadParts());
+  const services = p.createServices({ dataDir: opts.dataDir });
   try {
-    actAsFromEnv(services);
-    if (opts.as) await unlockAndAct(services, opts.as, { passphraseStdin: opts.passphraseStdin });
-    const api = createHandlers(services);
-    return await fn({ services, handlers: bindHandlers(api, () => cliContext(services)), api, json: !!opts.json });
+    p.actAsFromEnv(services);
+    if (opts.as) await p.unlockAndAct(services, opts.as, { passphraseStdin: opts.passphraseStdin });
+    const api = p.createHandlers(services);
+    return await fn({ services, handlers: p.bindHandlers(api, () => cliContext(services)), api, json: !!opts.json });
   } finally {
     await services.close();
   }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { FerryError, UsageError } from '../../shared/errors';
-import { FERRY_VERSION } from '../core/version';
+import { versionLine } from '../kit/running-kit';
 import { bundleCommand } from './commands/bundle-create';
 import { recipeCommands } from './commands/recipe';
 import { credentialsCommand } from './commands/credentials';
@@ -19,12 +19,19 @@ import { scanCommand } from './commands/scan';
 import { serveCommand } from './commands/serve';
 import { verifyCommand } from './commands/verify';
 import { doctorCommand } from './commands/doctor';
+import { signaturePolicyCommand } from './commands/signature-policy';
+import { kitCommand } from './commands/kit';
+import { bomCommand } from './commands/bom';
 import { EXIT } from './context';
+
+// Start-up: every command module here defines names, options and help only; its action loads
+// what it runs with import() (rollup splits those into chunks). `ferry --version` and
+// `ferry --help` load no service (test/unit/cli-lazy.test.ts asserts it; `npm run bench` times it).
 
 export function buildProgram(): Command {
   const program = new Command('ferry')
     .description('Move self-hosted AI stacks across an air gap, with a verifiable chain of custody')
-    .version(FERRY_VERSION)
+    .version(versionLine())
     .showHelpAfterError()
     .exitOverride();
   for (const c of [bundleCommand(), verifyCommand(), importCommand(), mediaCommand(), scanCommand(), custodyCommand(), serveCommand()]) program.addCommand(c);
@@ -35,6 +42,9 @@ export function buildProgram(): Command {
   program.addCommand(inventoryCommand());
   program.addCommand(upgradeCommand());
   program.addCommand(doctorCommand());
+  program.addCommand(signaturePolicyCommand());
+  program.addCommand(kitCommand());
+  program.addCommand(bomCommand());
   const override = (cmd: Command): void => {
     cmd.exitOverride();
     cmd.commands.forEach(override);

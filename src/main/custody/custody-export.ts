@@ -6,6 +6,7 @@ import { readManifest } from '../bundle/manifest-io';
 import { isoWithOffset } from '../core/clock';
 import type { Db } from '../db/database';
 import { SIG } from '../identity/keys';
+import { writeCustodyHeadEnvelope } from '../review/intoto-custody';
 import type { CustodyStore, Signer } from './custody-store';
 import { CUSTODY_DIR, eventsBytes, EVENTS_FILE, HEAD_FILE, HEAD_FORMAT, headMessage, listDigest, type CustodyHead, type KeyEntry } from './custody-file';
 
@@ -23,7 +24,7 @@ export interface ExportResult {
  * longer log. Export appends no event of its own, so the exported head is the real head.
  */
 export async function exportCustody(bundleDir: string, custody: CustodyStore, db: Db, signer?: Signer): Promise<ExportResult> {
-  const { manifest } = await readManifest(bundleDir);
+  const { manifest, sha256: manifestSha256 } = await readManifest(bundleDir);
   const events = custody.bundleEvents(manifest.bundleId);
   if (events.length === 0) throw new FerryError(`This station has no custody events for bundle ${manifest.bundleId}.`, 'Export on the station that created or reviewed it.');
   const verdict = custody.verifyChain();
@@ -55,7 +56,9 @@ export async function exportCustody(bundleDir: string, custody: CustodyStore, db
   await mkdir(join(bundleDir, CUSTODY_DIR), { recursive: true });
   await atomicWrite(join(bundleDir, EVENTS_FILE), bytes);
   await atomicWrite(join(bundleDir, HEAD_FILE), Buffer.from(`${JSON.stringify(head, null, 2)}\n`));
-  return { bundleId: manifest.bundleId, count: events.length, headHash: last.hash, signed: !!signer, files: [EVENTS_FILE, HEAD_FILE] };
+  // The same head as an in-toto statement in a DSSE envelope, for tools other than Ferry (review/intoto-custody.ts).
+  const envelope = await writeCustodyHeadEnvelope(bundleDir, head, manifestSha256, signer);
+  return { bundleId: manifest.bundleId, count: events.length, headHash: last.hash, signed: !!signer, files: [EVENTS_FILE, HEAD_FILE, ...(envelope ? [envelope] : [])] };
 }
 
 async function atomicWrite(file: string, bytes: Buffer): Promise<void> {

@@ -41,8 +41,8 @@ export function importedEvents(db: Db, bundleId: string): (CustodyEvent & { orig
  * New events go into custody_imported; one local event continues the chain from their head.
  */
 export async function importCustody(bundleDir: string, db: Db, custody: CustodyStore, role = 'admin'): Promise<CustodyImportResult> {
-  const { manifest } = await readManifest(bundleDir);
-  const media = await readMediaCustody(bundleDir, manifest.bundleId);
+  const { manifest, sha256 } = await readManifest(bundleDir);
+  const media = await readMediaCustody(bundleDir, manifest.bundleId, sha256);
   const origin = media.head.station;
   if (origin === custody.acting.station) throw new CustodyImportError(`This custody log comes from this station (${origin}); there is nothing to import.`);
   const have = (db.prepare('SELECT * FROM custody_imported WHERE origin_station = ? AND bundle_id = ? ORDER BY position').all(origin, manifest.bundleId) as ImportedRow[]).map(importedEvent);

@@ -5,6 +5,7 @@ import { FerryError } from '../../shared/errors';
 import { fingerprintOf, SIG, verifyWith } from '../identity/keys';
 import { EventLineSchema, EVENTS_FILE, HEAD_FILE, HeadSchema, headMessage, listDigest, MAX_EVENTS_BYTES, MAX_HEAD_BYTES, type CustodyHead } from './custody-file';
 import { eventHash, signatureProblem } from './custody-verify';
+import { custodyHeadEnvelopeProblem } from '../review/intoto-custody';
 
 export interface MediaCustody {
   head: CustodyHead;
@@ -48,7 +49,7 @@ function parseJson(text: string, what: string): unknown {
  * the head's digest, links between events adjacent in the origin's chain, and the head
  * signature. Throws naming the first problem.
  */
-export async function readMediaCustody(bundleDir: string, bundleId: string): Promise<MediaCustody> {
+export async function readMediaCustody(bundleDir: string, bundleId: string, manifestSha256?: string): Promise<MediaCustody> {
   const headParsed = HeadSchema.safeParse(parseJson((await readBounded(bundleDir, HEAD_FILE, MAX_HEAD_BYTES)).toString('utf8'), HEAD_FILE));
   if (!headParsed.success) throw new CustodyImportError(`${HEAD_FILE}: field ${headParsed.error.issues[0]!.path.join('.') || '(root)'} ${headParsed.error.issues[0]!.message}`);
   const head = headParsed.data;
@@ -63,6 +64,10 @@ export async function readMediaCustody(bundleDir: string, bundleId: string): Pro
     if (!k || !head.signature || !verifyWith(k.publicKey, SIG.custodyHead, headMessage(head), head.signature)) {
       throw new CustodyImportError(`${HEAD_FILE}: the head signature does not verify; the custody log on this media was altered.`);
     }
+  }
+  if (manifestSha256) {
+    const envelope = await custodyHeadEnvelopeProblem(bundleDir, head, manifestSha256, (fp) => keys.get(fp)?.publicKey);
+    if (envelope) throw new CustodyImportError(envelope);
   }
   const bytes = await readBounded(bundleDir, EVENTS_FILE, MAX_EVENTS_BYTES);
   const events: CustodyEvent[] = [];

@@ -1,10 +1,12 @@
-import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { FerryError } from '../../shared/errors';
 import { MIGRATIONS, type Migration } from './migrations';
+import { openSqlite } from './sqlite-driver';
+import type { Db } from './sqlite-types';
 
-export type Db = Database.Database;
+/** Ferry's SQLite interface (better-sqlite3 or node:sqlite underneath: sqlite-driver.ts). */
+export type { Db, Statement, Transaction } from './sqlite-types';
 
 /** How long a statement waits for another Ferry process holding the database (FERRY_DB_BUSY_TIMEOUT_MS, default 30 s). */
 export function busyTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
@@ -34,7 +36,7 @@ export function databaseError(err: unknown, file: string): FerryError | undefine
   const code = (err as { code?: unknown }).code;
   const msg = err instanceof Error ? err.message : String(err);
   if (typeof code === 'string' && CORRUPT.has(code)) return new CorruptDatabaseError(file, msg);
-  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+  if (typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)(_|$)/.test(code)) {
     return new FerryError(`The station database ${file} is busy: another Ferry process held it for longer than ${busyTimeoutMs() / 1000} s`, 'Wait for the other Ferry command (or the app) to finish, then retry; FERRY_DB_BUSY_TIMEOUT_MS sets how long to wait.');
   }
   return undefined;
@@ -52,7 +54,7 @@ export function openDatabase(file: string, migrations: Migration[] = MIGRATIONS)
   mkdirSync(dirname(file), { recursive: true });
   let db: Db | undefined;
   try {
-    db = new Database(file);
+    db = openSqlite(file);
     // First, so that switching to WAL and migrating also wait for another process instead of failing.
     db.pragma(`busy_timeout = ${busyTimeoutMs()}`);
     db.pragma('journal_mode = WAL');

@@ -1,6 +1,6 @@
-import Database from 'better-sqlite3';
 import { chmodSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { openDatabase, type Db } from './database';
+import { openSqlite } from './sqlite-driver';
 
 /** What `recoverDatabase` copied, table by table. */
 export interface TableRecovery {
@@ -93,7 +93,7 @@ export function recoverDatabase(file: string, now = new Date()): DatabaseRecover
   try {
     to.pragma('foreign_keys = OFF');
     try {
-      from = new Database(file, { readonly: true, fileMustExist: true });
+      from = openSqlite(file, { readonly: true, fileMustExist: true });
       const old = tablesOf(from);
       const target = tablesOf(to);
       to.transaction(() => {

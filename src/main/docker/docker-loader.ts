@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Transform, pipeline, type Readable } from 'node:stream';
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
 import { CanceledError, FerryError, UsageError } from '../../shared/errors';
 import { planDockerArchive, streamDockerArchive } from './docker-archive';
 
@@ -53,11 +53,13 @@ export function splitTag(ref: string): { repo: string; tag: string } {
  * (TLS when DOCKER_TLS_VERIFY is set, certs from DOCKER_CERT_PATH or ~/.docker).
  */
 export function dockerFromEnv(host: string | undefined = process.env.DOCKER_HOST): Dockerode {
+  // Start-up: dockerode (with ssh2 and grpc) loads when a client is made, not with this module (test/unit/cli-lazy.test.ts).
+  const Docker = require('dockerode') as typeof Dockerode;
   const h = host?.trim();
-  if (!h) return new Dockerode({ socketPath: process.platform === 'win32' ? '//./pipe/docker_engine' : '/var/run/docker.sock' });
-  if (h.startsWith('unix://')) return new Dockerode({ socketPath: h.slice('unix://'.length) });
-  if (h.startsWith('/')) return new Dockerode({ socketPath: h });
-  if (h.startsWith('npipe://')) return new Dockerode({ socketPath: h.slice('npipe:'.length) });
+  if (!h) return new Docker({ socketPath: process.platform === 'win32' ? '//./pipe/docker_engine' : '/var/run/docker.sock' });
+  if (h.startsWith('unix://')) return new Docker({ socketPath: h.slice('unix://'.length) });
+  if (h.startsWith('/')) return new Docker({ socketPath: h });
+  if (h.startsWith('npipe://')) return new Docker({ socketPath: h.slice('npipe:'.length) });
   const m = /^(tcp|http|https):\/\/([^/:]+|\[[0-9a-fA-F:]+\])(?::(\d{1,5}))?\/?$/.exec(h);
   if (!m) throw new UsageError(`Unsupported Docker host ${JSON.stringify(h)}`, 'use unix:///path/to/docker.sock or tcp://HOST:PORT');
   const tlsVerify = (process.env.DOCKER_TLS_VERIFY ?? '') !== '';
@@ -72,7 +74,7 @@ export function dockerFromEnv(host: string | undefined = process.env.DOCKER_HOST
     const read = (f: string): Buffer | undefined => (existsSync(join(dir, f)) ? readFileSync(join(dir, f)) : undefined);
     Object.assign(opts, { ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem') });
   }
-  return new Dockerode(opts);
+  return new Docker(opts);
 }
 
 function engineName(docker: Dockerode): string {

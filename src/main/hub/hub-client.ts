@@ -1,10 +1,12 @@
-import { downloadFile, fileDownloadInfo, listFiles, modelInfo } from '@huggingface/hub';
 import { CanceledError, FerryError } from '../../shared/errors';
 import { proxiedFetch } from '../acquire/proxy';
 import { IntegrityError, writeVerified, type Written } from '../io/verified-write';
 import { toHubError, type HubContext } from './hub-errors';
 import { checkModelRef, isCommitSha } from './model-ref';
 import { assertSafeModelPath, encodeModelPath } from './model-path';
+
+// Start-up: @huggingface/hub loads at the first hub request, not with this module (test/unit/cli-lazy.test.ts).
+const hubLib = (): typeof import('@huggingface/hub') => require('@huggingface/hub') as typeof import('@huggingface/hub');
 
 export const DEFAULT_HUB_URL = 'https://huggingface.co';
 /** A hostile hub could page forever; no real model has anywhere near this many files. */
@@ -108,7 +110,7 @@ export async function resolveModel(ref: { repo: string; revision?: string }, opt
   const common = { hubUrl: s.hubUrl, accessToken: s.accessToken, fetch: s.fetch };
   try {
     throwIfAborted(opts.signal);
-    const info = await modelInfo({ name: repo, revision: requestedRevision, additionalFields: ['sha'], ...common });
+    const info = await hubLib().modelInfo({ name: repo, revision: requestedRevision, additionalFields: ['sha'], ...common });
     const commit = info.sha;
     if (typeof commit !== 'string' || !isCommitSha(commit)) {
       throw new FerryError(`The hub did not return a commit for ${repo}@${requestedRevision}`, 'Check that the hub URL points at a Hugging Face compatible hub.');
@@ -121,7 +123,7 @@ export async function resolveModel(ref: { repo: string; revision?: string }, opt
     }
     const files: ModelFile[] = [];
     const seen = new Set<string>();
-    for await (const entry of listFiles({ repo, revision: commit, recursive: true, expand: false, ...common })) {
+    for await (const entry of hubLib().listFiles({ repo, revision: commit, recursive: true, expand: false, ...common })) {
       throwIfAborted(opts.signal);
       if (entry.type === 'directory') continue;
       if (entry.type !== 'file') throw badListing(repo, `${JSON.stringify(entry.path)} has unknown type ${JSON.stringify(entry.type)}`);
@@ -186,14 +188,14 @@ export async function downloadModelFile(
       accessToken: s.accessToken,
       fetch: s.fetch,
     };
-    const info = await fileDownloadInfo(params);
+    const info = await hubLib().fileDownloadInfo(params);
     if (info === null) {
       throw new FerryError(`Hub file not found: ${file.path} in ${model.repo}@${model.revision}`, 'Resolve the model again; the listing and the files disagree.');
     }
     if (info.size !== file.size) {
       throw new IntegrityError(`${file.path}: the hub serves ${info.size} bytes but listed ${file.size}`, destPath);
     }
-    const blob = await downloadFile({ ...params, downloadInfo: info, xet: false });
+    const blob = await hubLib().downloadFile({ ...params, downloadInfo: info, xet: false });
     if (blob === null) throw new FerryError(`Hub file not found: ${file.path} in ${model.repo}@${model.revision}`);
     return await writeVerified(chunks(blob.stream()), destPath, expected, transfer);
   } catch (err) {

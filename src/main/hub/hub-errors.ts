@@ -1,4 +1,4 @@
-import { HubApiError, InvalidApiResponseFormatError } from '@huggingface/hub';
+import type { HubApiError } from '@huggingface/hub';
 import { CanceledError, FerryError, isAbortError } from '../../shared/errors';
 
 export const TOKEN_HINT =
@@ -51,6 +51,8 @@ export function toHubError(err: unknown, ctx: HubContext, lastStatus?: number): 
   if (err instanceof FerryError) return err;
   // A local file-system failure (disk full, permissions) is not the hub's: it keeps its code.
   if (LOCAL_FS.has(String((err as { code?: unknown } | undefined)?.code))) return err as Error;
+  // Loaded here (an error path), not at the top: see the start-up note in hub-client.ts.
+  const { HubApiError, InvalidApiResponseFormatError } = require('@huggingface/hub') as typeof import('@huggingface/hub');
   if (err instanceof HubApiError) return forStatus(err.statusCode, ctx, hubMessage(err));
   if (lastStatus !== undefined) return forStatus(lastStatus, ctx, '');
   if (err instanceof InvalidApiResponseFormatError) {

@@ -92,6 +92,7 @@ export function verifyWith(publicKeyB64: string, context: string, message: Buffe
 }
 
 function framed(context: string, message: Buffer | string): Buffer {
+  if (context === SIG.dssePae) return dssePaeOnly(message);
   return Buffer.concat([Buffer.from(context, 'utf8'), Buffer.from([0]), typeof message === 'string' ? Buffer.from(message, 'utf8') : message]);
 }
 
@@ -100,4 +101,21 @@ export const SIG = {
   custodyEvent: 'ferry.custody.event.v1',
   custodyHead: 'ferry.custody.head.v1',
   statement: 'ferry.review.statement.v1',
+  /** DSSE v1: the signed bytes are exactly the PAE, which is its own domain separation (src/main/review/dsse.ts). */
+  dssePae: 'DSSEv1',
 } as const;
+
+/**
+ * Only a well-formed DSSE PAE (`DSSEv1 <len> <type> <len> <payload>`) is signed as it is: it starts
+ * with "DSSEv1 ", which no framed message (context "ferry.…" then 0x00) can, so neither kind of
+ * signature is ever valid as the other.
+ */
+function dssePaeOnly(message: Buffer | string): Buffer {
+  const b = typeof message === 'string' ? Buffer.from(message, 'utf8') : message;
+  const m = /^DSSEv1 (0|[1-9][0-9]{0,8}) /.exec(b.subarray(0, 20).toString('latin1'));
+  const typeLen = m ? Number(m[1]) : -1;
+  const rest = m ? m[0].length + typeLen : 0;
+  const n = m && b[rest] === 0x20 ? /^(0|[1-9][0-9]{0,9}) /.exec(b.subarray(rest + 1, rest + 13).toString('latin1')) : null;
+  if (!m || !n || b.length - (rest + 1 + n[0].length) !== Number(n[1])) throw new Error('Not a DSSE v1 pre-authentication encoding (PAE).');
+  return b;
+}

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { CanceledError, FerryError } from '../../shared/errors';
 import { MAX_MANIFEST_BYTES } from '../bundle/manifest-schema';
+import { MAX_KIT_JSON_BYTES } from '../kit/kit-schema';
 import { parseStrictJson, StrictJsonError } from '../scan/strict-json';
 
 /**
@@ -55,6 +56,8 @@ export const MEDIA_LIMITS = {
   'volume-manifest': MAX_MANIFEST_BYTES,
   /** lock.json: a recipe lock. */
   lock: 4 << 20,
+  /** kit.json: the offline kit's own manifest (src/main/kit). */
+  kit: MAX_KIT_JSON_BYTES,
   /** A recipe (YAML) carried in a bundle. */
   recipe: 1 << 20,
   /** A signed review statement under approvals/. */
@@ -75,6 +78,8 @@ export const MEDIA_LIMITS = {
   inventory: 64 << 20,
   /** A Docker save archive's manifest.json / repositories. */
   'docker-json': 4 << 20,
+  /** bom.cdx.json: the bundle's CycloneDX bill of materials (lists every file of every artifact). */
+  bom: 64 << 20,
 } as const;
 export type MediaKind = keyof typeof MEDIA_LIMITS;
 

@@ -9,7 +9,8 @@ import { MANIFEST_FILE } from '../bundle/manifest-schema';
 import type { Progress } from '../bundle/verify';
 import { IntegrityError, writeVerified } from '../io/verified-write';
 import { fsyncDir } from './copy';
-import { labelFileName } from './label';
+import { copyKit } from './kit-check';
+import { labelFileName, type LabelKit } from './label';
 import { copySidecars } from './sidecars';
 import { loadVolumeSet, type Piece } from './volume-set';
 
@@ -21,6 +22,8 @@ export interface AssembleResult {
   bytes: number;
   /** Files that were split across parts and joined again. */
   joined: number;
+  /** The offline kit copied into ferry/ (absent when the volumes carry none). */
+  kit?: LabelKit;
 }
 
 const CHUNK = 4 << 20;
@@ -57,6 +60,7 @@ export async function assembleBundle(dirs: string[], outDir: string, progress: P
   const roots = new Map<string, string>();
   for (const v of set.volumes) roots.set(v.dir, await realpath(v.dir));
   for (const v of set.volumes) if (!v.duplicate) progress.item(`volume:${v.dir}`, `volume ${v.name}`, v.label.files.reduce((a, f) => a + f.size, 0));
+  let kit: LabelKit | undefined;
   try {
     progress.phase('assembling');
     await mapLimit(manifest.files, CONCURRENCY, async (f) => {
@@ -72,6 +76,8 @@ export async function assembleBundle(dirs: string[], outDir: string, progress: P
     });
     // approvals/ and custody/, so the import's approval gate and "ferry custody import" see them.
     await copySidecars(set.volumes, set.sidecars, roots, partial);
+    // The offline kit of volume 1, so the assembled folder still carries the tool its approval may name.
+    kit = await copyKit(set.volumes, manifest, partial, progress.signal);
     const mbytes = await readMediaFile(set.manifestDir!, MANIFEST_FILE, 'volume-manifest', { signal: progress.signal });
     if (createHash('sha256').update(mbytes).digest('hex') !== set.manifestSha256) throw new FerryError(`${join(set.manifestDir!, MANIFEST_FILE)} changed while assembling.`);
     await writeFileAtomic(join(partial, MANIFEST_FILE), mbytes);
@@ -84,7 +90,7 @@ export async function assembleBundle(dirs: string[], outDir: string, progress: P
     throw err;
   }
   const joined = manifest.files.filter((f) => set.pieces.get(f.path)!.some((p) => p.entry.part)).length;
-  return { bundleId: manifest.bundleId, dir: out, manifestSha256: set.manifestSha256!, files: manifest.files.length, bytes: manifest.files.reduce((a, f) => a + f.size, 0), joined };
+  return { bundleId: manifest.bundleId, dir: out, manifestSha256: set.manifestSha256!, files: manifest.files.length, bytes: manifest.files.reduce((a, f) => a + f.size, 0), joined, ...(kit ? { kit } : {}) };
 }
 
 /** Yields the bytes of a file's pieces in order; the joined file is hashed once, against the manifest. */

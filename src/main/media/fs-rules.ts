@@ -1,9 +1,9 @@
 import { UsageError } from '../../shared/errors';
 import { unsafePathReason } from '../bundle/safe-path';
+import { FS_NAMES, type FsName } from './fs-names';
 
-/** Filesystems Ferry plans for. `iso9660` is an optical image written by xorriso (Joliet + Rock Ridge). */
-export const FS_NAMES = ['fat32', 'exfat', 'ntfs', 'ext4', 'iso9660'] as const;
-export type FsName = (typeof FS_NAMES)[number];
+/** Filesystems Ferry plans for: the list lives in fs-names.ts (cheap for the CLI's help). */
+export { FS_NAMES, type FsName };
 
 export interface FsRules {
   name: FsName;

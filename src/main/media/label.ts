@@ -7,6 +7,7 @@ import { MediaFileError, printable, readMediaJson, type MediaReadOptions } from 
 import { canonicalJson } from '../bundle/canonical-json';
 import { RESERVED_DIRS } from '../bundle/manifest-schema';
 import { isSafePath } from '../bundle/safe-path';
+import { KIT_DIR, KIT_PLATFORMS } from '../kit/kit-schema';
 import { FS_NAMES } from './fs-rules';
 
 export const LABEL_FILE = 'FERRY-VOLUME.json';
@@ -55,6 +56,31 @@ export const SidecarSchema = z.strictObject({
   sha256: sha256Hex,
 });
 
+/** A safe path inside the kit's folder on the volume (`ferry/…`). */
+export function isKitPath(p: string): boolean {
+  return isSafePath(p) && p.startsWith(`${KIT_DIR}/`);
+}
+
+/** The offline kit a volume carries under `ferry/` (volume 1 only): kit.json's digest and what the reviewer sees of it. */
+export const LabelKitSchema = z.strictObject({
+  dir: z.literal(KIT_DIR),
+  version: z.string().max(64),
+  commit: z.string().max(64),
+  platform: z.enum(KIT_PLATFORMS),
+  nodeVersion: z.string().max(32),
+  /** sha256 of ferry/kit.json's bytes: the kit's digest. */
+  sha256: sha256Hex,
+  files: z.number().int().nonnegative().max(10_000),
+  bytes: size,
+});
+
+/** One file of the kit on the volume, kit.json included: `ferry/<path in the kit>`. */
+export const KitEntrySchema = z.strictObject({
+  path: z.string().refine(isKitPath, `must be a safe path inside ${KIT_DIR}/`),
+  size,
+  sha256: sha256Hex,
+});
+
 export const VolumeLabelSchema = z.strictObject({
   format: z.literal(LABEL_FORMAT),
   bundleId: z.uuid(),
@@ -78,11 +104,20 @@ export const VolumeLabelSchema = z.strictObject({
     .max(MAX_SIDECARS)
     .refine((l) => new Set(l.map((x) => x.path)).size === l.length, 'lists a path twice')
     .optional(),
-});
+  /** The offline kit under ferry/ (volume 1 of a set written with the kit); `kitFiles` lists its files, kit.json first. */
+  kit: LabelKitSchema.optional(),
+  kitFiles: z
+    .array(KitEntrySchema)
+    .max(10_001)
+    .refine((l) => new Set(l.map((x) => x.path)).size === l.length, 'lists a path twice')
+    .optional(),
+}).refine((l) => !l.kit === !l.kitFiles, { message: 'kit and kitFiles come together', path: ['kitFiles'] });
 
 export type VolumeLabel = z.infer<typeof VolumeLabelSchema>;
 export type LabelFile = z.infer<typeof LabelFileSchema>;
 export type Sidecar = z.infer<typeof SidecarSchema>;
+export type LabelKit = z.infer<typeof LabelKitSchema>;
+export type KitEntry = z.infer<typeof KitEntrySchema>;
 
 /** Where an entry's bytes live on its volume. */
 export function labelFileName(f: Pick<LabelFile, 'path' | 'part'>): string {

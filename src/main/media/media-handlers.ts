@@ -12,6 +12,8 @@ type Channel = keyof MediaInvokeApi;
 type MediaHandlers = { [C in Channel]: (arg: InvokeArg<C>, ctx: CallContext) => Promise<InvokeResult<C>> };
 
 const sizes = (v: string): number[] => v.split(',').map((s) => parseSize(s.trim()));
+/** The kit is on by default for the app (as for the CLI); `kit: false` leaves it off. */
+const kitRequest = (kit: boolean | undefined, kitDir: string | undefined): { kit?: { kitDir?: string } } => (kit === false ? {} : { kit: kitDir ? { kitDir } : {} });
 
 /** `media:*`: the media screen's detection, plan, write and volume verification. */
 export function mediaHandlers(s: Services): MediaHandlers {
@@ -33,8 +35,8 @@ export function mediaHandlers(s: Services): MediaHandlers {
         })),
       };
     },
-    'media:plan': async ({ dir, volumeSize, fs }) => {
-      const { bundleId, plan } = await planMedia(dir, { volumeSize: sizes(volumeSize), fs: parseFsName(fs ?? 'fat32') });
+    'media:plan': async ({ dir, volumeSize, fs, kit, kitDir }) => {
+      const { bundleId, plan } = await planMedia(dir, { volumeSize: sizes(volumeSize), fs: parseFsName(fs ?? 'fat32'), ...kitRequest(kit, kitDir) }, { dataDir: s.dataDir });
       const split = new Map<string, number[]>();
       for (const v of plan.volumes) for (const e of v.entries) if (e.part) split.set(e.path, [...(split.get(e.path) ?? []), v.index]);
       const view: MediaPlanView = {
@@ -47,14 +49,15 @@ export function mediaHandlers(s: Services): MediaHandlers {
           return { index: v.index, capacity: v.capacity, bytes: v.bytes, files: v.entries.length - parts, parts };
         }),
         split: [...split].map(([path, volumes]) => ({ path, volumes: [...new Set(volumes)] })),
+        ...(plan.kit ? { kit: plan.kit } : {}),
       };
       return view;
     },
-    'media:write': async ({ dir, targets, volumeSize, fs, unapprovedReason }, ctx) => {
+    'media:write': async ({ dir, targets, volumeSize, fs, unapprovedReason, kit, kitDir }, ctx) => {
       const acting = actingIfAny(ctx, ['operator', 'reviewer', 'admin']);
       const as = servicesOf(acting); // the job's custody events are the caller's
       return s.jobs.start('media.write', `Write ${dir} to media`, { dir, targets, volumeSize, fs, ...(acting ? { by: acting.name } : {}) }, async (job) => {
-        const r = await writeMedia(dir, targets, { fs: fs ? parseFsName(fs) : undefined, volumeSize: volumeSize ? sizes(volumeSize) : undefined, unapprovedReason }, as, job);
+        const r = await writeMedia(dir, targets, { fs: fs ? parseFsName(fs) : undefined, volumeSize: volumeSize ? sizes(volumeSize) : undefined, unapprovedReason, ...kitRequest(kit, kitDir) }, as, job);
         return {
           bundleId: r.bundleId,
           complete: r.complete,
@@ -72,6 +75,7 @@ export function mediaHandlers(s: Services): MediaHandlers {
             files: v.files.length,
             bytes: v.bytes,
             readBackOk: v.readBack.ok,
+            ...(v.kit ? { kit: v.kit } : {}),
           })),
         };
       });

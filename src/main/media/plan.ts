@@ -40,6 +40,8 @@ export interface VolumePlan {
   files: number;
   bytes: number;
   splitFiles: number;
+  /** The offline kit counted on volume 1 (absent when written without it). */
+  kit?: { files: number; bytes: number };
 }
 
 export interface PlanOptions {
@@ -54,6 +56,8 @@ export interface PlanOptions {
   minSplit?: number;
   /** approvals/ and custody/ files, copied whole onto every volume like manifest.json. */
   sidecars?: readonly { path: string; size: number }[];
+  /** The offline kit's files (ferry/…), whole on volume 1 only; never split. */
+  kit?: readonly { path: string; size: number }[];
 }
 
 /** What is still to be written of one bundle file. */
@@ -112,7 +116,8 @@ export function fillVolume(work: readonly Work[], capacity: number, opts: PlanOp
   const rules = fsRules(opts.fs);
   const minSplit = opts.minSplit ?? MiB;
   const partMax = maxPart(rules);
-  const sidecars = opts.sidecars ?? [];
+  // Files every volume (sidecars) or volume 1 (the kit) carries whole, before any bundle file.
+  const sidecars = [...(opts.sidecars ?? []), ...(opts.kit ?? [])];
   const fixed = (opts.reserve ?? defaultReserve(capacity)) + allocated(opts.manifestBytes, rules) + sidecars.reduce((a, x) => a + allocated(x.size, rules), 0);
   const dirs = new Set<string>();
   let data = 0;
@@ -167,6 +172,27 @@ export function fillVolume(work: readonly Work[], capacity: number, opts: PlanOp
   return { entries, rest };
 }
 
+/**
+ * Bytes a volume needs before any bundle file: the space kept free, manifest.json, the label,
+ * the sidecars and (volume 1) the kit, with their folders. A volume 1 smaller than this cannot carry the kit.
+ */
+export function volumeOverhead(capacity: number, opts: PlanOptions & { manifestBytes: number }): number {
+  const rules = fsRules(opts.fs);
+  const whole = [...(opts.sidecars ?? []), ...(opts.kit ?? [])];
+  const dirs = new Set(whole.flatMap((x) => x.path.split('/').slice(0, -1).map((_, i, a) => a.slice(0, i + 1).join('/'))));
+  const label = whole.reduce((a, x) => a + x.path.length + 160, LABEL_BASE);
+  return (opts.reserve ?? defaultReserve(capacity)) + allocated(opts.manifestBytes, rules) + whole.reduce((a, x) => a + allocated(x.size, rules), 0) + allocated(label, rules) + dirs.size * rules.blockSize;
+}
+
+/** "Volume 1 must hold the kit whole": the error when it cannot, with sizes (plan and write alike). */
+export function kitTooLarge(kit: readonly { size: number }[], where: string | undefined, capacity: number, needed: number): FerryError {
+  const bytes = kit.reduce((a, x) => a + x.size, 0);
+  return new FerryError(
+    `Volume 1 (${where ? `${where}, ` : ''}${formatBytes(capacity)} usable) cannot hold the offline kit: the kit is ${formatBytes(bytes)} in ${kit.length} files and needs ${formatBytes(needed)} with the manifest, the label and the space kept free; the kit is never split across volumes (it must run from volume 1 alone).`,
+    `Use a medium of at least ${formatBytes(needed + 1024 * 1024)} for volume 1, or write without the kit (--no-kit; in the app: untick "Put the offline kit on volume 1").`,
+  );
+}
+
 /** Sets each part's `count` to the number of parts its file has across the plan (earlier ones included). */
 function countParts(volumes: PlannedVolume[]): void {
   const last = new Map<string, number>();
@@ -192,7 +218,11 @@ export function planVolumes(manifest: BundleManifest, opts: PlanOptions, work: W
   let rest = work;
   while (rest.length > 0) {
     const capacity = capacityOf(opts.volumeSize, volumes.length);
-    const filled = fillVolume(rest, capacity, { ...opts, manifestBytes });
+    const index = firstIndex + volumes.length;
+    const kit = index === 1 ? opts.kit : undefined;
+    const needed = kit ? volumeOverhead(capacity, { ...opts, manifestBytes, kit }) : 0;
+    if (kit && needed > capacity) throw kitTooLarge(kit, undefined, capacity, needed);
+    const filled = fillVolume(rest, capacity, { ...opts, manifestBytes, kit });
     if (filled.entries.length === 0) {
       const next = rest[0]!;
       throw new FerryError(
@@ -205,5 +235,6 @@ export function planVolumes(manifest: BundleManifest, opts: PlanOptions, work: W
   }
   countParts(volumes);
   const split = new Set(volumes.flatMap((v) => v.entries.filter((e) => e.part).map((e) => e.path)));
-  return { fs: opts.fs, volumes, files: manifest.files.length, bytes: manifest.files.reduce((s, f) => s + f.size, 0), splitFiles: split.size };
+  const kit = firstIndex === 1 && opts.kit ? { kit: { files: opts.kit.length, bytes: opts.kit.reduce((a, x) => a + x.size, 0) } } : {};
+  return { fs: opts.fs, volumes, files: manifest.files.length, bytes: manifest.files.reduce((s, f) => s + f.size, 0), splitFiles: split.size, ...kit };
 }

@@ -5,7 +5,9 @@ import { MANIFEST_FILE } from '../bundle/manifest-schema';
 import type { Progress } from '../bundle/verify';
 import { walk } from '../bundle/walk';
 import type { HashPool } from '../hash/hash-pool';
-import { LABEL_FILE, labelFileName, type LabelFile } from './label';
+import type { KitCoverageView } from '../../shared/api-review';
+import { volumeKitProblems } from './kit-check';
+import { LABEL_FILE, labelFileName, type LabelFile, type LabelKit } from './label';
 import { loadVolumeSet, type LoadedVolume, type VolumeProblem } from './volume-set';
 
 export { assembleBundle, type AssembleResult } from './assemble';
@@ -22,6 +24,8 @@ export interface VolumeSummary {
   note?: string;
   files: number;
   bytes: number;
+  /** The offline kit under ferry/ this volume's label names (volume 1 of a set written with the kit). */
+  kit?: LabelKit;
 }
 
 export interface VolumeVerifyResult {
@@ -34,6 +38,8 @@ export interface VolumeVerifyResult {
   checkedFiles: number;
   checkedBytes: number;
   problems: VolumeProblem[];
+  /** Which approvals record the kit's digest (media-service adds it; absent without a kit). */
+  kit?: KitCoverageView;
 }
 
 const CONCURRENCY = 8;
@@ -51,7 +57,12 @@ export async function verifyVolumes(dirs: string[], pool: HashPool, progress: Pr
   progress.phase('listing volumes');
   for (const v of set.volumes) {
     // Data files and parts, and the approvals/ and custody/ files every volume carries whole.
-    const expected = new Map<string, LabelFile>([...v.label.files, ...(v.label.sidecars ?? [])].map((e) => [labelFileName(e), e]));
+    // And the offline kit's files under ferry/ (volume 1): listed here, their content checked against kit.json below.
+    // A name the label also lists as a bundle file or sidecar is hashed as one (never left to the kit's check alone).
+    const data = [...v.label.files, ...(v.label.sidecars ?? [])];
+    const dataNames = new Set(data.map((e) => labelFileName(e)));
+    const kitFiles = new Set((v.label.kitFiles ?? []).map((e) => e.path).filter((p) => !dataNames.has(p)));
+    const expected = new Map<string, LabelFile>([...(v.label.kitFiles ?? []), ...data].map((e) => [labelFileName(e), e]));
     const present = await walk(v.dir).catch((err: Error) => {
       problems.push({ kind: 'missing', volume: v.name, path: '', detail: `cannot list the volume: ${err.message}` });
       return null;
@@ -68,12 +79,17 @@ export async function verifyVolumes(dirs: string[], pool: HashPool, progress: Pr
       seen.add(x.path);
       if (!e) problems.push({ kind: 'extra', volume: v.name, path: x.path, detail: 'not listed in the volume label' });
       else if (e.size !== x.size) problems.push({ kind: 'size', volume: v.name, path: x.path, detail: `size ${x.size}, label says ${e.size}` });
-      else toHash.push({ v, e });
+      else if (!kitFiles.has(x.path)) toHash.push({ v, e });
     }
     for (const [file, e] of expected) {
       if (!seen.has(file)) problems.push({ kind: 'missing', volume: v.name, path: file, detail: `listed in the volume label (${e.size} bytes) but not present` });
     }
     progress.item(`volume:${v.dir}`, `volume ${v.name}`, toHash.filter((h) => h.v === v).reduce((a, h) => a + h.e.size, 0));
+  }
+  for (const v of set.volumes) {
+    if (!v.label.kit) continue;
+    progress.phase(`checking the offline kit on volume ${v.name}`);
+    problems.push(...(await volumeKitProblems(v)));
   }
   progress.phase('hashing');
   let checkedBytes = 0;
@@ -107,6 +123,7 @@ export async function verifyVolumes(dirs: string[], pool: HashPool, progress: Pr
       ...(v.label.note ? { note: v.label.note } : {}),
       files: v.label.files.length,
       bytes: v.label.files.reduce((a, f) => a + f.size, 0),
+      ...(v.label.kit ? { kit: v.label.kit } : {}),
     })),
     checkedFiles: toHash.length,
     checkedBytes,

@@ -18,6 +18,7 @@ export type VolumeProblemKind =
   | 'mismatch'
   | 'coverage'
   | 'sidecars'
+  | 'kit'
   | 'unsafe-path';
 
 export interface VolumeProblem {

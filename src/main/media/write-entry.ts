@@ -7,6 +7,7 @@ import { holdsVerified } from '../io/verified-write';
 import { copyRange } from './copy';
 import { labelFileName, type LabelFile } from './label';
 import type { PlanEntry } from './plan';
+import type { MediaKit } from './kit-media';
 import type { SidecarFile } from './sidecars';
 import type { PreparedTarget } from './target';
 import type { WriteOptions } from './write';
@@ -23,6 +24,8 @@ export interface Session {
   fileHashes: Map<string, Hash>;
   /** approvals/ and custody/ files, read once; every volume carries all of them. */
   sidecars: SidecarFile[];
+  /** The offline kit, written whole onto volume 1 only. */
+  kit?: MediaKit;
   opts: WriteOptions;
 }
 

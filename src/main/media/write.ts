@@ -11,9 +11,10 @@ import type { HashPool } from '../hash/hash-pool';
 import { copyRange, fsyncDir, isMediumFull } from './copy';
 import { freeSpace, type CommandRunner } from './detect';
 import { allocated, fsRules, type FsName } from './fs-rules';
-import { LABEL_FILE, labelFileName, writeLabel, type LabelFile, type VolumeLabel } from './label';
-import { capacityOf, checkBundlePaths, fillVolume, planVolumes, remainingWork } from './plan';
+import { LABEL_FILE, labelFileName, writeLabel, type LabelFile, type LabelKit, type VolumeLabel } from './label';
+import { capacityOf, checkBundlePaths, fillVolume, kitTooLarge, planVolumes, remainingWork, volumeOverhead } from './plan';
 import { readBackFiles, type ReadBack } from './readback';
+import { checkKitPaths, labelKit, removeKit, writeKit, type MediaKit } from './kit-media';
 import { checkSidecarPaths, collectSidecars, removeSidecars, sidecarEntries, writeSidecars } from './sidecars';
 export type { ReadBack } from './readback';
 import { prepareTarget, type PreparedTarget } from './target';
@@ -33,6 +34,8 @@ export interface WriteOptions {
   /** Asked for another mounted folder when the given targets run out; undefined stops. */
   onNeedNextTarget?: (need: { volume: number; files: number; bytes: number }) => Promise<string | undefined>;
   run?: CommandRunner;
+  /** The offline kit to put on volume 1 under ferry/ (chooseMediaKit); absent: none. */
+  kit?: MediaKit;
 }
 
 export interface VolumeWriteResult {
@@ -50,6 +53,8 @@ export interface VolumeWriteResult {
   files: LabelFile[];
   bytes: number;
   readBack: ReadBack;
+  /** The offline kit this volume carries under ferry/ (volume 1 of a write with the kit). */
+  kit?: LabelKit;
 }
 
 export interface WriteResult {
@@ -82,7 +87,7 @@ export async function writeVolumes(bundleDir: string, targets: string[], options
   const manifestBytes = (await stat(join(bundleDir, MANIFEST_FILE))).size;
   const byPath = new Map(manifest.files.map((f) => [f.path, f]));
   const sidecars = await collectSidecars(bundleDir, manifest);
-  const s: Session = { bundleDir, manifest, manifestSha256: sha256, manifestBytes, byPath, done: new Map(), fileHashes: new Map(), sidecars, opts };
+  const s: Session = { bundleDir, manifest, manifestSha256: sha256, manifestBytes, byPath, done: new Map(), fileHashes: new Map(), sidecars, ...(opts.kit ? { kit: opts.kit } : {}), opts };
   if (opts.fs) checkPaths(s, opts.fs);
   const result: WriteResult = { bundleId: manifest.bundleId, manifestSha256: sha256, complete: false, volumes: [], bytes: 0, skipped: [] };
   const used = new Set<string>();
@@ -118,11 +123,18 @@ export async function writeVolumes(bundleDir: string, targets: string[], options
 async function writeVolume(s: Session, t: PreparedTarget, n: number, capacity: number, nextCapacity: number): Promise<VolumeWriteResult | string> {
   const { opts, manifest } = s;
   const p = opts.progress;
-  const { entries } = fillVolume(remainingWork(manifest, s.done), capacity, { fs: t.fs, volumeSize: capacity, manifestBytes: s.manifestBytes, reserve: opts.reserve, minSplit: opts.minSplit, sidecars: s.sidecars });
+  // Volume 1 carries the kit whole: it must run from volume 1 alone.
+  const kit = n === 1 ? s.kit : undefined;
+  const kitFiles = kit?.entries;
+  if (kit) {
+    const needed = volumeOverhead(capacity, { fs: t.fs, volumeSize: capacity, manifestBytes: s.manifestBytes, reserve: opts.reserve, sidecars: s.sidecars, kit: kitFiles });
+    if (needed > capacity) throw kitTooLarge(kit.entries, t.dir, capacity, needed);
+  }
+  const { entries } = fillVolume(remainingWork(manifest, s.done), capacity, { fs: t.fs, volumeSize: capacity, manifestBytes: s.manifestBytes, reserve: opts.reserve, minSplit: opts.minSplit, sidecars: s.sidecars, kit: kitFiles });
   if (entries.length === 0) return `${formatBytes(capacity)} cannot hold the manifest, the label and the next file`;
   const volumeId = randomUUID();
   const item = `volume:${n}`;
-  p.item(item, `volume ${n} → ${t.dir}`, entries.reduce((a, e) => a + e.size, 0));
+  p.item(item, `volume ${n} → ${t.dir}`, entries.reduce((a, e) => a + e.size, 0) + (kit?.bytes ?? 0));
   const undo: Undo[] = [];
   const notes: string[] = [];
   const label = (state: VolumeLabel['state'], note?: string): VolumeLabel => {
@@ -132,6 +144,7 @@ async function writeVolume(s: Session, t: PreparedTarget, n: number, capacity: n
       volume: { index: n, count: last ? n : n + estimateMore(s, t.fs, nextCapacity, n + 1), last },
       fs: t.fs, ...(t.info.serial ? { mediaSerial: t.info.serial } : {}), writtenAt: isoWithOffset(), state,
       ...(note ? { note } : {}), files: undo.map((u) => u.entry), ...(s.sidecars.length > 0 ? { sidecars: sidecarEntries(s.sidecars) } : {}),
+      ...(kit ? { kit: labelKit(kit), kitFiles: kit.entries } : {}),
     };
   };
   const planned = entries.reduce((a, e) => a + e.size, 0);
@@ -141,6 +154,11 @@ async function writeVolume(s: Session, t: PreparedTarget, n: number, capacity: n
     const m = await copyRange(join(s.bundleDir, MANIFEST_FILE), s.manifestBytes, 0, s.manifestBytes, join(t.dir, MANIFEST_FILE), { signal: opts.signal });
     if (m !== s.manifestSha256) throw new FerryError(`${MANIFEST_FILE} of ${s.bundleDir} changed while it was being written.`);
     await writeSidecars(t.dir, s.sidecars, opts.signal);
+    if (kit) {
+      p.phase(`writing the offline kit to volume ${n} (${t.dir})`);
+      await writeKit(t.dir, kit, { signal: opts.signal, onBytes: (k) => p.advance(k, item) });
+      p.phase(`writing volume ${n} to ${t.dir}`);
+    }
     // A medium smaller than planned: once, re-plan what is left for the space really free, so it is still filled.
     for (let plan = entries; plan.length > 0; ) {
       try {
@@ -150,7 +168,8 @@ async function writeVolume(s: Session, t: PreparedTarget, n: number, capacity: n
         if (!isMediumFull(err) || full) throw err;
         full = (err as { code?: string }).code;
         const free = (await freeSpace(t.dir)).free + allocated(s.manifestBytes, fsRules(t.fs));
-        plan = fillVolume(remainingWork(manifest, s.done), free, { fs: t.fs, volumeSize: free, manifestBytes: s.manifestBytes, reserve: 64 * 1024, minSplit: opts.minSplit, sidecars: s.sidecars }).entries;
+        // The kit is on the medium already (its bytes are out of `free`); its label lines fit in the reserve.
+        plan = fillVolume(remainingWork(manifest, s.done), free, { fs: t.fs, volumeSize: free, manifestBytes: s.manifestBytes, reserve: 64 * 1024 + (kitFiles?.reduce((a, x) => a + x.path.length + 160, 0) ?? 0), minSplit: opts.minSplit, sidecars: s.sidecars }).entries;
       }
     }
   } catch (err) {
@@ -163,13 +182,14 @@ async function writeVolume(s: Session, t: PreparedTarget, n: number, capacity: n
     await rm(join(t.dir, MANIFEST_FILE), { force: true });
     await rm(join(t.dir, LABEL_FILE), { force: true });
     await removeSidecars(t.dir, s.sidecars);
+    if (kit) await removeKit(t.dir);
     p.itemState(item, 'skipped');
     return `${t.dir} filled up before the first file`;
   }
   for (const d of dirsOf(undo.map((u) => labelFileName(u.entry)))) await fsyncDir(join(t.dir, d));
   p.phase(`reading back volume ${n} from ${t.dir}`);
-  const rb = await readBackFiles(t.dir, [...undo.map((u) => u.entry), ...sidecarEntries(s.sidecars)], { ...opts, item: `readback:${n}`, label: `read back volume ${n}` });
-  const badSidecars = rb.mismatches.filter((m) => s.sidecars.some((x) => x.path === m));
+  const rb = await readBackFiles(t.dir, [...undo.map((u) => u.entry), ...sidecarEntries(s.sidecars), ...(kitFiles ?? [])], { ...opts, item: `readback:${n}`, label: `read back volume ${n}` });
+  const badSidecars = rb.mismatches.filter((m) => s.sidecars.some((x) => x.path === m) || kitFiles?.some((x) => x.path === m));
   if (badSidecars.length > 0) throw new FerryError(`Volume ${n} (${t.dir}): ${badSidecars.join(', ')} read back differently from what was written.`, 'This medium is unreliable; use another one.');
   for (const bad of rb.mismatches) {
     const i = undo.findIndex((u) => labelFileName(u.entry) === bad);
@@ -196,6 +216,7 @@ async function writeVolume(s: Session, t: PreparedTarget, n: number, capacity: n
     volume: n, count: final.volume.count, last: final.volume.last, dir: t.dir, volumeId,
     ...(t.info.device ? { device: t.info.device } : {}), ...(t.info.serial ? { mediaSerial: t.info.serial } : {}),
     fs: t.fs, state: final.state, ...(final.note ? { note: final.note } : {}), files: final.files, bytes, readBack: rb,
+    ...(final.kit ? { kit: final.kit } : {}),
   };
 }
 
@@ -214,4 +235,5 @@ function estimateMore(s: Session, fs: FsName, capacity: number, firstIndex: numb
 function checkPaths(s: Session, fs: FsName): void {
   checkBundlePaths(s.manifest, fsRules(fs));
   checkSidecarPaths(s.sidecars, s.manifest, fsRules(fs));
+  if (s.kit) checkKitPaths(s.kit, s.manifest, fsRules(fs));
 }

@@ -26,6 +26,35 @@ export const LockDescriptorSchema = z.strictObject({
   data: z.string().max(2 << 20).optional(),
 });
 
+/** A signature or attestation manifest found for an image, carried byte for byte (its blobs inline, base64). */
+export const LockSignatureArtifactSchema = z.strictObject({
+  digest,
+  mediaType: z.string().min(1).max(255),
+  /** sha256-<hex>.sig (cosign) or sha256-<hex> (referrers tag schema); absent for a referrer found by digest. */
+  tag: z.string().regex(/^sha256-[a-f0-9]{64}(?:\.sig)?$/).optional(),
+  artifactType: z.string().max(255).optional(),
+  manifest: z.string().max(8 << 20),
+  blobs: z.array(LockDescriptorSchema).max(100),
+});
+
+/** The signature policy's verdict for an image, with what a later offline check needs (key, identity, trusted root). */
+export const LockSignaturesSchema = z.strictObject({
+  policy: z.string().min(1).max(1024),
+  verdict: z.enum(['verified', 'not-required']),
+  kind: z.enum(['cosign-key', 'sigstore-bundle']).optional(),
+  keyFingerprint: hex64.optional(),
+  /** cosign-key: the public key PEM the policy required. */
+  publicKey: z.string().max(16_384).optional(),
+  /** sigstore: certificate identity and issuer, and the trusted root JSON. */
+  identity: z.string().max(1024).optional(),
+  issuer: z.string().max(1024).optional(),
+  trustedRoot: z.string().max(4 << 20).optional(),
+  /** sigstore: transparency requirements the rule set (default 1 Rekor entry, 1 SCT). */
+  logs: z.strictObject({ tlogThreshold: z.number().int().min(0).max(8), ctlogThreshold: z.number().int().min(0).max(8) }).optional(),
+  signer: z.string().max(1024).optional(),
+  artifacts: z.array(LockSignatureArtifactSchema).max(100),
+});
+
 export const LockImageSchema = z.strictObject({
   id,
   source: z.string().min(1).max(4096),
@@ -45,6 +74,8 @@ export const LockImageSchema = z.strictObject({
   config: LockDescriptorSchema,
   layers: z.array(LockDescriptorSchema).max(1000),
   size,
+  /** Signature policy verdict and the signatures found (absent when no policy applies). */
+  signatures: LockSignaturesSchema.optional(),
 });
 
 export const LockModelFileSchema = z.strictObject({
@@ -147,6 +178,8 @@ export type LockOllama = z.infer<typeof LockOllamaSchema>;
 export type LockFiles = z.infer<typeof LockFilesSchema>;
 export type LockDescriptor = z.infer<typeof LockDescriptorSchema>;
 export type LockDerived = z.infer<typeof LockDerivedSchema>;
+export type LockSignatures = z.infer<typeof LockSignaturesSchema>;
+export type LockSignatureArtifact = z.infer<typeof LockSignatureArtifactSchema>;
 
 /** Bytes to acquire: blobs shared between images (and Ollama models) counted once. */
 export function lockTotal(l: Omit<Lock, 'totalBytes' | 'derived'> & { derived?: LockDerived[] }): number {

@@ -6,6 +6,7 @@ import type { Services } from '../core/services';
 import { dockerFromEnv } from '../docker/docker-loader';
 import { storedCredentials } from '../credentials/credential-store';
 import { effectiveMirrors } from '../settings/station-settings';
+import { stationSignaturePolicy } from '../settings/signature-policy';
 import { getRecipe, listRecipes } from './recipe-catalog';
 import { lockId } from './lock-store';
 import { assertLockable, lockEntries, lockForRequest, recipeInfo } from './request';
@@ -31,6 +32,7 @@ export function recipeHandlers(s: Pick<Services, 'dataDir' | 'db'>): { 'recipe:l
             ollamaDir: req.ollamaDir,
             registries,
             docker: () => dockerFromEnv(),
+            signatures: stationSignaturePolicy(s.db),
           },
         );
         assertLockable(lock);

@@ -171,6 +171,18 @@ export const InstallSchema = z.strictObject({
   outputs: z.array(OutputSchema).max(100).optional(),
 });
 
+/** What signature images from a registry or repository prefix must carry (docs/supply-chain.md, "Signature policy"). */
+export const SignatureRuleSpecSchema = z.strictObject({
+  match: z.string().min(1).max(255).describe('Registry or repository prefix, e.g. registry.gitlab.com/gitlab-org; the longest matching rule wins'),
+  require: z.enum(['none', 'cosign-key', 'sigstore']).describe('none, a cosign key signature, or a Sigstore bundle (keyless)'),
+  key: z.string().min(1).max(16_384).optional().describe('cosign-key: the public key PEM, or a path to it relative to the recipe file'),
+  identity: z.string().min(1).max(1024).optional().describe('sigstore: certificate identity (SAN), e.g. an e-mail or workflow URI'),
+  issuer: z.string().min(1).max(1024).optional().describe('sigstore: OIDC issuer, e.g. https://token.actions.githubusercontent.com'),
+  trustedRoot: z.string().min(1).max(4096).optional().describe('sigstore: path to a trusted_root.json, relative to the recipe file'),
+  tlogThreshold: z.number().int().min(0).max(8).optional().describe('sigstore: Rekor entries required (default 1; 0 for a private Sigstore without a log)'),
+  ctlogThreshold: z.number().int().min(0).max(8).optional().describe('sigstore: certificate SCTs required (default 1; 0 for a private Sigstore without a CT log)'),
+});
+
 export const RecipeSchema = z
   .strictObject({
     format: z.literal(RECIPE_FORMAT),
@@ -186,11 +198,13 @@ export const RecipeSchema = z
       files: z.array(FileArtifactSchema).max(200).optional(),
     }),
     install: InstallSchema.optional(),
+    signatures: z.array(SignatureRuleSpecSchema).max(100).optional().describe('Signature policy for this recipe\'s images; station rules take precedence'),
   })
   .describe('A Ferry recipe: parameters, the artifacts to carry across the air gap, and how to install them');
 
 export type Recipe = z.infer<typeof RecipeSchema>;
 export type Parameter = z.infer<typeof ParameterSchema>;
+export type SignatureRuleSpec = z.infer<typeof SignatureRuleSpecSchema>;
 export type ContainerSpec = z.infer<typeof ContainerSchema>;
 export type HealthCheckSpec = z.infer<typeof HealthCheckSchema>;
 export type VerifySpec = z.infer<typeof VerifySchema>;

@@ -12,6 +12,9 @@ import { bindParams } from './params';
 import { getRecipe, type LoadedRecipe } from './recipe-catalog';
 import type { ParamValues } from './recipe-schema';
 import { resolvePlan, type LockMeta } from './resolve';
+import { DEFAULT_UNMATCHED, type StationSignaturePolicy } from '../signatures/policy';
+import { recipeSignatureRules } from '../signatures/recipe-rules';
+import { checkLockAgainstStation } from '../signatures/check';
 
 /** What to resolve: a recipe and its parameters, plus artifacts named directly (`--image`, `--model`, …). */
 export interface LockRequest {
@@ -33,6 +36,8 @@ export interface LockContext {
   ollamaDir?: string;
   registries: RegistryPool;
   docker?: () => Dockerode;
+  /** The station's signature policy (settings); the recipe's `signatures:` rules are added to it. */
+  signatures?: StationSignaturePolicy;
   signal?: AbortSignal;
 }
 
@@ -71,10 +76,14 @@ export async function lockForRequest(r: LockRequest, c: LockContext): Promise<Lo
     } catch (err) {
       throw new UsageError(`Cannot read lock file ${r.lockFile}: ${(err as Error).message}`);
     }
-    return parseLock(raw, r.lockFile);
+    const lock = parseLock(raw, r.lockFile);
+    await checkLockAgainstStation(lock.images, c.signatures?.rules ?? [], c.signatures?.unmatched ?? DEFAULT_UNMATCHED);
+    return lock;
   }
-  const { plan, meta, values } = await planRequest(r, c.dataDir);
+  const { plan, meta, values, loaded } = await planRequest(r, c.dataDir);
+  const signatures = { station: c.signatures?.rules ?? [], recipe: loaded ? await recipeSignatureRules(loaded) : [], unmatched: c.signatures?.unmatched ?? DEFAULT_UNMATCHED };
   return resolvePlan(plan, meta, values, {
+    signatures,
     platform: c.platform,
     hubUrl: c.hubUrl,
     hubToken: c.hubToken,

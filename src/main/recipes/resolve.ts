@@ -16,6 +16,8 @@ import type { Plan, PlannedDerived, PlannedImage, PlannedModel, PlannedOllama } 
 import { selectedByGlobs } from './glob';
 import { LOCK_FORMAT, LockSchema, lockTotal, type Lock, type LockDerived, type LockImage, type LockModel, type LockOllama } from './lock-schema';
 import { newestMatching } from './version-sort';
+import { resolveSignatures } from '../signatures/check';
+import { hasPolicy, type SignaturePolicy } from '../signatures/policy';
 
 export interface ResolveOptions {
   platform: string;
@@ -30,6 +32,8 @@ export interface ResolveOptions {
   docker?: () => Dockerode;
   /** Where docker-daemon: images are saved to (one tar per image id). */
   spoolDir: string;
+  /** Signature policy (station + recipe rules); absent or empty: signatures are not looked up. */
+  signatures?: SignaturePolicy;
   signal?: AbortSignal;
 }
 
@@ -44,6 +48,21 @@ const configDesc = (r: { config: { mediaType: string; digest: string; size: numb
   size: r.config.size,
   ...(r.configBytes && r.configBytes.length <= INLINE_CONFIG ? { data: b64(r.configBytes) } : {}),
 });
+
+/** The image with its signature verdict; a policy failure is collected (all are reported together). */
+async function resolveSignedImage(p: PlannedImage, o: ResolveOptions, scans: Map<string, Promise<ArchiveScan>>, refused: string[]): Promise<LockImage> {
+  const img = await resolveImage(p, o, scans);
+  if (!hasPolicy(o.signatures)) return img;
+  const from = img.from === 'registry' ? o.registries.clientFor(img.registry, img.repository) : undefined;
+  try {
+    const signatures = await resolveSignatures(img, o.signatures, from, o.signal);
+    return signatures ? { ...img, signatures } : img;
+  } catch (err) {
+    if (!(err instanceof FerryError) || err.name === 'CanceledError' || err.name === 'RegistryError') throw err;
+    refused.push(err.message);
+    return img;
+  }
+}
 
 async function resolveImage(p: PlannedImage, o: ResolveOptions, scans: Map<string, Promise<ArchiveScan>>): Promise<LockImage> {
   if (p.from.transport !== 'registry') {
@@ -155,7 +174,9 @@ async function resolveDerived(plan: PlannedDerived[], images: LockImage[], signa
  */
 export async function resolvePlan(plan: Plan, recipe: LockMeta, params: Lock['params'], o: ResolveOptions): Promise<Lock> {
   const scans = new Map<string, Promise<ArchiveScan>>();
-  const images = await mapLimit(plan.images, 8, (p) => resolveImage(p, o, scans));
+  const refused: string[] = [];
+  const images = await mapLimit(plan.images, 8, (p) => resolveSignedImage(p, o, scans, refused));
+  if (refused.length > 0) throw new FerryError(`The signature policy refuses ${refused.length} image(s): ${refused.join(' | ')}`, 'Nothing was acquired. Check that each image is signed as its rule requires, or change the signature policy (docs/supply-chain.md).');
   const models = await mapLimit(plan.models, 4, (p) => resolveHubModel(p, o));
   const ollama = await mapLimit(plan.ollama, 4, (p) => resolveOllama(p, o));
   const files = (await mapLimit(plan.files, 4, (p) => resolveLocalFiles(p, o.signal))).filter((f) => f !== undefined);

@@ -4,7 +4,7 @@ import { CanceledError, FerryError } from '../../shared/errors';
 import { withRetry } from '../acquire/retry';
 import { pushBlob, type PushBlobOptions, type PushBlobResult } from './blob-upload';
 import type { Credentials } from './auth';
-import { DOCKER_MANIFEST, MANIFEST_ACCEPT, isImageConfigMediaType, isImageManifestMediaType, isIndexMediaType } from './media-types';
+import { DOCKER_MANIFEST, MANIFEST_ACCEPT, OCI_INDEX, isImageConfigMediaType, isImageManifestMediaType, isIndexMediaType } from './media-types';
 import { detectManifestMediaType, parseImageManifest, parseIndex, toDescriptor, type Descriptor } from './manifest-schema';
 import { readBounded } from './read-bounded';
 import { platformOfConfig } from './config-platform';
@@ -149,6 +149,23 @@ export class RegistryClient {
     const configBytes = chosen === undefined && isImageConfigMediaType(config.mediaType) ? await this.getBlob(repo, config, MAX_CONFIG_BYTES, opts) : undefined;
     chosen ??= configBytes ? platformOfConfig(configBytes, config.digest, where, platform !== undefined ? want : undefined) : 'unknown';
     return { ...(index ? { index } : {}), manifest, config, layers, ...(configBytes ? { configBytes } : {}), platform: chosen };
+  }
+
+  /**
+   * The OCI referrers API (`GET /v2/<name>/referrers/<digest>`): the index of manifests whose
+   * subject is `digest`, or undefined when the registry does not offer the API (404/400/405).
+   */
+  async getReferrers(repo: string, digest: string, opts: RequestOptions = {}): Promise<Buffer | undefined> {
+    assertRepository(repo);
+    assertDescriptor({ mediaType: '', digest, size: 0 });
+    const ctx = this.ctx(repo, 'manifest', `referrers/${digest}`);
+    const { res } = await this.t.send({ method: 'GET', url: `/v2/${repo}/referrers/${digest}`, scopes: [`repository:${repo}:pull`], headers: { accept: OCI_INDEX }, signal: opts.signal, followRedirects: true });
+    if (res.statusCode === 404 || res.statusCode === 400 || res.statusCode === 405) {
+      await readErrorBody(res.body);
+      return undefined;
+    }
+    if (res.statusCode !== 200) throw await errorFromResponse(res, ctx);
+    return readBounded(res.body, Number(header(res, 'content-length') ?? -1), MAX_MANIFEST_BYTES, ctx, opts.signal);
   }
 
   /** HEAD on a blob: true if the repository has it. */

@@ -10,6 +10,7 @@ import { requireCleanAntivirus } from '../settings/antivirus-policy';
 import { antivirusText } from './antivirus-state';
 import { overridesState, type OverrideCheckOptions } from './overrides';
 import { verifyApprovals } from './verify-approvals';
+import { folderKitCoverage, kitCoverageLine } from '../media/kit-check';
 
 /**
  * Which override signatures count when this station approves or writes media: where the policy
@@ -69,6 +70,7 @@ export async function approvalState(dir: string, db: Db): Promise<ApprovalStateV
     overrides: o.valid.map(({ path: _p, ...x }) => x),
     unresolved: o.unresolved,
     antivirus: o.antivirus,
+    ...(await folderKitCoverage(abs, trust)),
   };
 }
 
@@ -119,6 +121,7 @@ export function approvalLines(a: ApprovalStateView): string[] {
   for (const o of a.overrides) out.push(`  OVERRIDDEN ${o.file}  ${o.rule}  by ${o.by.name} (${formatFingerprint(o.by.fingerprint)}) at ${o.at}: ${o.reason}`);
   for (const f of a.unresolved) out.push(`  UNRESOLVED ${f.file}  ${f.rule}  ${f.detail}`);
   for (const s of a.antivirus) out.push(`  antivirus ${s.artifact}: ${antivirusText(s)}`);
+  if (a.kit) out.push(kitCoverageLine(a.kit));
   if (!a.policyMet) for (const r of a.reasons) out.push(`  why: ${r}`);
   return out;
 }

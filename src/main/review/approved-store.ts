@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { destinationsByKey } from '../bundle/destinations';
 import type { BundleManifest } from '../bundle/manifest-schema';
 import type { Db } from '../db/database';
+import { bomComponentSummary } from '../bom/bom-diff';
 
 // What this station approved, by recipe: the custody log's `approved` events are the record
 // of truth (bundle id, manifest digest, who, when); the artifact and file summary of each
@@ -24,6 +25,8 @@ export const SummarySchema = z.strictObject({
   files: z.array(z.strictObject({ path: z.string(), sha256: hex64 })),
   /** Where each artifact goes on the offline side, by key (bundle/destinations.ts); absent in older summaries. */
   destinations: z.record(z.string(), z.string()).optional(),
+  /** The BOM's components by bom-ref (src/main/bom/bom-diff.ts); absent for bundles without a BOM and in older summaries. */
+  bom: z.array(z.strictObject({ ref: z.string(), type: z.string(), name: z.string(), version: z.string().optional(), sha256: z.string().optional() })).optional(),
 });
 export type ApprovedSummary = z.infer<typeof SummarySchema>;
 export type SummaryArtifact = ApprovedSummary['artifacts'][number];
@@ -64,6 +67,7 @@ export function summarize(m: BundleManifest, manifestSha256: string): ApprovedSu
     recipe: recipeOf(m),
     artifacts,
     files: m.files.map((f) => ({ path: f.path, sha256: f.sha256 })),
+    ...(m.bom ? { bom: bomComponentSummary(m) } : {}),
   };
 }
 

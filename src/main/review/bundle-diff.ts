@@ -1,6 +1,7 @@
 import type { ArtifactChange, BundleDiff, FileChange } from '../../shared/api-review';
 import { readManifest } from '../bundle/manifest-io';
 import type { Db } from '../db/database';
+import { diffBomComponents } from '../bom/bom-diff';
 import { lastApproved, recipeOf, summarize, type ApprovedSummary, type SummaryArtifact } from './approved-store';
 
 export const MAX_FILE_CHANGES = 500;
@@ -39,7 +40,7 @@ export function diffSummaries(from: ApprovedSummary, to: ApprovedSummary): Omit<
   }
   for (const [path, sha] of oldFiles) if (!newFiles.has(path)) files.push({ path, change: 'removed', before: sha });
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { added, removed, changed, filesChanged: files.slice(0, MAX_FILE_CHANGES), filesChangedTotal: files.length };
+  return { added, removed, changed, filesChanged: files.slice(0, MAX_FILE_CHANGES), filesChangedTotal: files.length, ...(from.bom && to.bom ? { bom: diffBomComponents(from.bom, to.bom) } : {}) };
 }
 
 /** The bundle at `dir` against the newest approved bundle of the same recipe; undefined when there is none. */

@@ -16,6 +16,7 @@ export function documentText(doc: BundleDocument): string {
     '',
     ...deliveryLines(doc),
     ...surfaceLines(doc),
+    ...kitLines(doc),
   ];
   const d = doc.diff;
   if (!d) {
@@ -100,4 +101,18 @@ function surfaceLines(doc: BundleDocument): string[] {
   for (const v of r.verify) out.push(`  check ${v.name}: ${v.method} ${v.url}`);
   out.push('');
   return out;
+}
+
+/** The offline kit in the folder's ferry/: what an approval of this folder also signs (its digest). */
+function kitLines(doc: BundleDocument): string[] {
+  if (doc.kit) {
+    const k = doc.kit;
+    return [
+      `Offline kit (${k.dir}/): ferry ${k.version} (commit ${k.commit}), ${k.platform}, node ${k.nodeVersion}`,
+      `  digest (kit.json sha256) ${k.sha256}; ${k.files} files, ${formatBytes(k.bytes)}`,
+      '  approving this folder records the kit digest in the signed statement',
+      '',
+    ];
+  }
+  return doc.kitProblem ? [`Offline kit (ferry/): NOT A SOUND KIT: ${doc.kitProblem}; approval is refused while it is there`, ''] : [];
 }

@@ -19,6 +19,7 @@ export const REVIEW_SCHEMAS: Record<keyof ReviewInvokeApi, z.ZodType> = {
   'trust:revoke': z.strictObject({ fingerprint: text(128).min(8), reason: text(1000) }),
   'custody:verify': z.strictObject({ bundleId: text(64).optional() }),
   'custody:export': z.strictObject({ bundleId: text(64).min(1), format: z.enum(['html', 'csv']), path: text().min(1), bundleDir: text().optional() }),
+  'bundle:bom': z.strictObject({ dir: text().min(1), format: z.enum(['cyclonedx', 'spdx']), path: text().min(1) }),
 };
 
 /** Overrides of blocking findings and a bundle's approval state (src/shared/api-overrides.ts). */

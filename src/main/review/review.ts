@@ -11,10 +11,12 @@ import { requireCleanAntivirus } from '../settings/antivirus-policy';
 import { overrideCheck } from './approval-state';
 import { antivirusProblem } from './antivirus-state';
 import { overridesState, unresolvedMessage } from './overrides';
+import { writeApprovalEnvelope } from './intoto-approval';
 import { signStatement, statementPath, writeStatement, STATEMENT_FORMAT, type Statement } from './statement';
 import { assertMayApprove } from '../bundle/creation';
 import { identityProblems } from '../bundle/destinations';
 import { APPROVER_ROLES } from './verify-approvals';
+import { kitDigestToApprove } from '../media/kit-check';
 
 export interface ReviewRequest {
   dir: string;
@@ -27,8 +29,12 @@ export interface ReviewResult {
   manifestSha256: string;
   decision: 'approve' | 'reject';
   statementFile: string;
+  /** The same decision as an in-toto statement in a DSSE envelope (approvals/<base>.intoto.json). */
+  envelopeFile: string;
   custodySeq: number;
   custody: ExportResult;
+  /** The offline kit's digest the statement records (the folder carried ferry/kit.json). */
+  kitSha256?: string;
 }
 
 /**
@@ -60,6 +66,8 @@ export async function reviewBundle(req: ReviewRequest, deps: { db: Db; custody: 
     const av = antivirusProblem(blocks.antivirus, requireCleanAntivirus(deps.db));
     if (av) throw new FerryError(`Bundle ${manifest.bundleId} cannot be approved: ${av}.`, 'Scan again with a working ClamAV and current signatures (freshclam); or an admin turns the setting off ("ferry trust policy --require-clean-antivirus off", or Settings in the app).', 'ReviewRefused');
   }
+  // The offline kit in ferry/ (a volume, or a bundle folder it was put into) is decided with the content: its digest is signed too.
+  const kitSha256 = await kitDigestToApprove(dir);
   const statement: Statement = {
     format: STATEMENT_FORMAT,
     bundleId: manifest.bundleId,
@@ -70,19 +78,21 @@ export async function reviewBundle(req: ReviewRequest, deps: { db: Db; custody: 
     station: custody.acting.station,
     ...(custody.acting.location ? { location: custody.acting.location } : {}),
     at: isoWithOffset(),
+    ...(kitSha256 ? { kitSha256 } : {}),
   };
   const file = signStatement(statement, acting);
   const rel = await writeStatement(dir, file, statementPath(statement));
+  const envelopeFile = await writeApprovalEnvelope(dir, rel, statement, acting);
   const signer = { fingerprint: acting.fingerprint, sign: acting.sign };
   const event = custody.append({
     as: { actor: acting.name, signer },
     type: req.decision === 'approve' ? 'approved' : 'rejected',
     role: acting.role,
     bundleId: manifest.bundleId,
-    details: { manifestSha256: sha256, statement: rel, reviewerFingerprint: acting.fingerprint, reason },
+    details: { manifestSha256: sha256, statement: rel, reviewerFingerprint: acting.fingerprint, reason, ...(kitSha256 ? { kitSha256 } : {}) },
   });
   // Kept so the next bundle of the same recipe can be compared with this one.
   if (req.decision === 'approve' && deps.dataDir) await recordApproved(deps.dataDir, manifest, sha256);
   const exported = await exportCustody(dir, custody, deps.db, signer);
-  return { bundleId: manifest.bundleId, manifestSha256: sha256, decision: req.decision, statementFile: rel, custodySeq: event.seq, custody: exported };
+  return { bundleId: manifest.bundleId, manifestSha256: sha256, decision: req.decision, statementFile: rel, envelopeFile, custodySeq: event.seq, custody: exported, ...(kitSha256 ? { kitSha256 } : {}) };
 }

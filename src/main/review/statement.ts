@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { canonicalJson } from '../bundle/canonical-json';
 import type { ActingIdentity } from '../identity/identity-store';
 import { fingerprintOf, SIG, verifyWith } from '../identity/keys';
+import { ENVELOPE_SUFFIX } from './dsse';
 
 export const APPROVALS_DIR = 'approvals';
 export const STATEMENT_FORMAT = 'ferry.review.v1';
@@ -22,6 +23,8 @@ export const StatementSchema = z.strictObject({
   station: z.string().max(255),
   location: z.string().max(255).optional(),
   at: z.string().max(64),
+  /** The offline kit (sha256 of ferry/kit.json) in the reviewed folder, approved with the content; absent without a kit. */
+  kitSha256: hex64.optional(),
 });
 export type Statement = z.infer<typeof StatementSchema>;
 
@@ -71,7 +74,7 @@ export type ReadSigned<T> = { path: string; file: T } | { path: string; problem:
  * Reads every `.json` file in one of the bundle's signed folders (approvals/, overrides/),
  * treating the media as hostile: no symlinks, bounded, schema-checked.
  */
-export async function readSignedFiles<T>(bundleDir: string, folder: string, schema: z.ZodType<T>, what: string): Promise<ReadSigned<T>[]> {
+export async function readSignedFiles<T>(bundleDir: string, folder: string, schema: z.ZodType<T>, what: string, only: (name: string) => boolean = () => true): Promise<ReadSigned<T>[]> {
   const dir = join(bundleDir, folder);
   const top = await lstat(dir).catch(() => null);
   if (top && !top.isDirectory()) return [{ path: folder, problem: 'not a directory (a link or a file)' }];
@@ -81,6 +84,7 @@ export async function readSignedFiles<T>(bundleDir: string, folder: string, sche
   });
   const out: ReadSigned<T>[] = [];
   for (const name of names.sort()) {
+    if (!only(name)) continue;
     const path = `${folder}/${name}`;
     const st = await lstat(join(dir, name));
     if (!st.isFile()) {
@@ -109,7 +113,7 @@ export async function readSignedFiles<T>(bundleDir: string, folder: string, sche
   return out;
 }
 
-/** Reads every statement in approvals/. */
+/** Reads every statement in approvals/ (not the DSSE envelopes beside them: review/intoto-approval.ts). */
 export function readStatements(bundleDir: string): Promise<ReadStatement[]> {
-  return readSignedFiles(bundleDir, APPROVALS_DIR, StatementFileSchema, 'a statement');
+  return readSignedFiles(bundleDir, APPROVALS_DIR, StatementFileSchema, 'a statement', (name) => !name.endsWith(ENVELOPE_SUFFIX));
 }

@@ -3,6 +3,7 @@ import { readManifest } from '../bundle/manifest-io';
 import type { BundleManifest } from '../bundle/manifest-schema';
 import { formatFingerprint } from '../identity/keys';
 import type { TrustLookup } from '../identity/trust-store';
+import { approvalEnvelopeProblems } from './intoto-approval';
 import { unresolvedBlocks } from './overrides';
 import { readStatements, statementSignatureProblem, type Statement, type StatementFile } from './statement';
 
@@ -76,7 +77,8 @@ export async function verifyApprovals(bundleDir: string, trust: TrustLookup, pol
   const ignored: string[] = [];
   const approvers = new Map<string, string>();
   const latest = new Map<string, Statement>();
-  for (const r of await readStatements(bundleDir)) {
+  const read = await readStatements(bundleDir);
+  for (const r of read) {
     if ('problem' in r) {
       checks.push({ path: r.path, valid: false, problem: r.problem });
       fatal.push(`${r.path}: ${r.problem}`);
@@ -87,6 +89,11 @@ export async function verifyApprovals(bundleDir: string, trust: TrustLookup, pol
     checks.push({ path: r.path, reviewer: s.reviewer.name, fingerprint: s.reviewer.fingerprint, decision: s.decision, valid: !p, ...(p ? { problem: p.problem } : {}) });
     if (p) (p.fatal ? fatal : ignored).push(`${r.path}: ${p.problem}`);
     else if (!latest.has(s.reviewer.fingerprint) || Date.parse(s.at) >= Date.parse(latest.get(s.reviewer.fingerprint)!.at)) latest.set(s.reviewer.fingerprint, s);
+  }
+  // The in-toto/DSSE restatement beside each statement must say the same (review/intoto-approval.ts).
+  for (const e of await approvalEnvelopeProblems(bundleDir, new Map(read.map((r) => [r.path, 'file' in r ? r.file : undefined])))) {
+    checks.push({ path: e.path, valid: false, problem: e.problem });
+    fatal.push(`${e.path}: ${e.problem}`);
   }
   // A reviewer's latest decision stands: an approval after a rejection lifts it, and the reverse.
   for (const [fp, s] of latest) {

@@ -1,4 +1,4 @@
-import { scanCachedRepo } from '@huggingface/hub';
+import type { scanCachedRepo } from '@huggingface/hub';
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join, relative, sep } from 'node:path';
@@ -48,7 +48,7 @@ export async function resolveFromHfCache(cacheDir: string, id: string, repo: str
   if (!(await stat(repoPath).catch(() => undefined))?.isDirectory()) return undefined;
   let info: Awaited<ReturnType<typeof scanCachedRepo>>;
   try {
-    info = await scanCachedRepo(repoPath);
+    info = await (require('@huggingface/hub') as typeof import('@huggingface/hub')).scanCachedRepo(repoPath); // loaded on use: start-up, see hub-client.ts
   } catch (err) {
     throw new FerryError(`The Hugging Face cache entry ${repoPath} is damaged: ${(err as Error).message}`, 'Remove it or download the model again.');
   }

@@ -1,10 +1,5 @@
 import { Command } from 'commander';
 import { FerryError, UsageError } from '../../../shared/errors';
-import { exportCustody } from '../../custody/custody-export';
-import { importCustody, verifyImported } from '../../custody/custody-import';
-import { parseSyslogTarget, SyslogForwarder } from '../../custody/syslog';
-import { formatFingerprint } from '../../identity/keys';
-import { getSetting, setSetting } from '../../identity/station';
 import { EXIT, print, withCommon, withServices, type CommonOptions } from '../context';
 import { actAsAdmin, actIfAsked, withSigning, type SigningOptions } from './identity';
 
@@ -36,6 +31,7 @@ export function custodyCommand(): Command {
       .description('recompute the hash chain and signatures from the rows (and imported chains); exit 1 naming the first broken event')
       .action(async (o: CommonOptions) =>
         withServices(o, async (cli) => {
+          const { verifyImported } = await import('../../custody/custody-import');
           const r = cli.services.custody.verifyChain();
           const imported = verifyImported(cli.services.db);
           print(cli, { ...r, imported }, () =>
@@ -60,6 +56,7 @@ export function custodyCommand(): Command {
       .argument('<dir>', 'bundle directory')
       .action(async (dir: string, o: SigningOptions) =>
         withServices(o, async (cli) => {
+          const { exportCustody } = await import('../../custody/custody-export');
           const acting = await actIfAsked(cli, o);
           const r = await exportCustody(dir, cli.services.custody, cli.services.db, acting && { fingerprint: acting.fingerprint, sign: acting.sign });
           print(cli, r, () => `Exported ${r.count} custody events of bundle ${r.bundleId}; head ${r.headHash?.slice(0, 16)}… ${r.signed ? 'signed' : 'UNSIGNED (use --as)'}`);
@@ -72,6 +69,7 @@ export function custodyCommand(): Command {
       .argument('<dir>', 'bundle directory')
       .action(async (dir: string, o: SigningOptions) =>
         withServices(o, async (cli) => {
+          const [{ importCustody }, { formatFingerprint }] = await Promise.all([import('../../custody/custody-import'), import('../../identity/keys')]);
           const acting = await actIfAsked(cli, o);
           const r = await importCustody(dir, cli.services.db, cli.services.custody, acting?.role ?? 'admin');
           const signer = r.headSigner ? `${r.headSigner.name} ${formatFingerprint(r.headSigner.fingerprint).slice(0, 27)}… (${r.headSigner.pinned ? 'pinned' : 'NOT pinned here'})` : 'nobody (unsigned)';
@@ -115,6 +113,7 @@ export function custodyCommand(): Command {
       .option('--send-all', 'send every event already in the log to the configured collector, once')
       .action(async (o: SigningOptions & { target?: string; ca?: string; off?: boolean; sendAll?: boolean }) =>
         withServices(o, async (cli) => {
+          const [{ parseSyslogTarget, SyslogForwarder }, { getSetting, setSetting }] = await Promise.all([import('../../custody/syslog'), import('../../identity/station')]);
           const db = cli.services.db;
           if (o.target || o.off) {
             if (o.target) parseSyslogTarget(o.target, o.ca);

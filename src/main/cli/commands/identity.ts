@@ -1,12 +1,8 @@
 import { Command, Option } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { UsageError } from '../../../shared/errors';
-import { unlockAndAct } from '../../identity/acting';
-import { IdentityStore, type ActingIdentity } from '../../identity/identity-store';
-import { formatFingerprint, type Role } from '../../identity/keys';
-import { readPassphrase } from '../../identity/passphrase';
-import { stationInfo } from '../../identity/station';
-import { configureStation, createIdentity, publicKeyFileText } from '../../identity/station-admin';
+import type { ActingIdentity } from '../../identity/identity-store';
+import type { Role } from '../../identity/keys';
 import { print, withCommon, withServices, type Cli, type CommonOptions } from '../context';
 
 export interface SigningOptions extends CommonOptions {
@@ -24,12 +20,14 @@ export function withSigning(cmd: Command, required = false): Command {
 /** Unlocks --as when given; checks its role. */
 export async function actIfAsked(cli: Cli, o: SigningOptions, roles?: readonly Role[]): Promise<ActingIdentity | undefined> {
   if (!o.as) return undefined;
+  const { unlockAndAct } = await import('../../identity/acting');
   return unlockAndAct(cli.services, o.as, { passphraseStdin: o.passphraseStdin }, roles);
 }
 
 /** Station administration: once the station has an admin identity, only an admin (--as) may do it. */
 export async function actAsAdmin(cli: Cli, o: SigningOptions, what: string): Promise<ActingIdentity | undefined> {
   if (o.as) return actIfAsked(cli, o, ['admin']);
+  const { IdentityStore } = await import('../../identity/identity-store');
   if (new IdentityStore(cli.services.db).list().some((i) => i.role === 'admin')) {
     throw new UsageError(`This station has admin identities: ${what} needs --as ADMIN.`);
   }
@@ -46,6 +44,7 @@ export function identityCommand(): Command {
       .option('--passphrase-stdin', 'read the new passphrase from the first line of stdin (else $FERRY_PASSPHRASE, else a prompt, asked twice)')
       .action(async (o: SigningOptions & { name: string; role: string }) =>
         withServices(o, async (cli) => {
+          const [{ readPassphrase }, { createIdentity }, { formatFingerprint }] = await Promise.all([import('../../identity/passphrase'), import('../../identity/station-admin'), import('../../identity/keys')]);
           const passphrase = await readPassphrase(`protect the key of ${o.name}`, { passphraseStdin: o.passphraseStdin }, true);
           const created = createIdentity(cli.services, undefined, { name: o.name, role: o.role, passphrase }).identity;
           print(cli, created, () => `Created ${created.role} ${created.name}\n  fingerprint ${formatFingerprint(created.fingerprint)}`);
@@ -57,6 +56,7 @@ export function identityCommand(): Command {
       .description('list identities with their roles and fingerprints')
       .action(async (o: CommonOptions) =>
         withServices(o, async (cli) => {
+          const [{ IdentityStore }, { formatFingerprint }] = await Promise.all([import('../../identity/identity-store'), import('../../identity/keys')]);
           const all = new IdentityStore(cli.services.db).list();
           print(cli, all, () => (all.length === 0 ? 'No identities yet.' : all.map((i) => `${i.name.padEnd(20)} ${i.role.padEnd(9)} ${formatFingerprint(i.fingerprint)}`).join('\n')));
         }),
@@ -69,6 +69,7 @@ export function identityCommand(): Command {
       .option('--out <file>', 'write the key file here instead of stdout')
       .action(async (name: string, o: CommonOptions & { out?: string }) =>
         withServices(o, async (cli) => {
+          const [{ IdentityStore }, { publicKeyFileText }] = await Promise.all([import('../../identity/identity-store'), import('../../identity/station-admin')]);
           const file = new IdentityStore(cli.services.db).exportPublic(name);
           if (o.out) {
             await writeFile(o.out, publicKeyFileText(file));
@@ -87,6 +88,7 @@ export function identityCommand(): Command {
       .option('--location <text>', 'where the station is (site, room)')
       .action(async (o: SigningOptions & { name?: string; location?: string }) =>
         withServices(o, async (cli) => {
+          const [{ configureStation }, { stationInfo }] = await Promise.all([import('../../identity/station-admin'), import('../../identity/station')]);
           const db = cli.services.db;
           if (o.name !== undefined || o.location !== undefined) {
             configureStation(cli.services, await actAsAdmin(cli, o, 'changing the station name or location'), { name: o.name, location: o.location });

@@ -1,12 +1,8 @@
 import { Command } from 'commander';
 import type { ImportResult } from '../../../shared/api';
 import { UsageError } from '../../../shared/errors';
-import { randomUUID } from 'node:crypto';
 import { rm, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { formatFingerprint } from '../../identity/keys';
-import { assembleMedia, isVolumeDir } from '../../media/media-service';
-import { overridesState } from '../../review/overrides';
 import type { AssembleResult } from '../../media/read';
 import { followJob, jobResult, print, withCommon, withServices, type Cli, type CommonOptions } from '../context';
 import { withSigning } from './identity';
@@ -32,6 +28,7 @@ async function readStdin(): Promise<string> {
 
 /** Joins the volumes into a staging bundle under the data dir (every part and file hashed on the way). */
 async function assembleFromVolumes(cli: Cli, dirs: string[], out: string): Promise<string> {
+  const { assembleMedia } = await import('../../media/media-service');
   const started = cli.services.jobs.start('media.assemble', `Assemble ${dirs.length} volume(s)`, { dirs, out }, (ctx) => assembleMedia(dirs, out, cli.services, ctx));
   return jobResult<AssembleResult>(await followJob(cli, started)).dir;
 }
@@ -61,6 +58,7 @@ export function importCommand(): Command {
       if (o.passwordStdin && !o.username) throw new UsageError('--password-stdin needs --username');
       const password = o.passwordStdin ? await readStdin() : undefined;
       await withServices(o, async (cli) => {
+        const [{ isVolumeDir }, { randomUUID }] = await Promise.all([import('../../media/media-service'), import('node:crypto')]);
         const staging = dirs.length > 1 || isVolumeDir(dirs[0]!) ? join(cli.services.dataDir, 'staging', randomUUID()) : undefined;
         let r: ImportResult;
         try {
@@ -100,6 +98,7 @@ export function importCommand(): Command {
 
 /** Before anything is imported, the offline admin sees again every finding a reviewer overrode (on stderr; stdout stays the result). */
 async function showOverrides(dir: string): Promise<void> {
+  const [{ overridesState }, { formatFingerprint }] = await Promise.all([import('../../review/overrides'), import('../../identity/keys')]);
   const state = await overridesState(dir).catch(() => undefined);
   if (!state || state.valid.length + state.unresolved.length === 0) return;
   const lines = state.valid.map((o) => `  OVERRIDDEN ${o.file}  ${o.rule}  ${o.detail}\n    accepted by ${o.by.name} (${formatFingerprint(o.by.fingerprint)}) at ${o.at}: ${o.reason}`);

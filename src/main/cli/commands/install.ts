@@ -1,9 +1,7 @@
 import { Command, Option } from 'commander';
 import type { InstallRequest, InstallView } from '../../../shared/api-install';
 import { FerryError, UsageError } from '../../../shared/errors';
-import { InstallService } from '../../install/install-service';
-import { isVolumeDir } from '../../media/media-service';
-import { parseSets } from '../../recipes/params';
+import type { InstallService } from '../../install/install-service';
 import { exportComposeCommand } from './install-export';
 import { cliActing, followJob, jobResult, print, withCommon, withServices, type Cli, type CommonOptions } from '../context';
 import { withSigning } from './identity';
@@ -40,12 +38,14 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
-function service(cli: Cli): InstallService {
+async function service(cli: Cli): Promise<InstallService> {
+  const { InstallService } = await import('../../install/install-service');
   const s = cli.services;
   return new InstallService({ db: s.db, custody: s.custody, pool: s.pool, dataDir: s.dataDir });
 }
 
-function request(sources: string[], o: Opts, password: string | undefined): InstallRequest {
+async function request(sources: string[], o: Opts, password: string | undefined): Promise<InstallRequest> {
+  const [{ isVolumeDir }, { parseSets }] = await Promise.all([import('../../media/media-service'), import('../../recipes/params')]);
   if (!o.modelsDir) throw new UsageError('--models-dir is required.', 'Give the directory to place model weights in, e.g. --models-dir /data/models.');
   const timeout = o.healthTimeout !== undefined ? Number(o.healthTimeout) : undefined;
   if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0)) throw new UsageError(`--health-timeout ${o.healthTimeout}: expected whole seconds, e.g. 600.`);
@@ -121,7 +121,7 @@ function listCommand(): Command {
     .action(async (_o: CommonOptions, cmd: Command) => {
       // --json / --data-dir may be parsed by `install` itself: take them from either.
       await withServices(cmd.optsWithGlobals<CommonOptions>(), async (cli) => {
-        const all = service(cli).list();
+        const all = (await service(cli)).list();
         print(cli, all, () =>
           all.length === 0
             ? 'No installs.'
@@ -137,7 +137,7 @@ function showCommand(): Command {
     .argument('<id>', 'install id')
     .action(async (id: string, _o: CommonOptions, cmd: Command) => {
       await withServices(cmd.optsWithGlobals<CommonOptions>(), async (cli) => {
-        const v = service(cli).get(id);
+        const v = (await service(cli)).get(id);
         print(cli, v, () => `${planText(v)}\n${resultText(v)}`);
       });
     });
@@ -175,8 +175,8 @@ export function installCommand(): Command {
       const password = o.passwordStdin ? await readStdin() : undefined;
       await withServices(o, async (cli) => {
         cliActing(cli, ['operator', 'admin']); // --as NAME once the station has identities
-        const svc = service(cli);
-        const installId = o.resume ?? (await svc.plan(request(sources, o, password))).installId;
+        const svc = await service(cli);
+        const installId = o.resume ?? (await svc.plan(await request(sources, o, password))).installId;
         if (o.plan) {
           const v = svc.get(installId);
           print(cli, v, () => planText(v));

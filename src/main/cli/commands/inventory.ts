@@ -1,18 +1,10 @@
 import { Command } from 'commander';
-import { createHash } from 'node:crypto';
 import { rename, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UsageError } from '../../../shared/errors';
 import { formatBytes } from '../../../shared/format';
 import type { CreateResult } from '../../bundle/create';
-import { parseRegistryTarget } from '../../bundle/registry-target';
-import { storedCredentials } from '../../credentials/credential-store';
-import { exportInventory } from '../../delta/inventory-export';
-import { inventoryFileBytes, readTrustedInventory, signInventory } from '../../delta/inventory-sign';
-import { IdentityStore, type ActingIdentity } from '../../identity/identity-store';
-import { formatFingerprint } from '../../identity/keys';
-import { TrustStore } from '../../identity/trust-store';
-import { RegistryClient } from '../../registry/registry-client';
+import type { ActingIdentity } from '../../identity/identity-store';
 import { print, withCommon, withServices, type Cli } from '../context';
 import { actIfAsked, withSigning, type SigningOptions } from './identity';
 
@@ -37,6 +29,7 @@ async function signer(cli: Cli, o: ExportOpts): Promise<ActingIdentity> {
   const asked = await actIfAsked(cli, o);
   if (asked) return asked;
   const name = process.env.FERRY_AS;
+  const { IdentityStore } = await import('../../identity/identity-store');
   if (name && process.env.FERRY_PASSPHRASE) return new IdentityStore(cli.services.db).unlock(name, process.env.FERRY_PASSPHRASE);
   throw new UsageError('An inventory must be signed: nobody is acting.', 'Give --as NAME (an identity on this station), or set FERRY_AS and FERRY_PASSPHRASE.');
 }
@@ -64,6 +57,15 @@ export function inventoryCommand(): Command {
         if (!o.registry && !o.modelsDir) throw new UsageError('Nothing to list: give --registry and/or --models-dir.');
         if (o.passwordStdin && !o.username) throw new UsageError('--password-stdin needs --username');
         if (o.passwordStdin && o.passphraseStdin) throw new UsageError('--password-stdin and --passphrase-stdin both read stdin.', 'Give the passphrase in $FERRY_PASSPHRASE instead.');
+        const [{ createHash }, { parseRegistryTarget }, { storedCredentials }, { exportInventory }, { inventoryFileBytes, signInventory }, { formatFingerprint }, { RegistryClient }] = await Promise.all([
+          import('node:crypto'),
+          import('../../bundle/registry-target'),
+          import('../../credentials/credential-store'),
+          import('../../delta/inventory-export'),
+          import('../../delta/inventory-sign'),
+          import('../../identity/keys'),
+          import('../../registry/registry-client'),
+        ]);
         const target = o.registry ? parseRegistryTarget(o.registry) : undefined;
         const password = o.passwordStdin ? await readStdin() : undefined;
         await withServices(o, async (cli) => {
@@ -109,6 +111,7 @@ export function inventoryCommand(): Command {
       .argument('<file>', 'inventory file')
       .action(async (file: string, o: SigningOptions) =>
         withServices(o, async (cli) => {
+          const [{ readTrustedInventory }, { formatFingerprint }, { TrustStore }] = await Promise.all([import('../../delta/inventory-sign'), import('../../identity/keys'), import('../../identity/trust-store')]);
           const { signed, sha256 } = await readTrustedInventory(file, new TrustStore(cli.services.db).lookup(), 'do not use it');
           const inv = signed.inventory;
           const summary = { sha256, station: inv.station, createdAt: inv.createdAt, signer: inv.signer, registry: inv.registry, repositories: inv.repositories.map((r) => ({ name: r.name, tags: r.tags.length, manifests: r.manifests.length })), models: inv.models.map((m) => ({ repo: m.repo, files: m.files.length })) };

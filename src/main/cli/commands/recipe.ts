@@ -5,7 +5,6 @@ import { UsageError } from '../../../shared/errors';
 import { formatBytes, shortDigest } from '../../../shared/format';
 import type { CreateResult } from '../../bundle/create';
 import { parseSets } from '../../recipes/params';
-import { recipeJsonSchema } from '../../recipes/recipe-schema';
 import { followJob, jobResult, print, withCommon, withServices, type CommonOptions } from '../context';
 import { withSigning } from './identity';
 
@@ -143,7 +142,8 @@ export function recipeCommands(): Command[] {
   );
   recipe.addCommand(resolveCommand('resolve'));
   recipe.addCommand(
-    new Command('schema').description('print the recipe JSON Schema (docs/recipe.schema.json)').action(() => {
+    new Command('schema').description('print the recipe JSON Schema (docs/recipe.schema.json)').action(async () => {
+      const { recipeJsonSchema } = await import('../../recipes/recipe-schema');
       process.stdout.write(`${JSON.stringify(recipeJsonSchema(), null, 2)}\n`);
     }),
   );

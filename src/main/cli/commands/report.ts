@@ -1,9 +1,6 @@
 import { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { UsageError } from '../../../shared/errors';
-import { buildReport } from '../../custody/report-data';
-import { eventsCsv, htmlToPdf } from '../../custody/report-export';
-import { renderReportHtml } from '../../custody/report-html';
 import { print, withCommon, withServices, type CommonOptions } from '../context';
 
 interface Opts extends CommonOptions {
@@ -24,6 +21,7 @@ export function reportCommand(): Command {
     .action(async (bundleId: string, o: Opts) => {
       if (!o.html && !o.pdf && !o.csv) throw new UsageError('Choose at least one of --html, --pdf or --csv.');
       await withServices(o, async (cli) => {
+        const [{ buildReport }, { eventsCsv, htmlToPdf }, { renderReportHtml }] = await Promise.all([import('../../custody/report-data'), import('../../custody/report-export'), import('../../custody/report-html')]);
         const r = await buildReport(cli.services.db, cli.services.custody, bundleId, o.bundleDir);
         if (r.events.length === 0) throw new UsageError(`This station has no custody events for bundle ${bundleId}.`);
         const written: string[] = [];

@@ -1,9 +1,5 @@
 import { Command } from 'commander';
 import { UsageError } from '../../../shared/errors';
-import { formatFingerprint } from '../../identity/keys';
-import { documentText } from '../../review/diff-text';
-import { OVERRIDE_ROLES, recordOverride } from '../../review/overrides';
-import { reviewBundle } from '../../review/review';
 import { print, withCommon, withServices } from '../context';
 import { actIfAsked, withSigning, type SigningOptions } from './identity';
 
@@ -33,6 +29,7 @@ export function reviewCommand(): Command {
       if (o.approve && o.reject) throw new UsageError('Choose one of --approve or --reject.');
       if (!o.approve && !o.reject) {
         await withServices(o, async (cli) => {
+          const { documentText } = await import('../../review/diff-text');
           const doc = await cli.handlers['bundle:manifest']({ dir });
           print(cli, doc, () => documentText(doc));
         });
@@ -40,6 +37,7 @@ export function reviewCommand(): Command {
       }
       if (!o.as) throw new UsageError('Deciding needs --as NAME (a reviewer or an admin).');
       await withServices(o, async (cli) => {
+        const [{ reviewBundle }, { formatFingerprint }] = await Promise.all([import('../../review/review'), import('../../identity/keys')]);
         const acting = (await actIfAsked(cli, o, ['reviewer', 'admin']))!;
         const r = await reviewBundle(
           { dir, decision: o.approve ? 'approve' : 'reject', reason: o.reason ?? '' },
@@ -49,7 +47,9 @@ export function reviewCommand(): Command {
           [
             `${r.decision === 'approve' ? 'Approved' : 'Rejected'} bundle ${r.bundleId} as ${acting.name} (${formatFingerprint(acting.fingerprint)})`,
             `  manifest sha256 ${r.manifestSha256}`,
+            ...(r.kitSha256 ? [`  offline kit (ferry/) sha256 ${r.kitSha256}, signed with the decision`] : []),
             `  statement ${r.statementFile}; custody event #${r.custodySeq}`,
+            `  in-toto statement (DSSE envelope, checkable with openssl) ${r.envelopeFile}`,
             `  custody log exported: ${r.custody.count} events, head signed`,
           ].join('\n'),
         );
@@ -62,6 +62,7 @@ async function runOverride(dir: string, o: Opts): Promise<void> {
   if (!o.file || !o.rule) throw new UsageError('--override needs --file and --rule naming the finding (as "ferry review DIR" lists it).');
   if (!o.as) throw new UsageError('Overriding a finding needs --as NAME (a reviewer or an admin).');
   await withServices(o, async (cli) => {
+    const [{ OVERRIDE_ROLES, recordOverride }, { formatFingerprint }] = await Promise.all([import('../../review/overrides'), import('../../identity/keys')]);
     const acting = (await actIfAsked(cli, o, OVERRIDE_ROLES))!;
     const r = await recordOverride({ dir, file: o.file!, rule: o.rule!, detail: o.detail, reason: o.reason ?? '' }, { db: cli.services.db, custody: cli.services.custody, acting });
     print(cli, r, () =>

@@ -1,8 +1,6 @@
 import { Command } from 'commander';
 import { FerryError, isAbortError, UsageError } from '../../../shared/errors';
-import { scanPath } from '../../scan/scan-path';
 import { isBlocking } from '../../scan/rules';
-import { formatScanReport } from '../../scan/scan-report';
 import type { ScanReport } from '../../scan/types';
 import { EXIT, print, withCommon, type CommonOptions } from '../context';
 
@@ -20,6 +18,7 @@ export function scanCommand(): Command {
       const onSigint = (): void => controller.abort();
       process.once('SIGINT', onSigint);
       try {
+        const [{ scanPath }, { formatScanReport }] = await Promise.all([import('../../scan/scan-path'), import('../../scan/scan-report')]);
         const report = await scanPath(target, { signal: controller.signal }).catch((err: unknown) => {
           // "Could not scan" is exit 2, the code main() gives a UsageError.
           if (err instanceof FerryError && !isAbortError(err)) throw new UsageError(err.message, err.hint);

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { join } from 'node:path';
-import { startHeadlessServer } from '../../server/headless-server';
 import { withCommon, withServices, type CommonOptions } from '../context';
 
 interface Opts extends CommonOptions {
@@ -19,10 +18,11 @@ export function serveCommand(): Command {
     .option('--tls-key <file>', 'TLS private key (PEM)')
     .action(async (o: Opts) =>
       withServices(o, async (cli) => {
+        const { startHeadlessServer } = await import('../../server/headless-server');
         const srv = await startHeadlessServer(cli.services, cli.api, {
           host: o.host,
           port: Number.parseInt(o.port, 10),
-          staticDir: join(__dirname, '..', 'renderer'),
+          staticDir: (await import('../../kit/running-kit')).kitRendererDir() ?? join(__dirname, '..', 'renderer'),
           tlsCert: o.tlsCert,
           tlsKey: o.tlsKey,
         });

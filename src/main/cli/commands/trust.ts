@@ -1,13 +1,6 @@
 import { Command } from 'commander';
 import { readFile, stat } from 'node:fs/promises';
 import { UsageError } from '../../../shared/errors';
-import { formatFingerprint } from '../../identity/keys';
-import { approvalPolicy } from '../../identity/station';
-import { checkPolicyRequest, setApprovalPolicy } from '../../identity/station-admin';
-import { parseKeyFile, TrustStore } from '../../identity/trust-store';
-import { verifyApprovals } from '../../review/verify-approvals';
-import { requireCleanAntivirus } from '../../settings/antivirus-policy';
-import { saveAntivirusPolicy } from '../../settings/station-settings';
 import { EXIT, print, withCommon, withServices, type CommonOptions } from '../context';
 import { actAsAdmin, withSigning, type SigningOptions } from './identity';
 
@@ -22,6 +15,7 @@ export function trustCommand(): Command {
       .option('--role <role>', 'role to pin it with (default: the file\'s, else reviewer)')
       .action(async (file: string, o: SigningOptions & { confirm?: string; name?: string; role?: string }) =>
         withServices(o, async (cli) => {
+          const [{ formatFingerprint }, { parseKeyFile, TrustStore }] = await Promise.all([import('../../identity/keys'), import('../../identity/trust-store')]);
           const st = await stat(file);
           if (st.size > 64 * 1024) throw new UsageError(`${file} is too large to be a key file.`);
           const key = parseKeyFile(await readFile(file, 'utf8'), { name: o.name, role: o.role });
@@ -43,6 +37,7 @@ export function trustCommand(): Command {
       .description('list pinned keys (revoked ones too)')
       .action(async (o: CommonOptions) =>
         withServices(o, async (cli) => {
+          const [{ formatFingerprint }, { TrustStore }] = await Promise.all([import('../../identity/keys'), import('../../identity/trust-store')]);
           const keys = new TrustStore(cli.services.db).list();
           print(cli, keys, () =>
             keys.length === 0
@@ -59,6 +54,7 @@ export function trustCommand(): Command {
       .option('--reason <text>', 'why', '')
       .action(async (fp: string, o: SigningOptions & { reason: string }) =>
         withServices(o, async (cli) => {
+          const [{ formatFingerprint }, { TrustStore }] = await Promise.all([import('../../identity/keys'), import('../../identity/trust-store')]);
           await actAsAdmin(cli, o, 'revoking keys');
           const k = new TrustStore(cli.services.db).revoke(fp, o.reason);
           cli.services.custody.append({ type: 'key-revoked', role: 'admin', details: { name: k.name, fingerprint: k.fingerprint, reason: o.reason } });
@@ -72,6 +68,7 @@ export function trustCommand(): Command {
       .argument('<dir>', 'bundle directory')
       .action(async (dir: string, o: CommonOptions) =>
         withServices(o, async (cli) => {
+          const [{ approvalPolicy }, { TrustStore }, { verifyApprovals }] = await Promise.all([import('../../identity/station'), import('../../identity/trust-store'), import('../../review/verify-approvals')]);
           const policy = approvalPolicy(cli.services.db);
           const v = await verifyApprovals(dir, new TrustStore(cli.services.db).lookup(), policy);
           print(cli, { ...v, policy }, () =>
@@ -91,6 +88,12 @@ export function trustCommand(): Command {
       .option('--require-clean-antivirus <mode>', 'on | off: whether approving a bundle needs a clean antivirus result (default on)')
       .action(async (o: SigningOptions & { requiredApprovals?: string; requireApprovals?: string; requireCleanAntivirus?: string }) =>
         withServices(o, async (cli) => {
+          const [{ approvalPolicy }, { checkPolicyRequest, setApprovalPolicy }, { requireCleanAntivirus }, { saveAntivirusPolicy }] = await Promise.all([
+            import('../../identity/station'),
+            import('../../identity/station-admin'),
+            import('../../settings/antivirus-policy'),
+            import('../../settings/station-settings'),
+          ]);
           const db = cli.services.db;
           if (o.requiredApprovals !== undefined || o.requireApprovals !== undefined) {
             const req = { requiredApprovals: o.requiredApprovals, requireApprovals: o.requireApprovals };

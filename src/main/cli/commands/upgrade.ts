@@ -1,9 +1,6 @@
 import { Command } from 'commander';
 import { UsageError } from '../../../shared/errors';
-import { isVolumeDir } from '../../media/media-service';
-import { diffText } from '../../upgrade/upgrade-diff';
-import { UpgradeService } from '../../upgrade/upgrade-service';
-import type { UpgradeResult } from '../../upgrade/upgrade-types';
+import type { UpgradeDiff, UpgradeResult } from '../../upgrade/upgrade-types';
 import { cliActing, followJob, jobResult, print, withCommon, withServices, type CommonOptions } from '../context';
 import { withSigning } from './identity';
 
@@ -18,7 +15,7 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
-function resultText(r: UpgradeResult): string {
+function resultText(r: UpgradeResult, diffText: (d: UpgradeDiff) => string[]): string {
   const lines = diffText(r.diff);
   if (r.notes.releaseNotes !== undefined) lines.push('', '── Release notes ──', r.notes.releaseNotes.trimEnd());
   if (r.notes.migrationGuide !== undefined) lines.push('', '── Migration guide ──', r.notes.migrationGuide.trimEnd());
@@ -38,6 +35,7 @@ export function upgradeCommand(): Command {
       if (sources.length === 0) throw new UsageError('No bundle given.', 'Give the new bundle folder or the volume mount paths.');
       const password = o.passwordStdin ? await readStdin() : undefined;
       await withServices(o, async (cli) => {
+        const [{ isVolumeDir }, { diffText }, { UpgradeService }] = await Promise.all([import('../../media/media-service'), import('../../upgrade/upgrade-diff'), import('../../upgrade/upgrade-service')]);
         cliActing(cli, ['operator', 'admin']); // --as NAME once the station has identities
         const s = cli.services;
         const svc = new UpgradeService({ db: s.db, custody: s.custody, pool: s.pool, dataDir: s.dataDir });
@@ -48,7 +46,7 @@ export function upgradeCommand(): Command {
           }),
         );
         const r = jobResult<UpgradeResult>(await followJob(cli, started));
-        print(cli, r, () => resultText(r));
+        print(cli, r, () => resultText(r, diffText));
       });
     });
 }

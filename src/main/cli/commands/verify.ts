@@ -1,8 +1,6 @@
 import { Command } from 'commander';
 import type { VerifyResult } from '../../../shared/api';
 import { formatBytes } from '../../../shared/format';
-import { isVolumeDir } from '../../media/media-service';
-import { approvalLines } from '../../review/approval-state';
 import { runVolumeVerify } from './media';
 import { EXIT, followJob, jobResult, print, withCommon, withServices, type CommonOptions } from '../context';
 import { withSigning } from './identity';
@@ -13,6 +11,7 @@ export function verifyCommand(): Command {
     .argument('<dir...>', 'bundle directory, or the volume directories of a bundle on media (any order)')
     .action(async (dirs: string[], o: CommonOptions) =>
       withServices(o, async (cli) => {
+        const [{ isVolumeDir }, { approvalLines }] = await Promise.all([import('../../media/media-service'), import('../../review/approval-state')]);
         if (dirs.length > 1 || isVolumeDir(dirs[0]!)) return void (await runVolumeVerify(cli, dirs));
         const dir = dirs[0]!;
         const r = jobResult<VerifyResult>(await followJob(cli, await cli.handlers['bundle:verify']({ dir })));

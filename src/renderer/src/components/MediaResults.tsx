@@ -10,6 +10,9 @@ export function PlanTable({ plan }: { plan: MediaPlanView }) {
         <span>
           {plan.files} files, {formatBytes(plan.bytes)} → {plan.volumes.length} volume(s), {plan.fs} rules
         </span>
+        <span className="muted" data-testid="media-plan-kit">
+          {plan.kit ? `offline kit: ${plan.kit.files} files, ${formatBytes(plan.kit.bytes)} on volume 1` : 'without the offline kit'}
+        </span>
       </div>
       <table className="table">
         <thead>
@@ -60,6 +63,13 @@ export function WriteResultView({ r }: { r: MediaWriteView }) {
             {r.volumes.length} volume(s), {formatBytes(r.bytes)}
             {r.remaining && ` · still to write: ${r.remaining.files} file(s), ${formatBytes(r.remaining.bytes)} — add more targets`}
           </span>
+          {r.volumes
+            .filter((v) => v.kit)
+            .map((v) => (
+              <span key={v.volumeId} className="mono" data-testid="media-write-kit">
+                offline kit on volume {v.volume}: ferry {v.kit!.version}, {v.kit!.platform}, node {v.kit!.nodeVersion}, kit {v.kit!.sha256.slice(0, 16)}…
+              </span>
+            ))}
         </div>
       </div>
       <table className="table">

@@ -12,6 +12,8 @@ import { ScanPanel } from '../components/ScanPanel';
 import { OverridePanel } from '../components/review/OverridePanel';
 import { ANTIVIRUS_STATE } from '../../../shared/antivirus-text';
 import { ArtifactDestinations } from '../components/review/ArtifactDestinations';
+import { BomPanel } from '../components/review/BomPanel';
+import { OfflineKitPanel } from '../components/review/OfflineKitPanel';
 import { RuntimeSurface } from '../components/review/RuntimeSurface';
 
 /** Reviewer screen: the manifest as a document — every artifact, digest, size, licence and finding. */
@@ -118,8 +120,10 @@ function Document({ doc, onChanged }: { doc: BundleDocument; onChanged: () => vo
       </section>
       <OverridePanel doc={doc} onChanged={onChanged} />
       <BundleDiffPanel doc={doc} />
+      <BomPanel doc={doc} />
       <RuntimeSurface doc={doc} />
       <ArtifactDestinations doc={doc} />
+      <OfflineKitPanel doc={doc} />
       <section className="panel panel-flush">
         <table className="table" data-testid="review-artifacts">
           <thead>

@@ -1,5 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { DriveView, MediaPlanView } from '../../../shared/api-media';
+import type { KitCoverageView } from '../../../shared/api-review';
+import { KitCoverage } from '../components/review/KitCoverage';
 import { formatBytes } from '../../../shared/format';
 import { api } from '../api/client';
 import { ErrorBox, toShape } from '../components/ErrorBox';
@@ -55,6 +57,7 @@ export function Media() {
   const [volumeSize, setVolumeSize] = useState('');
   const [fs, setFs] = useState('fat32');
   const [unapproved, setUnapproved] = useState(false);
+  const [withKit, setWithKit] = useState(true);
   const [unapprovedReason, setUnapprovedReason] = useState('');
   const [plan, setPlan] = useState<MediaPlanView | null>(null);
   const [writeJob, setWriteJob] = useState<string | null>(null);
@@ -71,12 +74,13 @@ export function Media() {
       setError(err);
     }
   };
-  const doPlan = guard(async () => setPlan(await api.invoke('media:plan', { dir: dir.trim(), volumeSize: volumeSize.trim(), fs })));
+  const doPlan = guard(async () => setPlan(await api.invoke('media:plan', { dir: dir.trim(), volumeSize: volumeSize.trim(), fs, kit: withKit })));
   const doWrite = guard(async () => {
     const job = await api.invoke('media:write', {
       dir: dir.trim(),
       targets: lines(targets),
       fs,
+      kit: withKit,
       ...(volumeSize.trim() ? { volumeSize: volumeSize.trim() } : {}),
       ...(unapproved ? { unapprovedReason: unapprovedReason.trim() } : {}),
     });
@@ -110,6 +114,11 @@ export function Media() {
               ))}
             </select>
           </Field>
+        </div>
+        <div className="field field-wide" data-testid="media-kit-choice">
+          <label>
+            <input type="checkbox" data-testid="media-kit" checked={withKit} onChange={(e) => setWithKit(e.target.checked)} /> Put the offline kit on volume 1 (under ferry/: runs Ferry on the offline host with nothing installed)
+          </label>
         </div>
         <div className="field field-wide" data-testid="media-unapproved-choice">
           <label>
@@ -150,8 +159,13 @@ export function Media() {
         <JobPanel
           jobId={verifyJob}
           result={(j) => {
-            const r = j.result as { ok: boolean; bundleId: string | null; checkedFiles: number; checkedBytes: number; problems: { kind: string; volume: string; path?: string; detail: string }[] } | undefined;
-            return r ? <VerifyResultView result={{ ...r, problems: r.problems.map((p) => ({ kind: 'mismatch', path: `${p.volume}${p.path ? ` · ${p.path}` : ''}`, detail: `${p.kind}: ${p.detail}` })) }} /> : null;
+            const r = j.result as { ok: boolean; bundleId: string | null; checkedFiles: number; checkedBytes: number; problems: { kind: string; volume: string; path?: string; detail: string }[]; kit?: KitCoverageView } | undefined;
+            return r ? (
+              <>
+                <VerifyResultView result={{ ...r, problems: r.problems.map((p) => ({ kind: 'mismatch', path: `${p.volume}${p.path ? ` · ${p.path}` : ''}`, detail: `${p.kind}: ${p.detail}` })) }} />
+                {r.kit && <KitCoverage kit={r.kit} testId="media-verify-kit" />}
+              </>
+            ) : null;
           }}
         />
       )}

@@ -70,6 +70,11 @@ export function ArtifactDestinations({ doc }: { doc: BundleDocument }) {
                 </li>
               ))}
             </ol>
+            {a.signatures ? (
+              <p data-testid="review-image-signatures">
+                Signature: {a.signatures.verdict === 'verified' ? `verified (${a.signatures.kind ?? ''}${a.signatures.keyFingerprint ? ` key sha256:${a.signatures.keyFingerprint.slice(0, 16)}…` : a.signatures.identity ? ` ${a.signatures.identity}` : ''})` : 'not required'} by {a.signatures.policy}; {a.signatures.artifacts.length} signature/attestation manifest(s) carried and pushed beside the image
+              </p>
+            ) : null}
           </details>
         ) : null,
       )}

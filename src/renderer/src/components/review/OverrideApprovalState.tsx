@@ -1,5 +1,6 @@
 import type { ApprovalStateView } from '../../../../shared/api-overrides';
 import { ANTIVIRUS_STATE, signaturesText } from '../../../../shared/antivirus-text';
+import { KitCoverage } from './KitCoverage';
 
 /** Beside the hashes: who approved, whether each key is pinned here, whether the policy is met, and every override the bundle carries. */
 export function OverrideApprovalState({ a }: { a: ApprovalStateView }) {
@@ -71,6 +72,7 @@ export function OverrideApprovalState({ a }: { a: ApprovalStateView }) {
           ))}
         </ul>
       )}
+      {a.kit && <KitCoverage kit={a.kit} testId="verify-approval-kit" />}
     </div>
   );
 }
