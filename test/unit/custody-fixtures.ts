@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createdByOf, signCreation, type Creator } from '../../src/main/bundle/creation';
-import { writeManifest } from '../../src/main/bundle/manifest-io';
+import { readManifest, writeManifest } from '../../src/main/bundle/manifest-io';
 import { BUNDLE_FORMAT, type BundleManifest } from '../../src/main/bundle/manifest-schema';
 import { CustodyStore } from '../../src/main/custody/custody-store';
 import { openDatabase, type Db } from '../../src/main/db/database';
 import { IdentityStore } from '../../src/main/identity/identity-store';
+import type { Role } from '../../src/main/identity/keys';
 import { TrustStore } from '../../src/main/identity/trust-store';
 import { tempDir } from '../harness/temp';
 
@@ -75,4 +76,19 @@ export async function makeBundle(dir: string, createdBy: BundleManifest['created
 
 export function temp(): ReturnType<typeof tempDir> {
   return tempDir('ferry-custody-');
+}
+
+/** The two sides of a review test: a connected station `low` with these identities, and an offline station `high`. */
+export function lowAndHigh(root: string, people: readonly (readonly [string, Role])[]): { low: Station; high: Station } {
+  const low = station(root, 'low');
+  const high = station(root, 'high');
+  for (const [n, r] of people) low.ids.create(n, r, PASS);
+  return { low, high };
+}
+
+/** A bundle created and signed on `s` by `creator`, with the "created" custody event `ferry bundle create` records. */
+export async function createdBundle(s: Station, dir: string, creator: string, make: (dir: string, by: Creator) => Promise<string> = makeBundle): Promise<string> {
+  await make(dir, s.ids.unlock(creator, PASS));
+  s.custody.append({ type: 'created', role: 'operator', bundleId: (await readManifest(dir)).manifest.bundleId });
+  return dir;
 }

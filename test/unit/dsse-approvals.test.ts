@@ -2,7 +2,6 @@ import { existsSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/main/bundle/canonical-json';
-import { readManifest } from '../../src/main/bundle/manifest-io';
 import { exportCustody } from '../../src/main/custody/custody-export';
 import { importCustody } from '../../src/main/custody/custody-import';
 import { formatFingerprint } from '../../src/main/identity/keys';
@@ -12,7 +11,7 @@ import { APPROVAL_PREDICATE_TYPE } from '../../src/main/review/intoto-approval';
 import { CUSTODY_HEAD_PREDICATE_TYPE, HEAD_ENVELOPE_FILE } from '../../src/main/review/intoto-custody';
 import { reviewBundle } from '../../src/main/review/review';
 import { verifyApprovals } from '../../src/main/review/verify-approvals';
-import { makeBundle, PASS, station, temp, type Station } from './custody-fixtures';
+import { createdBundle, lowAndHigh, PASS, temp, type Station } from './custody-fixtures';
 
 let t: ReturnType<typeof temp>;
 let low: Station;
@@ -21,11 +20,8 @@ let dir: string;
 
 beforeEach(async () => {
   t = temp();
-  low = station(t.path, 'low');
-  high = station(t.path, 'high');
-  for (const [n, r] of [['op', 'operator'], ['rita', 'reviewer'], ['ray', 'reviewer']] as const) low.ids.create(n, r, PASS);
-  dir = await makeBundle(join(t.path, 'bundle'), low.ids.unlock('op', PASS));
-  low.custody.append({ type: 'created', role: 'operator', bundleId: (await readManifest(dir)).manifest.bundleId });
+  ({ low, high } = lowAndHigh(t.path, [['op', 'operator'], ['rita', 'reviewer'], ['ray', 'reviewer']]));
+  dir = await createdBundle(low, join(t.path, 'bundle'), 'op');
   const key = parseKeyFile(JSON.stringify(low.ids.exportPublic('rita')));
   high.trust.add(key, formatFingerprint(key.fingerprint), 'admin');
 });

@@ -15,7 +15,7 @@ import { approvalLines, approvalState } from '../../src/main/review/approval-sta
 import { documentText } from '../../src/main/review/diff-text';
 import { reviewBundle } from '../../src/main/review/review';
 import { StatementFileSchema } from '../../src/main/review/statement';
-import { makeBundle, PASS, station, temp, type Station } from './custody-fixtures';
+import { lowAndHigh, makeBundle, PASS, temp, type Station } from './custody-fixtures';
 import { flipByte, makeFakeKit } from './media-kit-fixture';
 
 // The reviewer sees the kit in ferry/ and approves it with the content: the statement signs its
@@ -30,9 +30,7 @@ let dir: string;
 
 beforeEach(async () => {
   t = temp();
-  low = station(t.path, 'low');
-  high = station(t.path, 'high');
-  for (const [n, r] of [['op', 'operator'], ['rita', 'reviewer']] as const) low.ids.create(n, r, PASS);
+  ({ low, high } = lowAndHigh(t.path, [['op', 'operator'], ['rita', 'reviewer']]));
   dir = await makeBundle(join(t.path, 'bundle'), low.ids.unlock('op', PASS));
 });
 afterEach(() => {

@@ -12,7 +12,7 @@ import { isBlocked } from '../../src/main/review/blocked';
 import { reviewBundle } from '../../src/main/review/review';
 import { signStatement, statementPath, STATEMENT_FORMAT, writeStatement } from '../../src/main/review/statement';
 import { verifyApprovals } from '../../src/main/review/verify-approvals';
-import { makeBundle, PASS, station, temp, type Station } from './custody-fixtures';
+import { createdBundle, lowAndHigh, makeBundle, PASS, temp, type Station } from './custody-fixtures';
 
 const pool = new HashPool(2);
 afterAll(() => pool.close());
@@ -23,11 +23,8 @@ let dir: string;
 
 beforeEach(async () => {
   t = temp();
-  low = station(t.path, 'low');
-  high = station(t.path, 'high');
-  for (const [n, r] of [['op', 'operator'], ['rita', 'reviewer'], ['ray', 'reviewer'], ['aud', 'auditor']] as const) low.ids.create(n, r, PASS);
-  dir = await makeBundle(join(t.path, 'bundle'), low.ids.unlock('op', PASS));
-  low.custody.append({ type: 'created', role: 'operator', bundleId: (await readManifest(dir)).manifest.bundleId });
+  ({ low, high } = lowAndHigh(t.path, [['op', 'operator'], ['rita', 'reviewer'], ['ray', 'reviewer'], ['aud', 'auditor']]));
+  dir = await createdBundle(low, join(t.path, 'bundle'), 'op');
 });
 afterEach(() => {
   low.close();

@@ -14,7 +14,7 @@ import { reviewBundle } from '../../src/main/review/review';
 import { writeStatement } from '../../src/main/review/statement';
 import { verifyApprovals } from '../../src/main/review/verify-approvals';
 import { requireCleanAntivirus, setRequireCleanAntivirus } from '../../src/main/settings/antivirus-policy';
-import { PASS, station, temp, type Station } from './custody-fixtures';
+import { lowAndHigh, PASS, temp, type Station } from './custody-fixtures';
 import { EVIL_FILE, makeBlockedBundle } from './review-overrides-fixtures';
 
 let t: ReturnType<typeof temp>;
@@ -24,9 +24,7 @@ let dir: string;
 
 beforeEach(async () => {
   t = temp();
-  low = station(t.path, 'low');
-  high = station(t.path, 'high');
-  for (const [n, r] of [['op', 'operator'], ['rita', 'reviewer'], ['ray', 'reviewer'], ['aud', 'auditor']] as const) low.ids.create(n, r, PASS);
+  ({ low, high } = lowAndHigh(t.path, [['op', 'operator'], ['rita', 'reviewer'], ['ray', 'reviewer'], ['aud', 'auditor']]));
   dir = await makeBlockedBundle(join(t.path, 'bundle'), low.ids.unlock('op', PASS));
 });
 afterEach(() => {
