@@ -8,6 +8,8 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // Unit tests fsync real files and run scrypt; on 2 cores shared with the integration project 5 s is too tight.
+          testTimeout: 30_000,
         },
       },
       {

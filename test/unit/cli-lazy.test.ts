@@ -1,7 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeManifest } from '../../src/main/bundle/manifest-io';
+import { BUNDLE_FORMAT } from '../../src/main/bundle/manifest-schema';
 import { tempDir } from '../harness/temp';
 
 // Start-up: the built CLI (bin/ferry.js → out/main/cli.js and its chunks) loads only what the
@@ -93,5 +96,63 @@ describe('CLI start-up loads no services', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/No station database at .*no-station/);
     expect(r.sources).toContain('src/main/db/database.ts');
+  });
+});
+
+/** Packages a command over a plain bundle must not load: registries, hub, Docker, BOM writing, Sigstore. */
+const HEAVY = /^(@cyclonedx\/|ajv|@sigstore\/|@grpc\/|protobufjs$|@protobufjs\/|dockerode$|docker-modem$|ssh2$|@huggingface\/|undici$|packageurl-js$)/;
+/** Sources of what such a command does not run: install, Docker, hub, registry transfers, kit building. */
+const UNNEEDED_SOURCES = /^src\/main\/(install|docker|hub|derive|upgrade|ollama)\/|^src\/main\/(registry\/registry-client|acquire\/acquire|kit\/kit-build)\.ts$/;
+
+describe('commands over a plain bundle load only what they use', () => {
+  const bundle = join(t.path, 'tiny-bundle');
+  const dataDir = join(t.path, 'station');
+
+  beforeAll(async () => {
+    // A one-file bundle: no images, models, signatures or BOM.
+    mkdirSync(join(bundle, 'files'), { recursive: true });
+    const bytes = Buffer.from('hello\n');
+    writeFileSync(join(bundle, 'files', 'a.txt'), bytes);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    await writeManifest(bundle, {
+      format: BUNDLE_FORMAT,
+      bundleId: randomUUID(),
+      createdAt: new Date().toISOString(),
+      createdBy: { actor: 'test', station: 'test' },
+      tool: { name: 'ferry', version: '0' },
+      artifacts: [],
+      files: [{ path: 'files/a.txt', size: bytes.length, sha256 }],
+    } as Parameters<typeof writeManifest>[1]);
+  });
+
+  function expectLight(r: Loaded): void {
+    expect(r.sources).toContain('src/main/db/database.ts'); // it did open the station
+    expect(r.packages.filter((p) => HEAVY.test(p))).toEqual([]);
+    expect(r.sources.filter((s) => UNNEEDED_SOURCES.test(s))).toEqual([]);
+  }
+
+  it('ferry verify DIR re-hashes the bundle without loading registry, hub, Docker, BOM or Sigstore code', () => {
+    const r = runRecorded(['verify', bundle, '--data-dir', dataDir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^OK: bundle \S+: 1 files, 6 B match the manifest$/m);
+    expect(r.sources).toContain('src/main/bundle/verify.ts');
+    expectLight(r);
+  });
+
+  it('ferry custody log, ferry review DIR and ferry identity list load none of it either', () => {
+    const log = runRecorded(['custody', 'log', '--data-dir', dataDir]);
+    expect(log.code).toBe(0);
+    expect(log.stdout).toMatch(/verified/); // the verify above was recorded
+    expectLight(log);
+    expect(log.sources).not.toContain('src/main/bundle/verify.ts');
+
+    const review = runRecorded(['review', bundle, '--data-dir', dataDir]);
+    expect(review.code).toBe(0);
+    expectLight(review);
+
+    const ids = runRecorded(['identity', 'list', '--data-dir', dataDir]);
+    expect(ids.code).toBe(0);
+    expect(ids.stdout).toMatch(/No identities yet/);
+    expectLight(ids);
   });
 });

@@ -5,29 +5,44 @@ import type { ActingIdentity } from '../identity/identity-store';
 import { UsageError } from '../../shared/errors';
 import type { Services } from '../core/services';
 import { storedCredentials } from '../credentials/credential-store';
-import { recipeHandlers } from '../recipes/recipe-handlers';
-import { mediaHandlers } from '../media/media-handlers';
 import { approvalGate } from '../review/gate';
 import { checkOutputFolder } from '../bundle/output-folder';
 import { withApprovalState } from '../review/approval-state';
-import { overrideHandlers } from './override-handlers';
 import { effectiveMirrors } from '../settings/station-settings';
 import { identityHandlers } from './identity-handlers';
-import { installHandlers } from './install-handlers';
 import { onboardingHandlers } from './onboarding-handlers';
 import { REQUEST_SCHEMAS } from './request-schemas';
-import { reviewHandlers } from './review-handlers';
-import { settingsHandlers } from './settings-handlers';
 
 /** One channel's handler: the validated argument and who is calling (see call-context.ts). */
 export type Handler<C extends InvokeChannel> = (arg: InvokeArg<C>, ctx: CallContext) => Promise<InvokeResult<C>>;
 export type Handlers = { [C in InvokeChannel]: Handler<C> };
 
-// Start-up: the bundle jobs (create pulls in the registry, hub, Docker and BOM code) load when
-// their channel is first called, so a CLI command loads only what it runs (test/unit/cli-lazy.test.ts).
+// Start-up: the bundle jobs (create pulls in the registry, hub, Docker and BOM code) and the
+// heavy handler families load when one of their channels is first called, so a CLI command
+// loads only what it runs (test/unit/cli-lazy.test.ts); Electron and `ferry serve` pay on first use.
 const bundleCreate = () => Promise.all([import('../bundle/create'), import('../docker/docker-loader')]);
 const bundleImport = () => import('../bundle/import');
 const bundleVerify = () => import('../bundle/verify');
+
+/**
+ * A family of handlers made on the first call of any of `channels` (then kept: a family may
+ * hold state, e.g. the install locks). The type checks that the family serves every channel listed;
+ * createHandlers' return type checks that every channel is served.
+ */
+function lazyFamily<K extends InvokeChannel>(channels: readonly K[], make: () => Promise<Pick<Handlers, K>>): Pick<Handlers, K> {
+  let family: Promise<Pick<Handlers, K>> | undefined;
+  const out = {} as Record<K, (arg: unknown, ctx: CallContext) => Promise<unknown>>;
+  for (const c of channels) {
+    out[c] = async (arg, ctx) => {
+      family ??= make().catch((err: unknown) => {
+        family = undefined;
+        throw err;
+      });
+      return ((await family)[c] as (a: unknown, x: CallContext) => Promise<unknown>)(arg, ctx);
+    };
+  }
+  return out as unknown as Pick<Handlers, K>;
+}
 
 /** Who may create, verify, import (auditors only read). */
 export const ACTING_ROLES = ['operator', 'reviewer', 'admin'] as const;
@@ -88,13 +103,13 @@ export function createHandlers(s: Services): Handlers {
       return s.jobs.cancel(id);
     },
     'custody:list': async (req) => s.custody.list(req),
-    ...recipeHandlers(s),
-    ...mediaHandlers(s),
+    ...lazyFamily(['recipe:list', 'recipe:show', 'recipe:resolve'], async () => (await import('../recipes/recipe-handlers')).recipeHandlers(s)),
+    ...lazyFamily(['media:detect', 'media:plan', 'media:write', 'media:verify'], async () => (await import('../media/media-handlers')).mediaHandlers(s)),
     ...identityHandlers(s),
-    ...reviewHandlers(s),
-    ...overrideHandlers(s),
-    ...installHandlers(s),
-    ...settingsHandlers(s),
+    ...lazyFamily(['bundle:manifest', 'review:queue', 'review:decide', 'trust:list', 'trust:add', 'trust:revoke', 'custody:verify', 'custody:export', 'bundle:bom'], async () => (await import('./review-handlers')).reviewHandlers(s)),
+    ...lazyFamily(['review:override', 'bundle:approval'], async () => (await import('./override-handlers')).overrideHandlers(s)),
+    ...lazyFamily(['install:inspect', 'install:plan', 'install:get', 'install:list', 'install:run', 'install:undo', 'install:preflight'], async () => (await import('./install-handlers')).installHandlers(s)),
+    ...lazyFamily(['settings:get', 'settings:set', 'credentials:list', 'credentials:set', 'credentials:remove'], async () => (await import('./settings-handlers')).settingsHandlers(s)),
     ...onboardingHandlers(s),
   };
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomic-write';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -11,6 +12,11 @@ import { KIT_DIR, KIT_PLATFORMS } from '../kit/kit-schema';
 import { FS_NAMES } from './fs-rules';
 
 export const LABEL_FILE = 'FERRY-VOLUME.json';
+
+/** True when `dir` is a Ferry volume (holds a volume label) rather than a bundle directory. */
+export function isVolumeDir(dir: string): boolean {
+  return existsSync(join(dir, LABEL_FILE));
+}
 export const LABEL_FORMAT = 'ferry.volume.v1';
 /** A label larger than this is refused before it is read. */
 export const MAX_LABEL_BYTES = 64 << 20;

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FerryError } from '../../shared/errors';
@@ -11,7 +10,6 @@ import type { Progress } from '../bundle/verify';
 import type { CustodyStore } from '../custody/custody-store';
 import type { HashPool } from '../hash/hash-pool';
 import type { FsName } from './fs-rules';
-import { LABEL_FILE } from './label';
 import { planVolumes, type VolumePlan } from './plan';
 import { TrustStore } from '../identity/trust-store';
 import { kitCoverage } from './kit-check';
@@ -42,10 +40,7 @@ async function mediaKit(bundleDir: string, req: MediaKitRequest | undefined, dep
   return chooseMediaKit(bundleDir, { dataDir: deps.dataDir ?? '', ...(req.kitDir ? { kitDir: req.kitDir } : {}), ...(progress ? { signal: progress.signal, onProgress: (m: string) => progress.phase(m) } : req.onProgress ? { onProgress: req.onProgress } : {}) });
 }
 
-/** True when `dir` is a Ferry volume (holds a volume label) rather than a bundle directory. */
-export function isVolumeDir(dir: string): boolean {
-  return existsSync(join(dir, LABEL_FILE));
-}
+export { isVolumeDir } from './label';
 
 /** Plans a bundle's volumes exactly as a write would: manifest, label and sidecars counted on each. */
 export async function planMedia(dir: string, opts: { volumeSize: number[]; fs: FsName; kit?: MediaKitRequest }, deps: Pick<MediaDeps, 'dataDir'> = {}): Promise<{ bundleId: string; plan: VolumePlan }> {

@@ -11,7 +11,7 @@ export function verifyCommand(): Command {
     .argument('<dir...>', 'bundle directory, or the volume directories of a bundle on media (any order)')
     .action(async (dirs: string[], o: CommonOptions) =>
       withServices(o, async (cli) => {
-        const [{ isVolumeDir }, { approvalLines }] = await Promise.all([import('../../media/media-service'), import('../../review/approval-state')]);
+        const [{ isVolumeDir }, { approvalLines }] = await Promise.all([import('../../media/label'), import('../../review/approval-state')]);
         if (dirs.length > 1 || isVolumeDir(dirs[0]!)) return void (await runVolumeVerify(cli, dirs));
         const dir = dirs[0]!;
         const r = jobResult<VerifyResult>(await followJob(cli, await cli.handlers['bundle:verify']({ dir })));
