@@ -1,11 +1,12 @@
 // Start-up rows of `npm run bench` (FERRY_BENCH_ONLY=startup runs only these): how long `ferry --version`
 // and `ferry verify` of a tiny bundle take from the checkout and from an offline kit, each against
 // `node -e 0` of the same Node.js, as the median of paired runs after a warm-up.
-//   FERRY_BENCH_STARTUP_RUNS (default 11)  paired runs per row
+//   FERRY_BENCH_STARTUP_RUNS (default 11; 3 with FERRY_BENCH_QUICK=1)  paired runs per row (at least 3)
 //   FERRY_BENCH_KIT_DIR                    use this kit instead of building one with `ferry kit build`
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { snapshotBuild } from './lib/bench-run';
 
 interface Cmd {
   file: string;
@@ -26,7 +27,7 @@ interface Row {
   baseline: Sample[];
 }
 
-const RUNS = Math.max(5, Number(process.env.FERRY_BENCH_STARTUP_RUNS ?? 11));
+const RUNS = Math.max(3, Number(process.env.FERRY_BENCH_STARTUP_RUNS ?? (process.env.FERRY_BENCH_QUICK === '1' ? 3 : 11)));
 
 // CPU time tells start-up cost on a busy machine, where wall clock mostly measures the queue.
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
@@ -72,17 +73,6 @@ const walls = (xs: Sample[]): number[] => xs.map((x) => x.wall);
 const cpus = (xs: Sample[]): number[] | undefined => (xs.every((x) => x.cpu !== undefined) ? xs.map((x) => x.cpu!) : undefined);
 const diff = (a: number[], b: number[]): string => signed(median(a.map((x, i) => x - b[i]!)));
 
-/** The checkout's CLI as built now (bin/, out/), beside its node_modules: a rebuild meanwhile does not disturb the runs. */
-function snapshot(root: string, tmp: string): string {
-  const app = join(tmp, 'checkout');
-  mkdirSync(join(app, 'bin'), { recursive: true });
-  cpSync(join(root, 'bin', 'ferry.js'), join(app, 'bin', 'ferry.js'));
-  cpSync(join(root, 'package.json'), join(app, 'package.json'));
-  cpSync(join(root, 'out'), join(app, 'out'), { recursive: true });
-  for (const d of ['node_modules', 'resources']) symlinkSync(join(root, d), join(app, d));
-  return app;
-}
-
 /** A kit to time: FERRY_BENCH_KIT_DIR, else one built now into `tmp`; a reason when there is none. */
 function kitDir(root: string, tmp: string): { dir: string } | { na: string } {
   if (process.env.FERRY_BENCH_KIT_DIR) return { dir: process.env.FERRY_BENCH_KIT_DIR };
@@ -101,7 +91,7 @@ export async function startupRows(root: string, tmp: string, tinyBundle: (dir: s
   const bundle = join(tmp, 'tiny-bundle');
   await tinyBundle(bundle);
   const node: Cmd = { file: process.execPath, args: ['-e', '0'] };
-  const app = snapshot(root, tmp);
+  const app = snapshotBuild(root, join(tmp, 'checkout'));
   const ferry = (args: string[]): Cmd => ({ file: process.execPath, args: [join(app, 'bin/ferry.js'), ...args] });
   const rows = [
     paired('checkout: ferry --version', ferry(['--version']), `node ${process.version} -e 0`, node),

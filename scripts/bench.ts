@@ -1,163 +1,267 @@
-// `npm run bench`: Ferry against the tools an operator would otherwise use, on the same
-// data in one run, printed as ratios (lower is better for time). Sizes are tunable:
+// `npm run bench`: Ferry against the tools an operator would otherwise use, on the same data in
+// one run. Each row runs Ferry and its baseline alternately (one warm-up pair, then
+// FERRY_BENCH_PAIRS pairs) on fresh state per run, and prints the median ratio with its min–max
+// (scripts/lib/bench-pairs.ts). The table at the end is the README's Benchmark table.
 //   FERRY_BENCH_LAYER_MIB (default 384)  shared base layer, plus 3 images × a third of it
 //   FERRY_BENCH_MODEL_MIB (default 2048) a generated model in 4 shards (vs curl; memory check)
+//   FERRY_BENCH_PAIRS (default 3)        measured pairs per row (at least 3)
+//   FERRY_BENCH_QUICK=1                    small sizes for every row (under 2 minutes)
 //   FERRY_BENCH_ONLY=startup               only the start-up rows (scripts/bench-startup.ts)
 //   FERRY_BENCH_NO_BUILD=1                 use the build in out/ as it is
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeManifest } from '../src/main/bundle/manifest-io';
 import { BUNDLE_FORMAT } from '../src/main/bundle/manifest-schema';
+import { safetensorsPrefix } from '../test/harness/demo-stack';
 import { startHubServer } from '../test/harness/hub-server';
 import { startRegistry } from '../test/harness/registry';
 import { tempDir } from '../test/harness/temp';
+import { makeLayerTar, pushTestImages, writeOciImage } from '../test/harness/test-images';
 import { startupRows } from './bench-startup';
-import { makeLayerTar, writeOciImage } from '../test/harness/test-images';
-import { pushTestImages } from '../test/harness/test-images';
+import { dockerRow, installPushRow } from './bench-delivery';
+import { markdownTable, paired, sequence, type Row } from './lib/bench-pairs';
+import { dropCaches, ferryCli, ociRef, run, snapshotBuild } from './lib/bench-run';
 
 const MIB = 1 << 20;
-const layerMib = Number(process.env.FERRY_BENCH_LAYER_MIB ?? 384);
-const modelMib = Number(process.env.FERRY_BENCH_MODEL_MIB ?? 2048);
+const QUICK = process.env.FERRY_BENCH_QUICK === '1';
+const layerMib = Number(process.env.FERRY_BENCH_LAYER_MIB ?? (QUICK ? 24 : 384));
+const modelMib = Number(process.env.FERRY_BENCH_MODEL_MIB ?? (QUICK ? 64 : 2048));
+const [manyImages, manyLayers] = QUICK ? [10, 100] : [100, 1000];
 const SHARDS = 4;
+const NAMES = ['alpha', 'beta', 'gamma'];
 const root = join(__dirname, '..');
-
-interface Run {
-  seconds: number;
-  peakRssMiB?: number;
-  stdout: string;
-}
-
-function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
-  const t0 = process.hrtime.bigint();
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => {
-      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      if (code !== 0) return reject(new Error(`${cmd} ${args.join(' ')} exited ${code}\n${stderr}`));
-      const m = /ferry-peak-rss-kib: (\d+)/.exec(stderr);
-      resolve({ seconds, stdout, ...(m ? { peakRssMiB: Number(m[1]) / 1024 } : {}) });
-    });
-  });
-}
-
-const ferry = (args: string[]) => run(process.execPath, [join(root, 'bin/ferry.js'), ...args], { env: { FERRY_PRINT_PEAK_RSS: '1' } });
-const rows: string[][] = [];
-function report(what: string, ferryRun: Run, otherName: string, other: Run | null, bytes: number): void {
-  const rate = `${(bytes / MIB / ferryRun.seconds).toFixed(0)} MiB/s`;
-  rows.push([
-    what,
-    `${ferryRun.seconds.toFixed(2)} s`,
-    rate,
-    other ? `${otherName} ${other.seconds.toFixed(2)} s` : otherName,
-    other ? `${(ferryRun.seconds / other.seconds).toFixed(2)}×` : '',
-    ferryRun.peakRssMiB ? `${ferryRun.peakRssMiB.toFixed(0)} MiB` : '',
-  ]);
-}
+let ferry = ferryCli(root);
 
 async function main(): Promise<void> {
   if (process.env.FERRY_BENCH_NO_BUILD !== '1') execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
-  if (process.env.FERRY_BENCH_ONLY !== 'startup') await throughputRows();
+  const t0 = Date.now();
+  const rows = process.env.FERRY_BENCH_ONLY === 'startup' ? undefined : await throughputRows();
   const tmp = tempDir('ferry-bench-startup-');
   try {
     console.log(`\n${await startupRows(root, tmp.path, (dir) => manyLayersBundle(dir, 1, 2))}`);
   } finally {
     tmp.cleanup();
   }
+  // The throughput table last, as the README's Benchmark table.
+  if (rows) console.log(`\n${QUICK ? `QUICK run (FERRY_BENCH_QUICK=1: ${size(layerMib)} base layer, ${size(modelMib)} model): not for the README.\n\n` : ''}${markdownTable(rows)}`);
+  console.log(`\nbench took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 
-async function throughputRows(): Promise<void> {
+/** 2048 → "2 GiB", 384 → "384 MiB". */
+function size(mib: number): string {
+  return mib >= 1024 && mib % 1024 === 0 ? `${mib / 1024} GiB` : `${mib} MiB`;
+}
+
+/** Runs a row; a row that fails prints as n/a with the first line of its error instead of ending the bench. */
+async function guarded(rows: Row[], step: string, baselineLabel: string, measure: (step: string, baselineLabel: string) => Promise<Row>): Promise<void> {
+  try {
+    rows.push(await measure(step, baselineLabel));
+  } catch (err) {
+    const lines = (err instanceof Error ? err.message : String(err)).split('\n').filter((l) => l.trim());
+    const first = lines.find((l) => l.startsWith('ferry: ')) ?? lines[0] ?? 'failed'; // Ferry's own message, else the command
+    process.stderr.write(`\nbench: ${step} failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    rows.push({ step, baselineLabel, na: `failed: ${first.slice(0, 160)}` });
+  }
+}
+
+async function throughputRows(): Promise<Row[]> {
+  const rows: Row[] = [];
   const tmp = tempDir('ferry-bench-');
-  const [source, forSkopeo, forFerry] = await Promise.all([startRegistry(), startRegistry(), startRegistry()]);
+  ferry = ferryCli(snapshotBuild(root, join(tmp.path, 'checkout')));
+  const fresh = (() => {
+    let n = 0;
+    return (what: string): string => join(tmp.path, `${what}-${n++}`);
+  })();
+  const [source, target] = await Promise.all([startRegistry(), startRegistry()]);
   // The model in shards, as hub models are (model-0000N-of-0000M.safetensors).
-  const shardFiles = Object.fromEntries(Array.from({ length: SHARDS }, (_, i) => [`model-${String(i + 1).padStart(5, '0')}-of-${String(SHARDS).padStart(5, '0')}.safetensors`, { size: (modelMib / SHARDS) * MIB, seed: 42 + i }]));
+  const shardFiles = Object.fromEntries(Array.from({ length: SHARDS }, (_, i) => [`model-${String(i + 1).padStart(5, '0')}-of-${String(SHARDS).padStart(5, '0')}.safetensors`, { size: (modelMib / SHARDS) * MIB, seed: 42 + i, prefix: safetensorsPrefix((modelMib / SHARDS) * MIB) }]));
   const hub = await startHubServer({ repos: { 'bench/big-model': { files: { 'config.json': Buffer.from('{}'), ...shardFiles } } } });
   try {
     // Three images sharing one large base layer, each with its own smaller layer.
     const layout = join(tmp.path, 'src');
     const base = await makeLayerTar([{ path: 'base.bin', content: randomBytes(layerMib * MIB) }]);
-    for (const n of ['alpha', 'beta', 'gamma']) {
+    for (const n of NAMES) {
       const own = await makeLayerTar([{ path: `${n}.bin`, content: randomBytes(Math.ceil(layerMib / 3) * MIB) }]);
       writeOciImage(layout, { name: `${n}:1.0`, layers: [base, own], cmd: ['/bin/sh'] });
     }
     const images = await pushTestImages(layout, source.host, 'bench');
     const imageBytes = layerMib * MIB + 3 * Math.ceil(layerMib / 3) * MIB;
-    const data = join(tmp.path, 'data');
+    const imageLabel = `${size(layerMib)} shared base + 3 × ${size(Math.ceil(layerMib / 3))}`;
+    const data = join(tmp.path, 'data'); // the data dir the kept bundles were made with
+    const bundle = join(tmp.path, 'bundle');
+    const skopeoPush = (prefix: string) => sequence(NAMES.map((n) => () => run('skopeo', ['copy', '-q', '--dest-tls-verify=false', ociRef(join(bundle, 'images'), n), `docker://${target.host}/${prefix}/${n}:1.0`])));
 
     // Acquire: skopeo copies image by image into one OCI layout; Ferry fetches all blobs in parallel, shared once.
-    const skopeoAcq = await (async () => {
-      const t0 = Date.now();
-      for (const i of images) await run('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${i.ref}`, `oci:${join(tmp.path, 'skopeo-layout')}:${i.ref.split('/').pop()}`]);
-      return { seconds: (Date.now() - t0) / 1000, stdout: '' };
-    })();
-    const bundle = join(tmp.path, 'bundle');
-    const acq = await ferry(['bundle', 'create', ...images.flatMap((i) => ['--image', i.ref]), '--out', bundle, '--data-dir', data]);
-    report('acquire 3 images', acq, 'skopeo copy ×3', skopeoAcq, imageBytes);
-
-    // Verify: every file re-hashed vs one openssl pass over the same files.
+    // Fresh output and data dir per run; the warm-up's bundle is the one the later rows use.
+    await guarded(rows, `acquire 3 images (${imageLabel})`, '`skopeo copy` one by one', (step, baseline) =>
+      paired(step, {
+        label: 'ferry',
+        once: async (i) => {
+          const out = i < 0 ? bundle : fresh('acq');
+          const r = await ferry(['bundle', 'create', ...images.flatMap((im) => ['--image', im.ref]), '--out', out, '--data-dir', i < 0 ? data : fresh('acq-data')]);
+          if (i >= 0) rmSync(out, { recursive: true, force: true });
+          return r;
+        },
+      }, {
+        label: baseline,
+        once: async () => {
+          const out = fresh('skopeo-layout');
+          const r = await sequence(images.map((im) => () => run('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${im.ref}`, `oci:${out}:${im.ref.split('/').pop()}`])));
+          rmSync(out, { recursive: true, force: true });
+          return r;
+        },
+      }, { bytes: imageBytes }),
+    );
     const files = execFileSync('find', [bundle, '-type', 'f'], { encoding: 'utf8' }).trim().split('\n');
-    const openssl = await run('openssl', ['dgst', '-sha256', ...files]);
-    const ver = await ferry(['verify', bundle, '--data-dir', data]);
-    report('verify bundle', ver, 'openssl dgst -sha256', openssl, imageBytes);
 
-    // Verify at scale: 100 images × 1,000 layers (tiny blobs): linear in layers, image manifests checked against the bundle's.
-    const many = join(tmp.path, 'many-layers');
-    const manyBytes = await manyLayersBundle(many, 100, 1000);
-    const osslMany = await run('sh', ['-c', `find ${JSON.stringify(many)} -type f -exec openssl dgst -sha256 {} + > /dev/null`]);
-    const verMany = await ferry(['verify', many, '--data-dir', data]);
-    report('verify 100 images × 1,000 layers', verMany, 'openssl dgst -sha256', osslMany, manyBytes);
+    // Verify: every file re-hashed vs one openssl pass over the same files (both from the page cache).
+    await guarded(rows, `verify that bundle (${size(Math.round(imageBytes / MIB))})`, '`openssl dgst -sha256`', (step, baseline) =>
+      paired(step,
+        { label: 'ferry', once: () => ferry(['verify', bundle, '--data-dir', fresh('verify-data')]) },
+        { label: baseline, once: () => run('openssl', ['dgst', '-sha256', ...files]) },
+        { bytes: imageBytes }),
+    );
 
-    // Push: skopeo image by image vs Ferry (parallel blobs, cross-repo mounts), then a re-push.
-    const skopeoPush = await (async () => {
-      const t0 = Date.now();
-      for (const n of ['alpha', 'beta', 'gamma']) await run('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${join(bundle, 'images')}:${images.find((i) => i.ref.includes(n))!.ref}`, `docker://${forSkopeo.host}/duo/${n}:1.0`]);
-      return { seconds: (Date.now() - t0) / 1000, stdout: '' };
-    })();
-    const push = await ferry(['import', bundle, '--registry', `${forFerry.host}/duo`, '--data-dir', data]);
-    report('push 3 images (incl. verify)', push, 'skopeo copy ×3', skopeoPush, imageBytes);
-    const repush = await ferry(['import', bundle, '--registry', `${forFerry.host}/duo`, '--data-dir', data]);
-    report('re-push (incl. verify)', repush, 'first push', push, imageBytes);
+    // Verify at scale: many images × many tiny layers: linear in layers, image manifests checked against the bundle's.
+    const manyStep = `verify ${manyImages} images × ${manyLayers.toLocaleString('en')} layers (${(manyImages * (manyLayers + 2)).toLocaleString('en')} tiny files)`;
+    await guarded(rows, manyStep, '`openssl dgst -sha256`', async (step, baseline) => {
+      const many = join(tmp.path, 'many-layers');
+      await manyLayersBundle(many, manyImages, manyLayers);
+      return paired(step,
+        { label: 'ferry', once: () => ferry(['verify', many, '--data-dir', fresh('verify-data')]) },
+        { label: baseline, once: () => run('sh', ['-c', `find ${JSON.stringify(many)} -type f -exec openssl dgst -sha256 {} + > /dev/null`]) });
+    });
 
-    // Media: ferry media write onto two folders (each file fsynced, dropped from the page cache and
-    // read back) vs cp -r, sync and one openssl pass over the copies, on the same bundle.
-    const cpDest = join(tmp.path, 'cp-copy');
-    const cpBaseline = await (async () => {
-      const t0 = Date.now();
-      await run('cp', ['-r', bundle, cpDest]);
-      await run('sync', []);
-      await run('openssl', ['dgst', '-sha256', ...files.map((f) => join(cpDest, relative(bundle, f)))]);
-      return { seconds: (Date.now() - t0) / 1000, stdout: '' };
-    })();
-    const mediaVols = ['vol1', 'vol2'].map((v) => join(tmp.path, 'media', v));
-    for (const v of mediaVols) mkdirSync(v, { recursive: true });
-    const volumeMib = Math.ceil((imageBytes * 0.6) / MIB); // two volumes; the largest layer is split when it does not fit
-    const media = await ferry(['media', 'write', bundle, ...mediaVols.flatMap((v) => ['--to', v]), '--volume-size', `${volumeMib}MiB`, '--fs', 'ext4', '--data-dir', data]);
-    report('media write 2 folders (incl. read-back)', media, 'cp -r + sync + openssl', cpBaseline, imageBytes);
+    // Push: skopeo image by image vs Ferry's import (verify, then parallel blobs, cross-repo mounts);
+    // a new repository prefix per run, so no run finds blobs a previous one pushed.
+    await guarded(rows, 'push the 3 images, incl. verification', '`skopeo copy oci:… docker://…` one by one', (step, baseline) =>
+      paired(step,
+        { label: 'ferry', once: () => ferry(['import', bundle, '--registry', `${target.host}/${fresh('f').split('/').pop()}`, '--data-dir', fresh('push-data')]) },
+        { label: baseline, once: () => skopeoPush(fresh('s').split('/').pop()!) },
+        { bytes: imageBytes }),
+    );
 
-    // Memory: a large model file streams through; peak RSS must stay flat.
-    const mbundle = join(tmp.path, 'model-bundle');
+    // Re-push: the registry already has everything (each side's own repositories, pushed once untimed).
+    await guarded(rows, 'push again (registry already has everything)', '`skopeo copy` again', async (step, baseline) => {
+      const dataAgain = fresh('again-data');
+      await ferry(['import', bundle, '--registry', `${target.host}/again-f`, '--data-dir', dataAgain]);
+      await skopeoPush('again-s');
+      return paired(step,
+        { label: 'ferry', once: () => ferry(['import', bundle, '--registry', `${target.host}/again-f`, '--data-dir', dataAgain]) },
+        { label: baseline, once: () => skopeoPush('again-s') });
+    });
+
+    // Import into Docker vs `docker load` of the same three images (a private dockerd from the test harness).
+    await guarded(rows, 'load the 3 images into Docker, incl. verification', '`docker load` of one archive', (step, baseline) => dockerRow(step, baseline, { ferry, bundle, tmp: tmp.path, fresh, bytes: imageBytes }));
+
+    // The install's push step vs the same skopeo copies.
+    await guarded(rows, 'install push step, 3 images (its verify step done before)', '`skopeo copy oci:… docker://…` one by one', (step, baseline) =>
+      installPushRow(step, baseline, { ferry, sourceHost: source.host, target: target.host, fresh, bytes: imageBytes }));
+
+    // Media: ferry media write onto two folders (fsync, read-back) vs cp -r, sync, dropping the page
+    // cache and one openssl pass over the copies. Fresh folders per run; the bundle is read into the
+    // page cache (untimed) before each run, so no run reads it colder than another.
+    // The baseline drops the whole page cache, Node.js and Ferry's own code with it: before each Ferry
+    // run an untimed `ferry verify` of a tiny bundle pages them in again.
+    const warmBundle = () => run('sh', ['-c', 'cat "$@" > /dev/null', 'sh', ...files]);
+    const tiny = join(tmp.path, 'tiny-bundle');
+    await manyLayersBundle(tiny, 1, 2);
+    const warmFerry = () => ferry(['verify', tiny, '--data-dir', fresh('warm-data')]);
+    let dropFailed: string | undefined;
+    await guarded(rows, 'media write onto 2 folders incl. fsync + read-back', '`cp -r` + `sync` + drop caches + `openssl dgst`', (step, baseline) =>
+      paired(step, {
+        label: 'ferry',
+        once: async () => {
+          await warmBundle();
+          await warmFerry();
+          const vols = ['vol1', 'vol2'].map((v) => join(fresh('media'), v));
+          for (const v of vols) mkdirSync(v, { recursive: true });
+          const volumeMib = Math.ceil((imageBytes * 0.6) / MIB); // two volumes; the largest layer is split when it does not fit
+          const r = await ferry(['media', 'write', bundle, ...vols.flatMap((v) => ['--to', v]), '--volume-size', `${volumeMib}MiB`, '--fs', 'ext4', '--no-kit', '--unapproved-reason', 'benchmark data', '--data-dir', fresh('media-data')]);
+          for (const v of vols) rmSync(v, { recursive: true, force: true });
+          return r;
+        },
+      }, {
+        label: baseline,
+        once: async () => {
+          await warmBundle();
+          const dest = fresh('cp-copy');
+          const r = await sequence([
+            () => run('cp', ['-r', bundle, dest]),
+            () => run('sync', []),
+            async () => {
+              const d = await dropCaches();
+              if (d.failed) dropFailed = d.failed;
+              return d;
+            },
+            () => run('openssl', ['dgst', '-sha256', ...files.map((f) => join(dest, relative(bundle, f)))]),
+          ]);
+          rmSync(dest, { recursive: true, force: true });
+          return r;
+        },
+      }, { bytes: imageBytes, note: () => (dropFailed ? `the baseline could not drop the page cache: ${dropFailed}` : undefined) }),
+    );
+
     // Download: curl fetching the same files one after another (following the hub's redirects) vs Ferry.
-    const curlDir = join(tmp.path, 'curl');
-    const curlArgs = ['-sSfL', '--create-dirs', ...['config.json', ...Object.keys(shardFiles)].flatMap((f) => ['-o', join(curlDir, f), `${hub.url}/bench/big-model/resolve/main/${f}`])];
-    const curl = await run('curl', curlArgs);
-    const model = await ferry(['bundle', 'create', '--model', 'bench/big-model', '--hub-url', hub.url, '--out', mbundle, '--data-dir', data]);
-    report(`download ${modelMib} MiB model (${SHARDS} shards)`, model, 'curl', curl, modelMib * MIB);
-    const mver = await ferry(['verify', mbundle, '--data-dir', data]);
-    const osslModel = await run('openssl', ['dgst', '-sha256', ...execFileSync('find', [mbundle, '-type', 'f'], { encoding: 'utf8' }).trim().split('\n')]);
-    report(`verify ${modelMib} MiB model`, mver, 'openssl dgst -sha256', osslModel, modelMib * MIB);
+    const mbundle = join(tmp.path, 'model-bundle');
+    const modelFiles = ['config.json', ...Object.keys(shardFiles)];
+    await guarded(rows, `download a ${size(modelMib)} model in ${SHARDS} shards`, '`curl` of the same files', (step, baseline) =>
+      paired(step, {
+        label: 'ferry',
+        once: async (i) => {
+          const out = i < 0 ? mbundle : fresh('model-bundle');
+          const r = await ferry(['bundle', 'create', '--model', 'bench/big-model', '--hub-url', hub.url, '--out', out, '--data-dir', i < 0 ? data : fresh('model-data')]);
+          if (i >= 0) rmSync(out, { recursive: true, force: true });
+          return r;
+        },
+      }, {
+        label: baseline,
+        once: async () => {
+          const dir = fresh('curl');
+          const r = await run('curl', ['-sSfL', '--create-dirs', ...modelFiles.flatMap((f) => ['-o', join(dir, f), `${hub.url}/bench/big-model/resolve/main/${f}`])]);
+          rmSync(dir, { recursive: true, force: true });
+          return r;
+        },
+      }, { bytes: modelMib * MIB }),
+    );
+
+    const mfiles = execFileSync('find', [mbundle, '-type', 'f'], { encoding: 'utf8' }).trim().split('\n');
+    await guarded(rows, `verify the ${size(modelMib)} model`, '`openssl dgst -sha256`', (step, baseline) =>
+      paired(step,
+        { label: 'ferry', once: () => ferry(['verify', mbundle, '--data-dir', fresh('verify-data')]) },
+        { label: baseline, once: () => run('openssl', ['dgst', '-sha256', ...mfiles]) },
+        { bytes: modelMib * MIB }),
+    );
+
+    // Model placement: ferry import --models-dir (verify, copy, hash, fsync, rename) vs cp + sha256sum of the copies.
+    const shardPaths = mfiles.filter((f) => f.endsWith('.safetensors') || f.endsWith('/config.json'));
+    await guarded(rows, `place the ${size(modelMib)} model (\`import --models-dir\`), incl. verification`, '`cp` + `sha256sum`', (step, baseline) =>
+      paired(step, {
+        label: 'ferry',
+        once: async () => {
+          const dir = fresh('models');
+          const r = await ferry(['import', mbundle, '--models-dir', dir, '--data-dir', fresh('place-data')]);
+          rmSync(dir, { recursive: true, force: true });
+          return r;
+        },
+      }, {
+        label: baseline,
+        once: async () => {
+          const dir = fresh('cp-models');
+          mkdirSync(dir);
+          const r = await sequence([() => run('cp', [...shardPaths, dir]), () => run('sha256sum', shardPaths.map((f) => join(dir, f.split('/').pop()!)))]);
+          rmSync(dir, { recursive: true, force: true });
+          return r;
+        },
+      }, { bytes: modelMib * MIB }),
+    );
   } finally {
-    await Promise.allSettled([source.stop(), forSkopeo.stop(), forFerry.stop(), hub.stop()]);
+    await Promise.allSettled([source.stop(), target.stop(), hub.stop()]);
     tmp.cleanup();
   }
-  const head = ['step', 'ferry', 'throughput', 'baseline', 'ratio', 'peak RSS'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  console.log([line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n'));
+  return rows;
 }
 
 /** A bundle of `images` OCI images with `layers` tiny distinct layers each (real blobs and image manifests); returns its bytes. */
