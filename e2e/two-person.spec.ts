@@ -104,8 +104,10 @@ test('rita and ravi sign in in two browsers at once; rita cannot approve her own
   }
 
   // The statement and the custody log name both by key fingerprint, each event signed by its actor's key.
-  const statements = readdirSync(join(out, 'approvals'));
+  const files = readdirSync(join(out, 'approvals'));
+  const statements = files.filter((n) => !n.endsWith('.intoto.json'));
   expect(statements).toHaveLength(1);
+  expect(files).toHaveLength(2); // the statement and its in-toto/DSSE envelope
   const statement = JSON.parse(readFileSync(join(out, 'approvals', statements[0]!), 'utf8')) as { statement: { reviewer: { name: string; fingerprint: string } } };
   expect(statement.statement.reviewer).toMatchObject({ name: 'ravi', fingerprint: ravi.fingerprint });
   const log = await ferry(['custody', 'log', '--bundle', manifest.bundleId, '--data-dir', stack.dataDir, '--json']);

@@ -103,9 +103,12 @@ export function App() {
   const Current = SCREENS[screen];
   return (
     <div className="app">
+      <a className="skip-link" href="#main-content" data-testid="skip-link" onClick={(e) => (e.preventDefault(), main.current?.focus())}>
+        Skip to content
+      </a>
       <TopBar />
       <SideNav />
-      <main className="content" ref={main}>
+      <main className="content" id="main-content" tabIndex={-1} ref={main}>
         {conn === 'reconnecting' && (
           <div className="stale" role="status" data-testid="connection-lost">
             Lost the connection to the Ferry service; reconnecting. Progress and the custody log may be out of date until it returns.

@@ -3,6 +3,7 @@ import type { IdentityView } from '../../../shared/api-review';
 import { api } from '../api/client';
 import { startSessionPoll, useSession } from '../state/session';
 import { ErrorBox, toShape } from './ErrorBox';
+import { Dialog } from './Dialog';
 import { Field } from './Field';
 
 /** Top-bar control: who acts and signs in this window/tab; log in (name + passphrase) or out. */
@@ -67,9 +68,8 @@ function LoginDialog({ onClose }: { onClose: () => void }) {
     }
   };
   return (
-    <div className="modal-backdrop" role="presentation" onClick={onClose}>
-      <form className="panel form modal" role="dialog" aria-label="Log in" onSubmit={submit} onClick={(e) => e.stopPropagation()}>
-        <h2>Log in</h2>
+    <Dialog title="Log in" onClose={onClose} testId="login-dialog" returnFocus={() => document.querySelector<HTMLElement>('[data-testid="logout"], [data-testid="login-open"]')}>
+      <form className="form" onSubmit={submit}>
         <p className="muted">Unlocks your signing key for this window only, until you log out or it locks after inactivity. Everything you do here is recorded and signed as you.</p>
         {ids && ids.length === 0 && <p className="notice">No identities on this station yet: create one with <code>ferry identity create</code>.</p>}
         <Field label="Identity" htmlFor="login-name">
@@ -82,7 +82,7 @@ function LoginDialog({ onClose }: { onClose: () => void }) {
           </select>
         </Field>
         <Field label="Passphrase" htmlFor="login-passphrase">
-          <input id="login-passphrase" data-testid="login-passphrase" type="password" autoComplete="current-password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+          <input id="login-passphrase" data-testid="login-passphrase" data-autofocus type="password" autoComplete="current-password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
         </Field>
         {error !== null && <ErrorBox error={toShape(error)} testId="login-error" />}
         <div className="form-actions">
@@ -94,6 +94,6 @@ function LoginDialog({ onClose }: { onClose: () => void }) {
           </button>
         </div>
       </form>
-    </div>
+    </Dialog>
   );
 }

@@ -15,6 +15,7 @@ import { lines, useDrafts } from '../state/drafts';
 import { useJob, useJobs } from '../state/jobs';
 import { useRecipe, type CreateTab } from '../state/recipe';
 import { ActingOnly } from '../components/SignInHint';
+import { Tabs, type TabItem } from '../components/Tabs';
 
 const MODEL_RE = /^[\w.-]+\/[\w.-]+(@[\w./-]+)?$/;
 
@@ -61,28 +62,14 @@ function CreateResult({ job }: { job: JobInfo }) {
   );
 }
 
-const TABS: { tab: CreateTab; label: string }[] = [
-  { tab: 'recipe', label: 'Recipe' },
-  { tab: 'custom', label: 'Custom images & models' },
+const TABS: TabItem<CreateTab>[] = [
+  { id: 'recipe', label: 'Recipe', testId: 'create-tab-recipe' },
+  { id: 'custom', label: 'Custom images & models', testId: 'create-tab-custom' },
 ];
-
-/** Recipe | Custom: both start the same bundle:create job and follow it below. */
-function CreateTabs() {
-  const tab = useRecipe((s) => s.tab);
-  const setTab = useRecipe((s) => s.setTab);
-  return (
-    <div className="tabs" role="tablist" aria-label="What to bundle">
-      {TABS.map((t) => (
-        <button key={t.tab} type="button" role="tab" aria-selected={tab === t.tab} className={`tab${tab === t.tab ? ' active' : ''}`} data-testid={`create-tab-${t.tab}`} onClick={() => setTab(t.tab)}>
-          {t.label}
-        </button>
-      ))}
-    </div>
-  );
-}
 
 export function CreateBundle() {
   const tab = useRecipe((s) => s.tab);
+  const setTab = useRecipe((s) => s.setTab);
   const info = useApp((s) => s.info);
   const d = useDrafts(useShallow((s) => s.create));
   const setD = useDrafts((s) => s.setCreate);
@@ -131,92 +118,93 @@ export function CreateBundle() {
           Resolve images and model weights to digests, fetch them, and write a content-addressed bundle with a manifest.
         </p>
       </header>
-      <CreateTabs />
-      {tab === 'recipe' ? (
-        <RecipeForm />
-      ) : (
-        <form className="panel form" onSubmit={submit} noValidate>
-          <div className="form-grid">
-            <Field label="Container images" htmlFor="create-images" hint="One reference per line, e.g. registry.example/ai-gateway:1.4">
-              <textarea
-                id="create-images"
-                data-testid="create-images"
-                rows={4}
-                spellCheck={false}
-                value={d.images}
-                onChange={(e) => setD({ images: e.target.value })}
-                placeholder="registry.gitlab.com/gitlab-org/modelops/applied-ml/code-suggestions/ai-assist/model-gateway:self-hosted-v18.4.0-ee"
-              />
-            </Field>
-            <Field
-              label="Models"
-              htmlFor="create-models"
-              hint={
-                badModels.length > 0 ? (
-                  <span className="text-bad">Not org/name[@revision]: {badModels.join(', ')}</span>
-                ) : (
-                  'One per line: org/name or org/name@revision'
-                )
-              }
-            >
-              <textarea
-                id="create-models"
-                data-testid="create-models"
-                rows={4}
-                spellCheck={false}
-                value={d.models}
-                onChange={(e) => setD({ models: e.target.value })}
-                placeholder="mistralai/Mistral-7B-Instruct-v0.3@main"
-              />
-            </Field>
-          </div>
-          <div className="form-grid form-grid-3">
-            <Field
-              label="Output directory"
-              htmlFor="create-out-dir"
-              hint={outDirProblem ? <span className="text-bad" data-testid="create-out-dir-problem">{outDirProblem}</span> : 'Absolute path of an empty or new directory; its parent must exist (mount the drive first).'}
-            >
-              <input
-                id="create-out-dir"
-                data-testid="create-out-dir"
-                spellCheck={false}
-                value={d.outDir}
-                onChange={(e) => setD({ outDir: e.target.value })}
-                placeholder="/media/transfer/bundle-2026-11-23"
-              />
-            </Field>
-            <Field label="Hub URL" htmlFor="create-hub-url">
-              <input
-                id="create-hub-url"
-                data-testid="create-hub-url"
-                spellCheck={false}
-                value={hubUrl}
-                onChange={(e) => setD({ hubUrl: e.target.value })}
-              />
-            </Field>
-            <Field label="Platform" htmlFor="create-platform">
-              <input
-                id="create-platform"
-                data-testid="create-platform"
-                spellCheck={false}
-                value={platform}
-                onChange={(e) => setD({ platform: e.target.value })}
-              />
-            </Field>
-          </div>
-          <div className="form-actions">
-            <ActingOnly to="create a bundle">
-              <button type="submit" className="btn btn-primary" data-testid="create-submit" disabled={!canSubmit}>
-                {submitting ? 'Starting…' : running ? 'Job running…' : 'Create bundle'}
-              </button>
-            </ActingOnly>
-            <span className="muted">
-              {images.length} image{images.length === 1 ? '' : 's'} · {models.length} model{models.length === 1 ? '' : 's'}
-            </span>
-          </div>
-          {error != null && <ErrorBox title="Could not start" error={toShape(error)} testId="create-error" />}
-        </form>
-      )}
+      <Tabs label="What to bundle" tabs={TABS} selected={tab} onSelect={setTab}>
+        {tab === 'recipe' ? (
+          <RecipeForm />
+        ) : (
+          <form className="panel form" onSubmit={submit} noValidate>
+            <div className="form-grid">
+              <Field label="Container images" htmlFor="create-images" hint="One reference per line, e.g. registry.example/ai-gateway:1.4">
+                <textarea
+                  id="create-images"
+                  data-testid="create-images"
+                  rows={4}
+                  spellCheck={false}
+                  value={d.images}
+                  onChange={(e) => setD({ images: e.target.value })}
+                  placeholder="registry.gitlab.com/gitlab-org/modelops/applied-ml/code-suggestions/ai-assist/model-gateway:self-hosted-v18.4.0-ee"
+                />
+              </Field>
+              <Field
+                label="Models"
+                htmlFor="create-models"
+                hint={
+                  badModels.length > 0 ? (
+                    <span className="text-bad">Not org/name[@revision]: {badModels.join(', ')}</span>
+                  ) : (
+                    'One per line: org/name or org/name@revision'
+                  )
+                }
+              >
+                <textarea
+                  id="create-models"
+                  data-testid="create-models"
+                  rows={4}
+                  spellCheck={false}
+                  value={d.models}
+                  onChange={(e) => setD({ models: e.target.value })}
+                  placeholder="mistralai/Mistral-7B-Instruct-v0.3@main"
+                />
+              </Field>
+            </div>
+            <div className="form-grid form-grid-3">
+              <Field
+                label="Output directory"
+                htmlFor="create-out-dir"
+                hint={outDirProblem ? <span className="text-bad" data-testid="create-out-dir-problem">{outDirProblem}</span> : 'Absolute path of an empty or new directory; its parent must exist (mount the drive first).'}
+              >
+                <input
+                  id="create-out-dir"
+                  data-testid="create-out-dir"
+                  spellCheck={false}
+                  value={d.outDir}
+                  onChange={(e) => setD({ outDir: e.target.value })}
+                  placeholder="/media/transfer/bundle-2026-11-23"
+                />
+              </Field>
+              <Field label="Hub URL" htmlFor="create-hub-url">
+                <input
+                  id="create-hub-url"
+                  data-testid="create-hub-url"
+                  spellCheck={false}
+                  value={hubUrl}
+                  onChange={(e) => setD({ hubUrl: e.target.value })}
+                />
+              </Field>
+              <Field label="Platform" htmlFor="create-platform">
+                <input
+                  id="create-platform"
+                  data-testid="create-platform"
+                  spellCheck={false}
+                  value={platform}
+                  onChange={(e) => setD({ platform: e.target.value })}
+                />
+              </Field>
+            </div>
+            <div className="form-actions">
+              <ActingOnly to="create a bundle">
+                <button type="submit" className="btn btn-primary" data-testid="create-submit" disabled={!canSubmit}>
+                  {submitting ? 'Starting…' : running ? 'Job running…' : 'Create bundle'}
+                </button>
+              </ActingOnly>
+              <span className="muted">
+                {images.length} image{images.length === 1 ? '' : 's'} · {models.length} model{models.length === 1 ? '' : 's'}
+              </span>
+            </div>
+            {error != null && <ErrorBox title="Could not start" error={toShape(error)} testId="create-error" />}
+          </form>
+        )}
+      </Tabs>
       {d.jobId && <JobPanel jobId={d.jobId} result={(j) => <CreateResult job={j} />} />}
     </div>
   );

@@ -101,8 +101,7 @@ export function CustodyLog() {
               <th className="num">Seq</th>
               <th>Time</th>
               <th>Type</th>
-              <th>Actor</th>
-              <th>Role</th>
+              <th>Actor (role)</th>
               <th>Station</th>
               <th>Bundle</th>
               <th>Details</th>
@@ -113,16 +112,17 @@ export function CustodyLog() {
             {shown.map((e) => (
               <tr key={e.seq} data-testid="custody-row" data-type={e.type} data-seq={e.seq} className={baseline !== null && e.seq > baseline ? 'row-new' : undefined}>
                 <td className="num muted">{e.seq}</td>
-                <td className="num nowrap" title={e.at}>
-                  {stamp(e.at)}
+                <td className="num nowrap cell-time" title={e.at}>
+                  <span className="nowrap">{stamp(e.at).split(' ')[0]}</span> <span className="nowrap">{stamp(e.at).split(' ')[1]}</span>
                 </td>
                 <td>
                   <code className="event-type" data-type={e.type}>
                     {e.type}
                   </code>
                 </td>
-                <td className="nowrap">{e.actor}</td>
-                <td className="nowrap">{e.role}</td>
+                <td>
+                  <span className="nowrap">{e.actor}</span> <span className="muted nowrap">({e.role})</span>
+                </td>
                 <td className="nowrap">{e.station}</td>
                 <td>
                   <ShortId value={e.bundleId} n={10} />
@@ -130,14 +130,14 @@ export function CustodyLog() {
                 <td className="cell-details">
                   <Details details={e.details} />
                 </td>
-                <td>
+                <td className="cell-hash">
                   <Digest value={e.hash} />
                 </td>
               </tr>
             ))}
             {shown.length === 0 && (
               <tr>
-                <td colSpan={9} className="empty">
+                <td colSpan={8} className="empty">
                   {!loaded ? 'Loading…' : q ? 'No events match the filter.' : 'No custody events yet.'}
                 </td>
               </tr>

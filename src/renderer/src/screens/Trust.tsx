@@ -4,6 +4,7 @@ import { api } from '../api/client';
 import { Badge } from '../components/Badge';
 import { ErrorBox, toShape } from '../components/ErrorBox';
 import { Field } from '../components/Field';
+import { stamp } from '../components/time';
 import { AdminLock } from '../components/settings/AdminLock';
 import '../components/settings/settings.css';
 import { useStationStatus } from '../components/settings/useStationStatus';
@@ -48,7 +49,9 @@ export function Trust() {
               <th>Fingerprint</th>
               <th>Pinned</th>
               <th>State</th>
-              <th />
+              <th>
+                <span className="visually-hidden">Revoke</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -88,11 +91,11 @@ function KeyRow({ k, onChange, disabled, acting }: { k: TrustedKeyView; onChange
       <td>
         <code className="mono fingerprint fingerprint-groups">{k.display}</code>
       </td>
-      <td className="nowrap">
-        {k.pinnedAt} <span className="muted">by {k.pinnedBy}</span>
+      <td>
+        <span title={k.pinnedAt}>{k.pinnedAt ? stamp(k.pinnedAt) : '—'}</span> <span className="muted">by {k.pinnedBy}</span>
       </td>
       <td>{k.revokedAt ? <Badge state="bad" testId="trust-state">revoked</Badge> : <Badge state="ok" testId="trust-state">pinned</Badge>}</td>
-      <td>
+      <td className={k.revokedAt ? undefined : 'revoke-cell'}>
         {k.revokedAt ? (
           <span className="muted">
             {k.revokedAt}: {k.revokeReason || 'no reason given'}
