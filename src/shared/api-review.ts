@@ -197,6 +197,9 @@ export interface ArtifactChange {
   /** Where it goes on the offline side (bundle/destinations.ts), and, when that changed, where it went before. */
   destination?: string;
   destinationBefore?: string;
+  /** An image's signature verdict (review/approved-store.ts signatureText), and, when that changed, what it was before. */
+  signature?: string;
+  signatureBefore?: string;
 }
 
 export interface FileChange {

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readManifest, writeManifest } from '../../src/main/bundle/manifest-io';
-import { BUNDLE_FORMAT, type BundleManifest } from '../../src/main/bundle/manifest-schema';
+import { BUNDLE_FORMAT, type BundleManifest, type ImageArtifact } from '../../src/main/bundle/manifest-schema';
 import { APPROVED_DIR, lastApproved } from '../../src/main/review/approved-store';
 import { diffAgainstApproved } from '../../src/main/review/bundle-diff';
 import { reviewBundle } from '../../src/main/review/review';
@@ -44,6 +44,8 @@ interface Spec {
   images: [string, string][];
   models: [string, string][];
   files: Record<string, string>;
+  /** Signature verdicts by image name (manifest artifacts[].signatures). */
+  signatures?: Record<string, NonNullable<ImageArtifact['signatures']>>;
 }
 
 let t: ReturnType<typeof temp>;
@@ -59,7 +61,7 @@ async function bundle(spec: Spec): Promise<string> {
     createdAt: `2026-11-23T06:0${n}:00.000+00:00`,
     createdBy: createdByOf(st.ids.unlock('op', PASS), 'low'),
     tool: { name: 'ferry', version: '0.1.0' },
-    artifacts: [...spec.images.map(([a, d]) => image(a, d)), ...spec.models.map(([r, v]) => model(r, v))],
+    artifacts: [...spec.images.map(([a, d]) => ({ ...image(a, d), ...(spec.signatures?.[a] ? { signatures: spec.signatures[a] } : {}) })), ...spec.models.map(([r, v]) => model(r, v))],
     files: Object.entries(spec.files).map(([path, c]) => ({ path, size: 1, sha256: h(c) })),
     ...(spec.recipe ? { lock: { path: 'lock.json', sha256: h('9'), recipe: spec.recipe, version: '1' } } : {}),
   };
@@ -106,7 +108,7 @@ describe('diff against the last approved bundle of the same recipe', () => {
     expect(r.recipe).toBe('duo');
     const d = r.diff!;
     expect(d.against).toMatchObject({ bundleId: (await readManifest(b)).manifest.bundleId, approvedBy: 'rita' });
-    expect(d.changed).toEqual([{ key: 'image:registry.example/gateway:1', kind: 'image', name: 'registry.example/gateway:1', source: 'registry.example/gateway:1', pinned: `sha256:${h('2')}`, before: `sha256:${h('1')}`, destination: '<internal registry>/<prefix>/gateway:1' }]);
+    expect(d.changed).toEqual([{ key: 'image:registry.example/gateway:1', kind: 'image', name: 'registry.example/gateway:1', source: 'registry.example/gateway:1', pinned: `sha256:${h('2')}`, before: `sha256:${h('1')}`, destination: '<internal registry>/<prefix>/gateway:1', signature: 'no signature policy' }]);
     expect(d.removed.map((x) => x.key)).toEqual(['model:org/m']);
     expect(d.added.map((x) => x.key)).toEqual(['model:org/n']);
     expect(d.filesChanged).toEqual([
@@ -119,6 +121,20 @@ describe('diff against the last approved bundle of the same recipe', () => {
 
     // An approved bundle is compared with the one approved before it, not with itself.
     expect((await diff(b)).diff!.changed.map((x) => x.key)).toEqual(['image:registry.example/gateway:1']);
+  });
+
+  it('a changed signature verdict is a change even when the digest is the same', async () => {
+    const signedBy = (fp: string) => ({ policy: 'registry.example/gateway', verdict: 'verified' as const, kind: 'cosign-key' as const, keyFingerprint: h(fp), artifacts: [] });
+    await approve(await bundle({ ...first, signatures: { gateway: signedBy('a') } }));
+    const same = await bundle({ ...first, signatures: { gateway: signedBy('a') } });
+    expect((await diff(same)).diff!.changed).toEqual([]);
+    const otherKey = await bundle({ ...first, signatures: { gateway: signedBy('b') } });
+    const [c] = (await diff(otherKey)).diff!.changed;
+    expect(c).toMatchObject({ key: 'image:registry.example/gateway:1', before: `sha256:${h('a')}`, pinned: `sha256:${h('a')}` });
+    expect(c!.signatureBefore).toContain(`key ${h('a').slice(0, 16)}`);
+    expect(c!.signature).toContain(`key ${h('b').slice(0, 16)}`);
+    const unsigned = await bundle(first);
+    expect((await diff(unsigned)).diff!.changed).toEqual([expect.objectContaining({ signature: 'no signature policy', signatureBefore: expect.stringContaining('verified cosign-key') })]);
   });
 
   it('ad-hoc bundles compare with ad-hoc ones; an unchanged rebuild shows an empty diff', async () => {

@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { destinationsByKey } from '../bundle/destinations';
-import type { BundleManifest } from '../bundle/manifest-schema';
+import type { BundleManifest, ImageArtifact } from '../bundle/manifest-schema';
 import type { Db } from '../db/database';
 import { bomComponentSummary } from '../bom/bom-diff';
 
@@ -25,6 +25,8 @@ export const SummarySchema = z.strictObject({
   files: z.array(z.strictObject({ path: z.string(), sha256: hex64 })),
   /** Where each artifact goes on the offline side, by key (bundle/destinations.ts); absent in older summaries. */
   destinations: z.record(z.string(), z.string()).optional(),
+  /** Each image's signature verdict as review shows it (signatureText), by key; absent in older summaries. */
+  signatures: z.record(z.string(), z.string()).optional(),
   /** The BOM's components by bom-ref (src/main/bom/bom-diff.ts); absent for bundles without a BOM and in older summaries. */
   bom: z.array(z.strictObject({ ref: z.string(), type: z.string(), name: z.string(), version: z.string().optional(), sha256: z.string().optional() })).optional(),
 });
@@ -40,6 +42,19 @@ export interface ApprovedRecord {
 
 export function recipeOf(m: BundleManifest): string {
   return m.lock?.recipe || ADHOC_RECIPE;
+}
+
+/** An image's signature verdict in one line: what was required and who signed, or that nothing was checked. */
+export function signatureText(a: ImageArtifact): string {
+  const s = a.signatures;
+  if (!s) return 'no signature policy';
+  if (s.verdict === 'not-required') return `not required (${s.policy})`;
+  const who = s.keyFingerprint ? `key ${s.keyFingerprint.slice(0, 16)}…` : (s.identity ?? s.signer ?? '');
+  return `verified ${s.kind ?? ''} ${who} (${s.policy})`.replace(/\s+/g, ' ');
+}
+
+function signaturesByKey(m: BundleManifest): Record<string, string> {
+  return Object.fromEntries(m.artifacts.filter((a): a is ImageArtifact => a.kind === 'image').map((a) => [`image:${a.name}`, signatureText(a)]));
 }
 
 /** A digest over a file set, for artifacts pinned by their files rather than one digest. */
@@ -62,6 +77,7 @@ export function summarize(m: BundleManifest, manifestSha256: string): ApprovedSu
   }
   return {
     destinations: destinationsByKey(m),
+    signatures: signaturesByKey(m),
     bundleId: m.bundleId,
     manifestSha256,
     recipe: recipeOf(m),

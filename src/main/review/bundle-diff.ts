@@ -6,7 +6,14 @@ import { lastApproved, recipeOf, summarize, type ApprovedSummary, type SummaryAr
 
 export const MAX_FILE_CHANGES = 500;
 
-const view = (a: SummaryArtifact, before?: string, dest?: string, destBefore?: string): ArtifactChange => ({
+interface Where {
+  dest?: string;
+  destBefore?: string;
+  sig?: string;
+  sigBefore?: string;
+}
+
+const view = (a: SummaryArtifact, before?: string, { dest, destBefore, sig, sigBefore }: Where = {}): ArtifactChange => ({
   key: a.key,
   kind: a.kind,
   name: a.name,
@@ -15,6 +22,8 @@ const view = (a: SummaryArtifact, before?: string, dest?: string, destBefore?: s
   ...(before !== undefined ? { before } : {}),
   ...(dest !== undefined ? { destination: dest } : {}),
   ...(destBefore !== undefined && destBefore !== dest ? { destinationBefore: destBefore } : {}),
+  ...(sig !== undefined ? { signature: sig } : {}),
+  ...(sigBefore !== undefined && sigBefore !== sig ? { signatureBefore: sigBefore } : {}),
 });
 
 /** Added, removed and re-pinned artifacts, and files changed by path and sha256, from `from` to `to`. */
@@ -23,13 +32,16 @@ export function diffSummaries(from: ApprovedSummary, to: ApprovedSummary): Omit<
   const after = new Map(to.artifacts.map((a) => [a.key, a]));
   const destTo = to.destinations ?? {};
   const destFrom = from.destinations ?? {};
-  // A changed destination is a change even when the digest is the same: review shows where things go.
-  const moved = (a: SummaryArtifact): boolean => destFrom[a.key] !== undefined && destTo[a.key] !== undefined && destFrom[a.key] !== destTo[a.key];
-  const added = to.artifacts.filter((a) => !before.has(a.key)).map((a) => view(a, undefined, destTo[a.key]));
-  const removed = from.artifacts.filter((a) => !after.has(a.key)).map((a) => view(a, undefined, destFrom[a.key]));
+  const sigTo = to.signatures ?? {};
+  const sigFrom = from.signatures ?? {};
+  // A changed destination or signature verdict is a change even when the digest is the same: review shows both.
+  const differs = (was: Record<string, string>, now: Record<string, string>, key: string): boolean => was[key] !== undefined && now[key] !== undefined && was[key] !== now[key];
+  const moved = (a: SummaryArtifact): boolean => differs(destFrom, destTo, a.key) || differs(sigFrom, sigTo, a.key);
+  const added = to.artifacts.filter((a) => !before.has(a.key)).map((a) => view(a, undefined, { dest: destTo[a.key], sig: sigTo[a.key] }));
+  const removed = from.artifacts.filter((a) => !after.has(a.key)).map((a) => view(a, undefined, { dest: destFrom[a.key], sig: sigFrom[a.key] }));
   const changed = to.artifacts
     .filter((a) => before.has(a.key) && (before.get(a.key)!.pinned !== a.pinned || moved(a)))
-    .map((a) => view(a, before.get(a.key)!.pinned, destTo[a.key], destFrom[a.key]));
+    .map((a) => view(a, before.get(a.key)!.pinned, { dest: destTo[a.key], destBefore: destFrom[a.key], sig: sigTo[a.key], sigBefore: sigFrom[a.key] }));
   const oldFiles = new Map(from.files.map((f) => [f.path, f.sha256]));
   const newFiles = new Map(to.files.map((f) => [f.path, f.sha256]));
   const files: FileChange[] = [];

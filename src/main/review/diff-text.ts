@@ -30,6 +30,7 @@ export function documentText(doc: BundleDocument): string {
   for (const a of d.changed) {
     out.push(`  ~ ${a.kind} ${a.name}  ${a.before === a.pinned ? a.pinned : `${a.before} -> ${a.pinned}`}`);
     if (a.destinationBefore) out.push(`      destination ${a.destinationBefore} -> ${a.destination}`);
+    if (a.signatureBefore) out.push(`      signature ${a.signatureBefore} -> ${a.signature}`);
   }
   if (d.filesChangedTotal > 0) {
     out.push(`  ${d.filesChangedTotal} file(s) differ:`);

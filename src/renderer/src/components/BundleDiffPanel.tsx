@@ -53,6 +53,11 @@ export function BundleDiffPanel({ doc }: { doc: BundleDocument }) {
                     </>
                   )}
                   <Digest value={a.pinned} />
+                  {a.signatureBefore && (
+                    <div className="muted" data-testid="review-diff-signature">
+                      signature {a.signatureBefore} → {a.signature}
+                    </div>
+                  )}
                 </td>
               </tr>
             ))}
