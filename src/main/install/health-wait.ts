@@ -187,7 +187,7 @@ async function failIfStopped(check: HealthCheck, opts: WaitOptions): Promise<voi
 function timeoutError(check: HealthCheck, last: Attempt, waitedMs: number): FerryError {
   const who = check.name ? ` (${check.name})` : '';
   return new FerryError(
-    `Health check "${describeCheck(check)}"${who} did not pass within ${Math.round(waitedMs / 1000)} s; last result: ${last.detail}`,
+    `Health check "${describeCheck(check)}"${who} did not pass within ${Math.ceil(waitedMs / 1000)} s; last result: ${last.detail}`,
     'Check the container log. vLLM can take many minutes to load large weights: if the log shows it is still loading, raise the health timeout and run the health step again.',
   );
 }
