@@ -8,7 +8,7 @@ import * as tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBundle } from '../../src/main/bundle/create';
 import type { BundleManifest, ImageArtifact } from '../../src/main/bundle/manifest-schema';
-import type { Progress } from '../../src/main/bundle/verify';
+import type { Progress } from '../../src/main/jobs/progress';
 import { verifyBundle } from '../../src/main/bundle/verify';
 import { createServices, type Services } from '../../src/main/core/services';
 import { loadIntoDocker } from '../../src/main/docker/docker-loader';

@@ -1,9 +1,9 @@
 import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadIntoDocker } from '../../src/main/docker/docker-loader';
-import { engineInfo } from '../../src/main/install/engine-info';
-import { gpuPreflight } from '../../src/main/install/gpu-preflight';
-import { gpuHostConfig } from '../../src/main/install/gpu-request';
+import { engineInfo } from '../../src/main/install/engine/engine-info';
+import { gpuPreflight } from '../../src/main/install/engine/gpu-preflight';
+import { gpuHostConfig } from '../../src/main/install/engine/gpu-request';
 import { startDockerd, type TestDockerd } from '../harness/dockerd';
 import { tempDir } from '../harness/temp';
 import { buildTestImages } from '../harness/test-images';

@@ -5,7 +5,7 @@ import type { CustodyEvent, ImportResult } from '../../src/shared/api';
 import { walk } from '../../src/main/bundle/walk';
 import { fsRules, pathProblem } from '../../src/main/media/fs-rules';
 import { loadIntoDocker } from '../../src/main/docker/docker-loader';
-import { waitHealthy } from '../../src/main/install/health-wait';
+import { waitHealthy } from '../../src/main/install/engine/health-wait';
 import { listTags } from '../../src/main/ollama/ollama-api';
 import { startDockerd } from '../harness/dockerd';
 import { ferry } from '../harness/ferry-cli';

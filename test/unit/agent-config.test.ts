@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse, parseDocument } from 'yaml';
-import { AGENT_CONFIG_PATH, renderAgentConfig, validateAgentConfig, type AgentConfigInput } from '../../src/main/install/agent-config';
-import { runnerChecklist } from '../../src/main/install/runner-checklist';
+import { AGENT_CONFIG_PATH, renderAgentConfig, validateAgentConfig, type AgentConfigInput } from '../../src/main/install/plan/agent-config';
+import { runnerChecklist } from '../../src/main/install/steps/runner-checklist';
 import { usageError } from '../harness/thrown';
 
 const IMAGE = 'registry.internal.example.com/duo/duo-agent:18.10.0';

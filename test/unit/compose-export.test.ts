@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { execForm } from '../../src/main/install/container-spec';
-import { renderCompose } from '../../src/main/install/compose-export';
-import { layoutSteps } from '../../src/main/install/install-plan';
+import { execForm } from '../../src/main/install/engine/container-spec';
+import { renderCompose } from '../../src/main/install/plan/compose-export';
+import { layoutSteps } from '../../src/main/install/plan/install-plan';
 import type { StoredRequest } from '../../src/main/install/install-store';
 import type { PlanImage, StoredPlan } from '../../src/main/install/install-types';
-import { yamlProblem } from '../../src/main/install/step-files';
+import { yamlProblem } from '../../src/main/install/steps/step-files';
 import { bindParams } from '../../src/main/recipes/params';
 import { RecipeSchema } from '../../src/main/recipes/recipe-schema';
 

@@ -17,11 +17,11 @@ import {
 } from '../../src/main/bundle/destinations';
 import { BundleManifestSchema, type BundleManifest, type FilesArtifact, type ImageArtifact, type ModelArtifact, type OllamaArtifact } from '../../src/main/bundle/manifest-schema';
 import { parseRegistryTarget } from '../../src/main/bundle/registry-target';
-import { requireAllowances, runtimeRisks } from '../../src/main/install/install-plan';
+import { requireAllowances, runtimeRisks } from '../../src/main/install/plan/install-plan';
 import type { StoredRequest } from '../../src/main/install/install-store';
 import type { PlanImage } from '../../src/main/install/install-types';
-import type { StepEnv } from '../../src/main/install/step-env';
-import { filesStep } from '../../src/main/install/step-files';
+import type { StepEnv } from '../../src/main/install/steps/step-env';
+import { filesStep } from '../../src/main/install/steps/step-files';
 import { bindParams } from '../../src/main/recipes/params';
 import { RecipeSchema } from '../../src/main/recipes/recipe-schema';
 import { diffSummaries } from '../../src/main/review/bundle-diff';

@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { cdiDevicesFromSpecDirs, engineInfoFrom, type EngineInfo } from '../../src/main/install/engine-info';
-import { decidePreflight } from '../../src/main/install/gpu-preflight';
-import { parseNvidiaSmi } from '../../src/main/install/nvidia-smi';
+import { cdiDevicesFromSpecDirs, engineInfoFrom, type EngineInfo } from '../../src/main/install/engine/engine-info';
+import { decidePreflight } from '../../src/main/install/engine/gpu-preflight';
+import { parseNvidiaSmi } from '../../src/main/install/engine/nvidia-smi';
 import { UsageError } from '../../src/shared/errors';
 import { tempDir } from '../harness/temp';
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { gpuHostConfig, gpuRunFlags } from '../../src/main/install/gpu-request';
+import { gpuHostConfig, gpuRunFlags } from '../../src/main/install/engine/gpu-request';
 import { UsageError } from '../../src/shared/errors';
 
 describe('gpuHostConfig', () => {

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitHealthy, type HealthCheck } from '../../src/main/install/health-wait';
+import { waitHealthy, type HealthCheck } from '../../src/main/install/engine/health-wait';
 import { CanceledError, FerryError } from '../../src/shared/errors';
 import { freePort } from '../harness/ports';
 

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FerryError, UsageError } from '../../src/shared/errors';
 import type { BundleManifest, ImageArtifact, ModelArtifact } from '../../src/main/bundle/manifest-schema';
-import { activeVerify, bindInstallParams, bundleArtifacts, layoutSteps, orderContainers } from '../../src/main/install/install-plan';
+import { activeVerify, bindInstallParams, bundleArtifacts, layoutSteps, orderContainers } from '../../src/main/install/plan/install-plan';
 import type { StoredRequest } from '../../src/main/install/install-store';
 import type { PlannedStep, StoredPlan } from '../../src/main/install/install-types';
 import type { Lock, LockImage } from '../../src/main/recipes/lock-schema';

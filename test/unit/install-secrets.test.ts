@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FerryError, UsageError } from '../../src/shared/errors';
-import { ensureSecrets, readSecret, removeSecrets, type SecretSpec } from '../../src/main/install/secrets';
+import { ensureSecrets, readSecret, removeSecrets, type SecretSpec } from '../../src/main/install/plan/secrets';
 
 // The four AI Gateway keys from the offline GitLab Duo procedure (openssl genrsa ... 2048).
 const JWT: SecretSpec[] = [

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expandInstall, expandInstallShellWord, shellQuote, type InstallTemplateContext } from '../../src/main/install/install-template';
+import { expandInstall, expandInstallShellWord, shellQuote, type InstallTemplateContext } from '../../src/main/install/plan/install-template';
 import { usageError } from '../harness/thrown';
 
 const SIGNING = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----';

@@ -6,7 +6,7 @@ import type { JobItem } from '../../src/shared/api';
 import { walk } from '../../src/main/bundle/walk';
 import { writeManifest } from '../../src/main/bundle/manifest-io';
 import { BUNDLE_FORMAT, type BundleManifest } from '../../src/main/bundle/manifest-schema';
-import type { Progress } from '../../src/main/bundle/verify';
+import type { Progress } from '../../src/main/jobs/progress';
 import { HashPool } from '../../src/main/hash/hash-pool';
 import { isoVolumeId, makeIso } from '../../src/main/media/iso';
 import { readLabel, writeLabel } from '../../src/main/media/label';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bundleDocument } from '../../src/main/bundle/bundle-document';
 import { readManifest } from '../../src/main/bundle/manifest-io';
-import type { Progress } from '../../src/main/bundle/verify';
+import type { Progress } from '../../src/main/jobs/progress';
 import { HashPool } from '../../src/main/hash/hash-pool';
 import { formatFingerprint } from '../../src/main/identity/keys';
 import { parseKeyFile } from '../../src/main/identity/trust-store';

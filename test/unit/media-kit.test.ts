@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readManifest } from '../../src/main/bundle/manifest-io';
-import { verifyBundle, type Progress } from '../../src/main/bundle/verify';
+import { verifyBundle } from '../../src/main/bundle/verify';
+import type { Progress } from '../../src/main/jobs/progress';
 import { HashPool } from '../../src/main/hash/hash-pool';
 import { chooseMediaKit, type MediaKit } from '../../src/main/media/kit-media';
 import { readLabel } from '../../src/main/media/label';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeManifest } from '../../src/main/bundle/manifest-io';
 import { BUNDLE_FORMAT, type BundleManifest } from '../../src/main/bundle/manifest-schema';
-import type { Progress } from '../../src/main/bundle/verify';
+import type { Progress } from '../../src/main/jobs/progress';
 import { HashPool } from '../../src/main/hash/hash-pool';
 import { readLabel, writeLabel } from '../../src/main/media/label';
 import { fillVolume, remainingWork } from '../../src/main/media/plan';

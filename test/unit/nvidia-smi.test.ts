@@ -1,7 +1,7 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { parseNvidiaSmi, queryGpus } from '../../src/main/install/nvidia-smi';
+import { parseNvidiaSmi, queryGpus } from '../../src/main/install/engine/nvidia-smi';
 import { FerryError } from '../../src/shared/errors';
 import { tempDir } from '../harness/temp';
 

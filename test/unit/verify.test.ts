@@ -5,7 +5,8 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobItem } from '../../src/shared/api';
 import { writeManifest } from '../../src/main/bundle/manifest-io';
 import { BUNDLE_FORMAT, type BundleManifest } from '../../src/main/bundle/manifest-schema';
-import { verifyBundle, type Progress } from '../../src/main/bundle/verify';
+import { verifyBundle } from '../../src/main/bundle/verify';
+import type { Progress } from '../../src/main/jobs/progress';
 import { HashPool } from '../../src/main/hash/hash-pool';
 import { tempDir } from '../harness/temp';
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { alreadyThere } from '../bundle/acquire-models';
+import { alreadyThere } from './acquire-models';
 import type { BundleFile, FilesArtifact } from '../bundle/manifest-schema';
-import type { Progress } from '../bundle/verify';
+import type { Progress } from '../jobs/progress';
 import type { LockFiles } from '../recipes/lock-schema';
 import { copyVerified } from './blob-fetch';
 import { Meter, type AcquireContext, type Task } from './tasks';

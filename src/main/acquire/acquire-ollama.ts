@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { FerryError } from '../../shared/errors';
 import type { BundleFile, OllamaArtifact } from '../bundle/manifest-schema';
-import type { Progress } from '../bundle/verify';
+import type { Progress } from '../jobs/progress';
 import { writeVerified } from '../io/verified-write';
 import type { LockDescriptor, LockOllama } from '../recipes/lock-schema';
 import { findOllamaBlob } from '../sources/ollama-dir';

@@ -1,10 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { declareImageItems, finishImages, imageTasks } from '../bundle/acquire-images';
-import { declareModelItems, finishModels, modelTasks } from '../bundle/acquire-models';
+import { declareImageItems, finishImages, imageTasks } from './acquire-images';
+import { declareModelItems, finishModels, modelTasks } from './acquire-models';
 import { smallFile } from '../bundle/bundle-files';
 import { IMAGES_DIR, type BundleFile, type ExtraArtifact, type ImageArtifact, type ModelArtifact } from '../bundle/manifest-schema';
-import type { Progress } from '../bundle/verify';
+import type { Progress } from '../jobs/progress';
 import { OciLayout } from '../oci/layout';
 import type { Lock } from '../recipes/lock-schema';
 import { layoutWithout, modelsToFetch, omittedBlobBytes, seedOmittedModelHashes, withoutOmittedFiles, type AcquireOmissions } from '../delta/delta-acquire';

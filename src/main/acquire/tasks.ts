@@ -1,5 +1,5 @@
 import { CanceledError } from '../../shared/errors';
-import type { Progress } from '../bundle/verify';
+import type { Progress } from '../jobs/progress';
 import type { RegistryPool } from './registry-pool';
 
 /** What an acquisition did, for the summary: bytes from the network, from local sources, and kept from an earlier run. */

@@ -24,7 +24,7 @@ import { LOCK_FILE, type Lock } from '../recipes/lock-schema';
 import { LockStore } from '../recipes/lock-store';
 import { assertLockable, hasArtifacts, lockForRequest, planRequest } from '../recipes/request';
 import { lockOutput } from '../jobs/output-lock';
-import { checkSpace, diskFullError } from './acquire-space';
+import { checkSpace, diskFullError } from '../acquire/acquire-space';
 import { canonicalJson } from './canonical-json';
 import { createdByOf, signCreation, type Creator } from './creation';
 import { sortFiles } from './bundle-files';
@@ -34,7 +34,7 @@ import { scanModels } from './scan-models';
 import { stationSignaturePolicy } from '../settings/signature-policy';
 import type { BomSource } from '../bom/bom-model';
 import { writeBundleBom } from '../bom/bom-write';
-import type { Progress } from './verify';
+import type { Progress } from '../jobs/progress';
 import { walk } from './walk';
 
 export { DEFAULT_HUB_URL };

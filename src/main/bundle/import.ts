@@ -16,7 +16,8 @@ import { IMAGES_DIR, type ImageArtifact, type ModelArtifact } from './manifest-s
 import { placeModels } from './place-models';
 import { pushImages } from './push-images';
 import { parseRegistryTarget } from './registry-target';
-import { verifyBundle, type Progress } from './verify';
+import { verifyBundle } from './verify';
+import type { Progress } from '../jobs/progress';
 
 export interface ImportDeps {
   custody: CustodyStore;

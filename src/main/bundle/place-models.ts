@@ -6,7 +6,7 @@ import { writeVerified } from '../io/verified-write';
 import { hashFileInline } from '../media/copy';
 import { confinedPath, fileInside, markOwned, modelDestination, ownership, requireOwnedOrAbsent } from './destinations';
 import type { ModelArtifact } from './manifest-schema';
-import type { Progress } from './verify';
+import type { Progress } from '../jobs/progress';
 
 /** True when `file` is a regular file of `size` bytes whose sha256 is `hex` (re-read, not trusted by name). */
 async function identical(file: string, size: number, hex: string, signal: AbortSignal): Promise<boolean> {

@@ -8,7 +8,7 @@ import { ensureAbsentBlobs } from '../delta/delta-check';
 import type { BundleDelta, ImageArtifact } from './manifest-schema';
 import { imageDestination } from './destinations';
 import type { RegistryTarget } from './registry-target';
-import type { Progress } from './verify';
+import type { Progress } from '../jobs/progress';
 import { pushSignatures } from '../signatures/carry';
 
 const MAX_MANIFEST = 4 << 20;

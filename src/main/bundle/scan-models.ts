@@ -4,7 +4,7 @@ import { isoWithOffset } from '../core/clock';
 import { clamav } from '../scan/antivirus';
 import { scanPath } from '../scan/scan-path';
 import type { BundleManifest, ModelArtifact } from './manifest-schema';
-import type { Progress } from './verify';
+import type { Progress } from '../jobs/progress';
 
 /**
  * Scans every model in a bundle being built (pickle, safetensors, antivirus, licence, GPU

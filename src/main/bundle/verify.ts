@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { VerifyProblem, VerifyResult } from '../../shared/api';
 import { FerryError, isAbortError } from '../../shared/errors';
 import type { HashPool } from '../hash/hash-pool';
-import type { JobContext } from '../jobs/job-runner';
+import type { Progress } from '../jobs/progress';
 import { readMediaFile } from '../io/media-file';
 import { parseImageManifest } from '../registry/manifest-schema';
 import { identityProblems } from './destinations';
@@ -13,8 +13,6 @@ import { walk } from './walk';
 import { signatureProblems } from '../signatures/verify-carried';
 import { KIT_DIR } from '../kit/kit-schema';
 import { bundleKitProblems } from '../media/kit-check';
-
-export type Progress = Omit<JobContext, 'id'>;
 
 const CONCURRENCY = 8;
 

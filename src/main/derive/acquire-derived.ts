@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { FerryError } from '../../shared/errors';
 import { blobFile, smallFile } from '../bundle/bundle-files';
 import { IMAGES_DIR, type BundleFile, type ImageArtifact } from '../bundle/manifest-schema';
-import type { Progress } from '../bundle/verify';
+import type { Progress } from '../jobs/progress';
 import { OciLayout } from '../oci/layout';
 import type { Lock, LockDerived } from '../recipes/lock-schema';
 import { formatReference } from '../registry/reference';

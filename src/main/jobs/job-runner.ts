@@ -6,17 +6,11 @@ import { CanceledError, FerryError, isAbortError, toErrorShape } from '../../sha
 import { isoWithOffset } from '../core/clock';
 import type { Db } from '../db/database';
 import { RateMeter } from './rate-meter';
+import type { Progress } from './progress';
 
-/** What a running job's body uses to report progress and observe cancellation. */
-export interface JobContext {
+/** A running job's context: its id and how it reports progress (progress.ts). */
+export interface JobContext extends Progress {
   readonly id: string;
-  readonly signal: AbortSignal;
-  phase(name: string): void;
-  /** Declare (or re-declare) an item and its size; the job total is the sum of items. */
-  item(id: string, label: string, bytesTotal: number): void;
-  itemState(id: string, state: JobItem['state']): void;
-  /** Count new bytes, against an item when given. */
-  advance(bytes: number, itemId?: string): void;
 }
 
 export type JobBody<T> = (ctx: JobContext) => Promise<T>;

@@ -6,7 +6,7 @@ import { MediaFileError, mediaReadStream, openMediaFile, readMediaFile } from '.
 import { CanceledError, FerryError, UsageError } from '../../shared/errors';
 import { mapLimit } from '../core/concurrency';
 import { MANIFEST_FILE } from '../bundle/manifest-schema';
-import type { Progress } from '../bundle/verify';
+import type { Progress } from '../jobs/progress';
 import { IntegrityError, writeVerified } from '../io/verified-write';
 import { fsyncDir } from './copy';
 import { copyKit } from './kit-check';

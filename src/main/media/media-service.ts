@@ -6,7 +6,7 @@ import { MANIFEST_FILE } from '../bundle/manifest-schema';
 import { requireApprovedOrReason, overrideCheck } from '../review/approval-state';
 import { refuseUnresolved } from '../review/overrides';
 import type { Db } from '../db/database';
-import type { Progress } from '../bundle/verify';
+import type { Progress } from '../jobs/progress';
 import type { CustodyStore } from '../custody/custody-store';
 import type { HashPool } from '../hash/hash-pool';
 import type { FsName } from './fs-rules';

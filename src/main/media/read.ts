@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { isAbortError } from '../../shared/errors';
 import { mapLimit } from '../core/concurrency';
 import { MANIFEST_FILE } from '../bundle/manifest-schema';
-import type { Progress } from '../bundle/verify';
+import type { Progress } from '../jobs/progress';
 import { walk } from '../bundle/walk';
 import type { HashPool } from '../hash/hash-pool';
 import type { KitCoverageView } from '../../shared/api-review';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { mapLimit } from '../core/concurrency';
-import type { Progress } from '../bundle/verify';
+import type { Progress } from '../jobs/progress';
 import type { HashPool } from '../hash/hash-pool';
 import { dropCache, hashFileInline } from './copy';
 import { labelFileName, type LabelFile } from './label';

@@ -6,7 +6,7 @@ import { formatBytes } from '../../shared/format';
 import { isoWithOffset } from '../core/clock';
 import { readManifest } from '../bundle/manifest-io';
 import { MANIFEST_FILE } from '../bundle/manifest-schema';
-import type { Progress } from '../bundle/verify';
+import type { Progress } from '../jobs/progress';
 import type { HashPool } from '../hash/hash-pool';
 import { copyRange, fsyncDir, isMediumFull } from './copy';
 import { freeSpace, type CommandRunner } from './detect';

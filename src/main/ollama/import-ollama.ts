@@ -2,7 +2,7 @@ import type { ImportRequest, ImportResult } from '../../shared/api';
 import { UsageError } from '../../shared/errors';
 import type { CustodyStore } from '../custody/custody-store';
 import type { BundleManifest, OllamaArtifact } from '../bundle/manifest-schema';
-import type { Progress } from '../bundle/verify';
+import type { Progress } from '../jobs/progress';
 import { confirmRestored } from './ollama-api';
 import { restoreOllama } from './restore';
 

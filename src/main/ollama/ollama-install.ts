@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { readManifest } from '../bundle/manifest-io';
-import type { StepEnv, StepOutcome } from '../install/step-env';
+import type { StepEnv, StepOutcome } from '../install/steps/step-env';
 import type { ParamValues, Recipe } from '../recipes/recipe-schema';
 import { whenHolds } from '../recipes/template';
 import { ollamaArtifacts } from './import-ollama';

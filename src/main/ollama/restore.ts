@@ -6,7 +6,7 @@ import type { OllamaRestored } from '../../shared/api';
 import { CanceledError, FerryError } from '../../shared/errors';
 import { confinedPath, ollamaDestination } from '../bundle/destinations';
 import type { OllamaArtifact } from '../bundle/manifest-schema';
-import type { Progress } from '../bundle/verify';
+import type { Progress } from '../jobs/progress';
 import { writeVerified } from '../io/verified-write';
 import { hashFileInline } from '../media/copy';
 import { parseImageManifest } from '../registry/manifest-schema';

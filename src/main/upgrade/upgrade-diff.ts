@@ -1,7 +1,7 @@
-import { orderContainers } from '../install/install-plan';
-import { imageRef, templateContext } from '../install/install-refs';
+import { orderContainers } from '../install/plan/install-plan';
+import { imageRef, templateContext } from '../install/plan/install-refs';
 import type { StoredRequest } from '../install/install-store';
-import { expandInstall, type InstallTemplateContext } from '../install/install-template';
+import { expandInstall, type InstallTemplateContext } from '../install/plan/install-template';
 import type { StoredPlan } from '../install/install-types';
 import type { ContainerSpec } from '../recipes/recipe-schema';
 import type { Change, ContainerChange, FieldChange, ImageChange, ModelChange, ParamChange, UpgradeDiff } from './upgrade-types';

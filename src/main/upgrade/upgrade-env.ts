@@ -1,12 +1,12 @@
 import type Dockerode from 'dockerode';
-import type { Progress } from '../bundle/verify';
+import type { Progress } from '../jobs/progress';
 import type { CustodyStore } from '../custody/custody-store';
 import type { Db } from '../db/database';
 import { dockerFromEnv } from '../docker/docker-loader';
 import type { HashPool } from '../hash/hash-pool';
-import { engineInfo } from '../install/engine-info';
+import { engineInfo } from '../install/engine/engine-info';
 import type { InstallRecord } from '../install/install-store';
-import type { StepEnv } from '../install/step-env';
+import type { StepEnv } from '../install/steps/step-env';
 
 export interface UpgradeDeps {
   db: Db;

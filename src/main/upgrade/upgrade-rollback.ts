@@ -1,9 +1,9 @@
 import type Dockerode from 'dockerode';
-import type { Progress } from '../bundle/verify';
+import type { Progress } from '../jobs/progress';
 import { parseRegistryTarget, targetRepository } from '../bundle/registry-target';
-import { removeContainer } from '../install/container-runner';
-import { orderContainers } from '../install/install-plan';
-import { containerName, imageRef } from '../install/install-refs';
+import { removeContainer } from '../install/engine/container-runner';
+import { orderContainers } from '../install/plan/install-plan';
+import { containerName, imageRef } from '../install/plan/install-refs';
 import { runStep } from '../install/install-runner';
 import { InstallStore, type InstallRecord } from '../install/install-store';
 import { RegistryClient } from '../registry/registry-client';
@@ -12,7 +12,7 @@ import { detachedEnv, type UpgradeDeps } from './upgrade-env';
 import { restoreRecord, type SavedRecord } from './upgrade-record';
 import type { BackupManifest } from './upgrade-types';
 import { restoreVolume } from './upgrade-volumes';
-import { registryCredentials } from '../install/step-push';
+import { registryCredentials } from '../install/steps/step-push';
 import { splitTag } from '../docker/docker-loader';
 
 // After a failed upgrade: the old version back, as the backup recorded it. The new containers

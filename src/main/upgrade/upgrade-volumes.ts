@@ -5,7 +5,7 @@ import { dirname, posix } from 'node:path';
 import type Dockerode from 'dockerode';
 import { FerryError } from '../../shared/errors';
 import { writeVerified, type Written } from '../io/verified-write';
-import { LABEL_INSTALL } from '../install/container-spec';
+import { LABEL_INSTALL } from '../install/engine/container-spec';
 
 // Named volumes through the engine, never through the host's file system: a backup is the tar
 // `docker cp CONTAINER:MOUNT -` gives (getArchive on the stopped container), a restore recreates

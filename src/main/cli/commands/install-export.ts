@@ -16,7 +16,7 @@ export function exportComposeCommand(): Command {
       const o = cmd.optsWithGlobals<Opts>();
       if (!o.out) throw new UsageError('--out DIR is required.', 'Give the folder to write docker-compose.yml and .env into, e.g. --out ./keeptrusts-compose.');
       await withServices(o, async (cli) => {
-        const [{ exportCompose }, { InstallStore }] = await Promise.all([import('../../install/compose-export'), import('../../install/install-store')]);
+        const [{ exportCompose }, { InstallStore }] = await Promise.all([import('../../install/plan/compose-export'), import('../../install/install-store')]);
         const record = new InstallStore(cli.services.db).get(id);
         const r = await exportCompose(record, cli.services.dataDir, o.out!);
         const view = { installId: id, composeFile: r.composeFile, envFile: r.envFile, project: r.project, command: r.command };
