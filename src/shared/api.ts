@@ -1,4 +1,5 @@
 import type { MediaInvokeApi } from './api-media';
+import { CHANNELS, type DeclaredApi } from './channels';
 import { INSTALL_CHANNELS, type InstallInvokeApi } from './api-install';
 import { REVIEW_CHANNELS, type ReviewInvokeApi } from './api-review';
 import { SETTINGS_CHANNELS, type SettingsInvokeApi } from './api-settings';
@@ -246,7 +247,7 @@ export interface ListCustodyRequest {
   limit?: number;
 }
 
-export interface InvokeApi extends ReviewInvokeApi, MediaInvokeApi, InstallInvokeApi, SettingsInvokeApi, OnboardingInvokeApi, OverrideInvokeApi {
+export interface InvokeApi extends DeclaredApi, ReviewInvokeApi, MediaInvokeApi, InstallInvokeApi, SettingsInvokeApi, OnboardingInvokeApi, OverrideInvokeApi {
   'app:info': (arg: Record<string, never>) => Promise<AppInfo>;
   'bundle:create': (arg: CreateBundleRequest) => Promise<JobInfo>;
   'bundle:verify': (arg: VerifyRequest) => Promise<JobInfo>;
@@ -272,6 +273,7 @@ export type InvokeResult<C extends InvokeChannel> = Awaited<ReturnType<InvokeApi
 
 /** Runtime list so transports can refuse anything else. */
 export const INVOKE_CHANNELS: readonly InvokeChannel[] = [
+  ...(Object.keys(CHANNELS) as (keyof typeof CHANNELS)[]),
   ...REVIEW_CHANNELS,
   ...INSTALL_CHANNELS,
   ...SETTINGS_CHANNELS,

@@ -110,6 +110,12 @@ export function createHandlers(s: Services): Handlers {
     ...lazyFamily(['review:override', 'bundle:approval'], async () => (await import('./override-handlers')).overrideHandlers(s)),
     ...lazyFamily(['install:inspect', 'install:plan', 'install:get', 'install:list', 'install:run', 'install:undo', 'install:preflight'], async () => (await import('./install-handlers')).installHandlers(s)),
     ...lazyFamily(['settings:get', 'settings:set', 'credentials:list', 'credentials:set', 'credentials:remove'], async () => (await import('./settings-handlers')).settingsHandlers(s)),
+    ...lazyFamily(['upgrade:run'], async () => (await import('./upgrade-handlers')).upgradeHandlers(s)),
+    ...lazyFamily(['custody:import', 'custody:record', 'custody:report'], async () => (await import('./custody-admin-handlers')).custodyAdminHandlers(s)),
+    ...lazyFamily(['trust:check'], async () => (await import('./trust-check-handlers')).trustCheckHandlers(s)),
+    ...lazyFamily(['install:export-compose'], async () => (await import('./install-admin-handlers')).installAdminHandlers(s)),
+    ...lazyFamily(['media:assemble'], async () => (await import('./media-assemble-handlers')).mediaAssembleHandlers(s)),
+    ...lazyFamily(['fs:browse', 'bundle:recent', 'job:rerun'], async () => (await import('./operator-handlers')).operatorHandlers(s)),
     ...onboardingHandlers(s),
   };
 }

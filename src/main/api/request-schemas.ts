@@ -3,6 +3,8 @@ import type { InvokeChannel } from '../../shared/api';
 import type { InstallInvokeApi } from '../../shared/api-install';
 import { OVERRIDE_SCHEMAS, REVIEW_SCHEMAS } from '../review/review-schemas';
 import { ONBOARDING_SCHEMAS } from './onboarding-handlers';
+import { CHANNELS } from '../../shared/channels';
+import { schemasOf } from '../../shared/contract';
 
 // Every request that crosses a transport is validated here before a service sees it.
 const text = (max = 4096) => z.string().max(max);
@@ -51,6 +53,7 @@ const INSTALL_SCHEMAS = {
 } satisfies Record<keyof InstallInvokeApi, z.ZodType>;
 
 export const REQUEST_SCHEMAS: Record<InvokeChannel, z.ZodType> = {
+  ...schemasOf(CHANNELS),
   'app:info': z.object({}),
   'bundle:create': z.strictObject({
     images: list,

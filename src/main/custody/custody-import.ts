@@ -6,21 +6,9 @@ import { TrustStore } from '../identity/trust-store';
 import { CustodyImportError, readMediaCustody } from './custody-read';
 import { fromRow, type CustodyRow, type CustodyStore } from './custody-store';
 import { eventHash, signatureProblem } from './custody-verify';
+import type { CustodyImportResult } from '../../shared/channels/custody-admin';
+export type { CustodyImportResult };
 
-export interface CustodyImportResult {
-  bundleId: string;
-  origin: { station: string; location?: string };
-  events: number;
-  added: number;
-  alreadyHad: number;
-  headHash: string | null;
-  headSigned: boolean;
-  headSigner?: { name: string; fingerprint: string; pinned: boolean };
-  /** Events from other bundles between these in the origin's chain. */
-  interleaved: number;
-  /** The local event that continues the chain from the imported head. */
-  localSeq: number;
-}
 
 interface ImportedRow extends CustodyRow {
   origin_station: string;

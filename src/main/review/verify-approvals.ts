@@ -6,32 +6,11 @@ import type { TrustLookup } from '../identity/trust-store';
 import { approvalEnvelopeProblems } from './intoto-approval';
 import { unresolvedBlocks } from './overrides';
 import { readStatements, statementSignatureProblem, type Statement, type StatementFile } from './statement';
+import type { ApprovalCheck, ApprovalVerdict } from '../../shared/channels/trust-check';
 
 export const APPROVER_ROLES = ['reviewer', 'admin'] as const;
 
-export interface ApprovalCheck {
-  path: string;
-  reviewer?: string;
-  fingerprint?: string;
-  decision?: 'approve' | 'reject';
-  /** Counted towards the policy (approve) or blocking it (reject). */
-  valid: boolean;
-  problem?: string;
-}
-
-export interface ApprovalVerdict {
-  ok: boolean;
-  bundleId: string;
-  manifestSha256: string;
-  required: number;
-  /** Distinct pinned reviewers whose approvals verify. */
-  approvedBy: { name: string; fingerprint: string }[];
-  checks: ApprovalCheck[];
-  /** Why the bundle is refused; empty when ok. */
-  reasons: string[];
-  /** Statements that did not count but did not refuse an otherwise approved bundle. */
-  notes: string[];
-}
+export type { ApprovalCheck, ApprovalVerdict };
 
 const shortFp = (fp: string): string => `${formatFingerprint(fp).slice(0, 26)}…`;
 

@@ -11,7 +11,7 @@ import { orderContainers } from '../install/plan/install-plan';
 import { containerName, installDir, secretsDir } from '../install/plan/install-refs';
 import { archiveVolume, namedVolumes, type VolumeMount } from './upgrade-volumes';
 import type { SavedRecord } from './upgrade-record';
-import type { BackupFileEntry, BackupManifest } from './upgrade-types';
+import type { BackupFileEntry, BackupManifest } from '../../shared/upgrade-types';
 
 // Before an upgrade: everything it could break, under <dataDir>/installs/<id>/backups/<time>/
 // (0700): the install record (request without password, plan, step states), the generated

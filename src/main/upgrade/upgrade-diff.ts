@@ -4,7 +4,7 @@ import type { StoredRequest } from '../install/install-store';
 import { expandInstall, type InstallTemplateContext } from '../install/plan/install-template';
 import type { StoredPlan } from '../install/install-types';
 import type { ContainerSpec } from '../recipes/recipe-schema';
-import type { Change, ContainerChange, FieldChange, ImageChange, ModelChange, ParamChange, UpgradeDiff } from './upgrade-types';
+import type { Change, ContainerChange, FieldChange, ImageChange, ModelChange, ParamChange, UpgradeDiff } from '../../shared/upgrade-types';
 
 // Pure: what an upgrade changes, from the installed plan and the new one. Values are expanded as
 // the admin would read them (secrets as $(cat 'FILE'), never their values).

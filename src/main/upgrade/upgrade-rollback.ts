@@ -10,7 +10,7 @@ import { RegistryClient } from '../registry/registry-client';
 import { checkBackupFile, restoreSecrets } from './upgrade-backup';
 import { detachedEnv, type UpgradeDeps } from './upgrade-env';
 import { restoreRecord, type SavedRecord } from './upgrade-record';
-import type { BackupManifest } from './upgrade-types';
+import type { BackupManifest } from '../../shared/upgrade-types';
 import { restoreVolume } from './upgrade-volumes';
 import { registryCredentials } from '../install/steps/step-push';
 import { splitTag } from '../docker/docker-loader';

@@ -17,7 +17,7 @@ import { diffUpgrade } from './upgrade-diff';
 import { detachedEnv, type UpgradeDeps } from './upgrade-env';
 import { pointInstallAt, snapshot } from './upgrade-record';
 import { rollback } from './upgrade-rollback';
-import type { UpgradeResult } from './upgrade-types';
+import type { UpgradeResult } from '../../shared/upgrade-types';
 
 // `ferry upgrade`: a newer bundle of an installed recipe. Verify it (the install's verify step),
 // show what changes and the notes it carries, back up what the upgrade could break, point the

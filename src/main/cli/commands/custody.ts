@@ -4,7 +4,8 @@ import { EXIT, print, withCommon, withServices, type CommonOptions } from '../co
 import { actAsAdmin, actIfAsked, withSigning, type SigningOptions } from './identity';
 
 /** Steps a person records by hand; the others are written only by the operations themselves. */
-export const MANUAL_EVENT_TYPES = ['written', 'sealed', 'handed-over', 'received', 'installed', 'note'] as const;
+import { MANUAL_EVENT_TYPES } from '../../../shared/channels/custody-admin';
+export { MANUAL_EVENT_TYPES };
 
 export function custodyCommand(): Command {
   const custody = new Command('custody').description('the chain-of-custody log');

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { UsageError } from '../../../shared/errors';
-import type { UpgradeDiff, UpgradeResult } from '../../upgrade/upgrade-types';
+import type { UpgradeDiff, UpgradeResult } from '../../../shared/upgrade-types';
 import { cliActing, followJob, jobResult, print, withCommon, withServices, type CommonOptions } from '../context';
 import { withSigning } from './identity';
 
