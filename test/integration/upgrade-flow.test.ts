@@ -4,7 +4,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CustodyEvent } from '../../src/shared/api';
 import type { InstallView } from '../../src/shared/api-install';
-import type { BackupManifest, UpgradeResult } from '../../src/main/upgrade/upgrade-types';
+import type { BackupManifest, UpgradeResult } from '../../src/shared/upgrade-types';
 import { startDockerd, type TestDockerd } from '../harness/dockerd';
 import { ferry } from '../harness/ferry-cli';
 import { freePort } from '../harness/ports';
