@@ -114,6 +114,7 @@ export function createHandlers(s: Services): Handlers {
     ...lazyFamily(['custody:import', 'custody:record', 'custody:report'], async () => (await import('./custody-admin-handlers')).custodyAdminHandlers(s)),
     ...lazyFamily(['trust:check'], async () => (await import('./trust-check-handlers')).trustCheckHandlers(s)),
     ...lazyFamily(['install:export-compose'], async () => (await import('./install-admin-handlers')).installAdminHandlers(s)),
+    ...lazyFamily(['install:remove'], async () => (await import('./install-records-handlers')).installRecordHandlers(s)),
     ...lazyFamily(['media:assemble'], async () => (await import('./media-assemble-handlers')).mediaAssembleHandlers(s)),
     ...lazyFamily(['fs:browse', 'bundle:recent', 'job:rerun'], async () => (await import('./operator-handlers')).operatorHandlers(s)),
     ...onboardingHandlers(s),
