@@ -129,6 +129,17 @@ describe('fetching the Node.js package into the cache', () => {
     expect(registry.requests.length).toBe(before + 1);
   });
 
+  it('leaves a folder it did not extract alone (no runtime.json), and says what to do', async () => {
+    const dir = cache();
+    const foreign = runtimeDir(dir, pin);
+    mkdirSync(join(foreign, 'bin'), { recursive: true });
+    writeFileSync(join(foreign, 'bin', 'node'), 'someone else\'s');
+    const err = await nodePackage(pin, { cacheDir: dir, env: { npm_config_registry: registry.url } }).catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(Error);
+    expect(err.message).toContain(`${foreign} exists but was not extracted by Ferry`);
+    expect(readFileSync(join(foreign, 'bin', 'node'), 'utf8')).toBe("someone else's");
+  });
+
   it('refuses a tarball with other bytes than pinned and leaves nothing in the cache', async () => {
     const dir = cache();
     registry.tamper(spec.name, spec.version);

@@ -198,6 +198,13 @@ export async function nodePackage(pin: NodePackagePin, o: FetchNodeOptions): Pro
   const have = await cached(dest, pin);
   if (have) return have;
   if (existed) {
+    // Only a folder Ferry extracted (it holds Ferry's record) is ever removed; anything else is left alone.
+    if (!existsSync(join(dest, RECORD))) {
+      throw new FerryError(
+        `${dest} exists but was not extracted by Ferry (it has no ${RECORD}); Ferry leaves it alone.`,
+        `Move or remove that folder yourself, or point the cache elsewhere (XDG_CACHE_HOME), and run the command again.`,
+      );
+    }
     // Altered since it was extracted (only an existing folder is removed: one that appears meanwhile is another process's, complete).
     const stale = `${dest}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
     await rename(dest, stale).catch(() => undefined);
