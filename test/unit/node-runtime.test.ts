@@ -134,7 +134,7 @@ describe('fetching the Node.js package into the cache', () => {
     const foreign = runtimeDir(dir, pin);
     mkdirSync(join(foreign, 'bin'), { recursive: true });
     writeFileSync(join(foreign, 'bin', 'node'), 'someone else\'s');
-    const err = await nodePackage(pin, { cacheDir: dir, env: { npm_config_registry: registry.url } }).catch((e: unknown) => e as Error);
+    const err = (await nodePackage(pin, { cacheDir: dir, env: { npm_config_registry: registry.url } }).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(Error);
     expect(err.message).toContain(`${foreign} exists but was not extracted by Ferry`);
     expect(readFileSync(join(foreign, 'bin', 'node'), 'utf8')).toBe("someone else's");
