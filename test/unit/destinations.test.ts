@@ -27,7 +27,7 @@ import { RecipeSchema } from '../../src/main/recipes/recipe-schema';
 import { diffSummaries } from '../../src/main/review/bundle-diff';
 import { summarize } from '../../src/main/review/approved-store';
 import { parse } from 'yaml';
-import { placeModels } from '../../src/main/bundle/place-models';
+import { placeModelFiles } from '../../src/main/deliver/deliver-models';
 import { restoreOllama } from '../../src/main/ollama/restore';
 import { ollamaBlobPath, ollamaManifestPath } from '../../src/main/sources/ollama-name';
 import { writeFakeOllamaModel } from '../harness/ollama-standin';
@@ -336,9 +336,9 @@ describe('model placement keeps what it replaces', () => {
   it('an identical file is kept, a changed one moves to .ferry-previous, a foreign folder is refused', async () => {
     const models = join(t.path, 'models');
     const v1 = bundleOf('v1', { 'config.json': '{"v":1}', 'w.bin': 'weights' });
-    await placeModels(v1.dir, [v1.m], models, progress, { installId: 'i1' });
+    await placeModelFiles(v1.dir, [v1.m], models, progress, [], { installId: 'i1' });
     const v2 = bundleOf('v2', { 'config.json': '{"v":2}', 'w.bin': 'weights' });
-    const [r] = await placeModels(v2.dir, [v2.m], models, progress, { installId: 'i2' });
+    const [r] = await placeModelFiles(v2.dir, [v2.m], models, progress, [], { installId: 'i2' });
     expect(r).toMatchObject({ kept: 1, replaced: 1 });
     expect(readFileSync(join(models, 'org/tiny/config.json'), 'utf8')).toBe('{"v":2}');
     expect(readFileSync(join(models, 'org/tiny.ferry-previous/config.json'), 'utf8')).toBe('{"v":1}');
@@ -346,7 +346,7 @@ describe('model placement keeps what it replaces', () => {
 
     mkdirSync(join(models, 'org/other'), { recursive: true });
     writeFileSync(join(models, 'org/other/keep'), 'admin');
-    await expect(placeModels(v1.dir, [model({ repo: 'org/other', name: 'org/other', source: 'http://h/org/other', dir: 'models/org--tiny', files: v1.m.files })], models, progress)).rejects.toThrow(/not created by Ferry/);
+    await expect(placeModelFiles(v1.dir, [model({ repo: 'org/other', name: 'org/other', source: 'http://h/org/other', dir: 'models/org--tiny', files: v1.m.files })], models, progress, [])).rejects.toThrow(/not created by Ferry/);
     expect(readFileSync(join(models, 'org/other/keep'), 'utf8')).toBe('admin');
   });
 });

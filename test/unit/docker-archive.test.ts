@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
@@ -126,7 +126,35 @@ describe('createDockerArchive', () => {
     const img = writeOciImage(dir, { name: 'd:1', layers: [await makeLayerTar([{ path: 'f', content: randomBytes(100_000) }])], cmd: ['/f'] });
     const plan = await planDockerArchive(dir, [{ manifestDigest: img.manifestDigest, repoTags: [] }]);
     truncateSync(join(dir, 'blobs/sha256', img.layers[0]!.slice(7)), 10);
-    await expect(readTar(streamDockerArchive(plan))).rejects.toThrow(/size mismatch/i);
+    await expect(readTar(streamDockerArchive(plan))).rejects.toThrow(`blobs/sha256/${img.layers[0]!.slice(7)}: 10 bytes, the manifest records`);
+  });
+
+  test('a blob whose bytes change after planning fails the stream naming it, before its entry completes or manifest.json is written', async () => {
+    const dir = join(tmp.path, 'changed');
+    const img = writeOciImage(dir, { name: 'f:1', layers: [await makeLayerTar([{ path: 'f', content: randomBytes(3 << 20) }])], cmd: ['/f'] });
+    const plan = await planDockerArchive(dir, [{ manifestDigest: img.manifestDigest, repoTags: [] }], { labelPrefix: 'images/' });
+    const file = join(dir, 'blobs/sha256', img.layers[0]!.slice(7));
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 1] ^= 0x01;
+    writeFileSync(file, bytes);
+    const seen: string[] = [];
+    const extract = tar.extract();
+    const stream = streamDockerArchive(plan);
+    const failed = new Promise<Error>((resolve) => stream.on('error', resolve));
+    stream.pipe(extract);
+    const reading = (async () => {
+      for await (const e of extract) {
+        let n = 0;
+        for await (const c of e) n += (c as Buffer).length;
+        seen.push(`${e.header.name}:${n === (e.header.size ?? 0) ? 'whole' : 'partial'}`);
+      }
+    })().catch(() => undefined);
+    const err = await failed;
+    extract.destroy();
+    await reading;
+    expect(err.message).toContain(`images/blobs/sha256/${img.layers[0]!.slice(7)}: sha256 `);
+    expect(seen).not.toContain(`blobs/sha256/${img.layers[0]!.slice(7)}:whole`);
+    expect(seen.some((s) => s.startsWith('manifest.json'))).toBe(false);
   });
 
   test('destroying the stream early stops reading without errors', async () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { openMediaFile, openMediaStreamSync } from '../io/media-file';
+import { openMediaFile } from '../io/media-file';
+import { verifiedChunks } from '../deliver/verifying-stream';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,8 +15,11 @@ import { FerryError } from '../../shared/errors';
  * layout, but it loads this. Blob paths inside the tar mirror the layout
  * (`blobs/sha256/<hex>`); each blob is written once however many images share it.
  *
- * Integrity: manifests are hashed here; the engine checks the rest (image ID = sha256 of
- * the config, each layer's uncompressed sha256 against the config's `rootfs.diff_ids`).
+ * Integrity: manifests are hashed here; every blob is read once and proven against its digest
+ * as it streams, its last chunk held back until it matched (deliver/verifying-stream.ts), so a
+ * changed blob fails the archive before its tar entry completes and before manifest.json (the
+ * last entry, which the engine needs to make any image) is written. The engine checks again
+ * (image ID = sha256 of the config, each layer's uncompressed sha256 against `rootfs.diff_ids`).
  */
 
 export interface ArchiveImage {
@@ -40,6 +44,9 @@ export interface PlannedImage {
 }
 
 export interface ArchivePlan {
+  layoutDir: string;
+  /** Prepended to `blobs/sha256/<hex>` to name a blob in errors (`images/` for a bundle). */
+  labelPrefix: string;
   images: PlannedImage[];
   /** Unique blobs in tar order (configs and layers). */
   blobs: PlannedBlob[];
@@ -99,18 +106,16 @@ async function statBlob(layoutDir: string, digest: string, expectedSize: number,
   return { digest, name, path, size };
 }
 
-async function readManifest(layoutDir: string, digest: string): Promise<z.infer<typeof manifestSchema>> {
-  assertDigest(digest, 'image manifest');
-  const path = join(layoutDir, blobName(digest));
-  let buf: Buffer;
+async function readManifestFile(layoutDir: string, digest: string, path: string): Promise<Buffer> {
   try {
     const fh = (await openMediaFile(layoutDir, blobName(digest))).fh; // the one media reader: regular file, no links
     try {
       const { size } = await fh.stat();
       if (size > MAX_MANIFEST_BYTES) throw layoutError(`manifest ${digest} is ${size} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`);
-      buf = Buffer.alloc(size);
+      const buf = Buffer.alloc(size);
       const { bytesRead } = await fh.read(buf, 0, size, 0);
       if (bytesRead !== size) throw layoutError(`manifest ${digest}: short read`);
+      return buf;
     } finally {
       await fh.close();
     }
@@ -119,6 +124,12 @@ async function readManifest(layoutDir: string, digest: string): Promise<z.infer<
     const code = (err as NodeJS.ErrnoException).code;
     throw layoutError(`manifest blob ${digest} is ${code === 'ENOENT' ? 'missing' : 'unreadable'} (${path})`);
   }
+}
+
+async function readManifest(layoutDir: string, digest: string, given?: Buffer): Promise<z.infer<typeof manifestSchema>> {
+  assertDigest(digest, 'image manifest');
+  if (given && given.length > MAX_MANIFEST_BYTES) throw layoutError(`manifest ${digest} is ${given.length} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`);
+  const buf = given ?? (await readManifestFile(layoutDir, digest, join(layoutDir, blobName(digest))));
   const actual = `sha256:${createHash('sha256').update(buf).digest('hex')}`;
   if (actual !== digest) throw layoutError(`manifest blob ${digest} is corrupt (its sha256 is ${actual})`);
   let json: unknown;
@@ -140,11 +151,18 @@ async function readManifest(layoutDir: string, digest: string): Promise<z.infer<
   return m;
 }
 
+export interface PlanOptions {
+  /** Image manifests already read (and proven) by the caller, by digest: not read again. */
+  manifests?: Map<string, Buffer>;
+  /** See ArchivePlan.labelPrefix. */
+  labelPrefix?: string;
+}
+
 /**
  * Reads and validates every manifest and checks that every referenced blob exists with
  * the advertised size, before a single byte goes to the engine. Errors name the blob.
  */
-export async function planDockerArchive(layoutDir: string, images: ArchiveImage[]): Promise<ArchivePlan> {
+export async function planDockerArchive(layoutDir: string, images: ArchiveImage[], opts: PlanOptions = {}): Promise<ArchivePlan> {
   const planned: PlannedImage[] = [];
   const byManifest = new Map<string, PlannedImage>();
   const blobs = new Map<string, PlannedBlob>();
@@ -154,7 +172,7 @@ export async function planDockerArchive(layoutDir: string, images: ArchiveImage[
       for (const t of img.repoTags) if (!known.repoTags.includes(t)) known.repoTags.push(t);
       continue;
     }
-    const m = await readManifest(layoutDir, img.manifestDigest);
+    const m = await readManifest(layoutDir, img.manifestDigest, opts.manifests?.get(img.manifestDigest));
     const where = `image ${img.manifestDigest}`;
     assertDigest(m.config.digest, `${where} config`);
     if (!CONFIG_TYPES.includes(m.config.mediaType)) {
@@ -193,7 +211,7 @@ export async function planDockerArchive(layoutDir: string, images: ArchiveImage[
   const manifestBytes = Buffer.byteLength(manifestJson(planned));
   const entry = (n: number): number => 512 + Math.ceil(n / 512) * 512;
   const totalBytes = 2 * 512 + entry(manifestBytes) + list.reduce((s, b) => s + entry(b.size), 0) + 1024;
-  return { images: planned, blobs: list, totalBytes };
+  return { layoutDir, labelPrefix: opts.labelPrefix ?? '', images: planned, blobs: list, totalBytes };
 }
 
 function manifestJson(images: PlannedImage[]): string {
@@ -202,8 +220,11 @@ function manifestJson(images: PlannedImage[]): string {
   );
 }
 
-/** Streams the tar for a plan from `planDockerArchive`. Memory stays flat: blobs are piped from disk. */
-export function streamDockerArchive(plan: ArchivePlan): Readable {
+/**
+ * Streams the tar for a plan from `planDockerArchive`. Memory stays flat: blobs are piped from disk,
+ * each proven against its digest as it passes (a mismatch errors the stream, naming the blob).
+ */
+export function streamDockerArchive(plan: ArchivePlan, signal?: AbortSignal): Readable {
   const pack = tar.pack();
   const feed = async (): Promise<void> => {
     const dir = { type: 'directory' as const, mode: 0o755, mtime: MTIME };
@@ -215,9 +236,10 @@ export function streamDockerArchive(plan: ArchivePlan): Readable {
         continue;
       }
       const entry = pack.entry({ name: b.name, size: b.size, mode: 0o644, mtime: MTIME });
-      // The tar header promised b.size bytes: read exactly that many, so a file that
-      // changed since planning fails the entry instead of corrupting the archive.
-      await pipeline(openMediaStreamSync(b.path, { start: 0, end: b.size - 1, highWaterMark: 1 << 20 }), entry);
+      // The tar header promised b.size bytes of this digest: a file that changed since planning
+      // fails the entry (and the archive) instead of reaching the engine whole.
+      const label = `${plan.labelPrefix}${b.name}`;
+      await pipeline(Readable.from(verifiedChunks(plan.layoutDir, b.name, { sha256: b.digest.slice(7), size: b.size }, { label, signal })), entry);
     }
     pack.entry({ name: 'manifest.json', mode: 0o644, mtime: MTIME }, manifestJson(plan.images));
     pack.finalize();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Transform, pipeline, type Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { CanceledError, FerryError, UsageError } from '../../shared/errors';
-import { planDockerArchive, streamDockerArchive } from './docker-archive';
+import { planDockerArchive, streamDockerArchive, type ArchivePlan, type PlanOptions } from './docker-archive';
 
 /** Loads images from an OCI layout into a Docker engine (`docker load` of a docker-archive), then tags them. */
 
@@ -14,10 +14,12 @@ export interface LoadRequest {
   tag: string;
 }
 
-export interface LoadOptions {
+export interface LoadOptions extends PlanOptions {
   signal?: AbortSignal;
   /** Called with the number of archive bytes sent to the engine after each chunk. */
   onBytes?: (n: number) => void;
+  /** Called once the archive is planned (its exact size known), before a byte is sent. */
+  onPlan?: (plan: ArchivePlan) => void;
 }
 
 export interface LoadedImage {
@@ -123,7 +125,9 @@ async function readLoadResponse(res: NodeJS.ReadableStream): Promise<string[]> {
 /**
  * Pings the engine, streams a docker-archive of the requested images into `docker load`,
  * and tags each image only once every image has loaded with the expected ID (its config
- * digest). A missing or damaged blob fails before anything reaches the engine.
+ * digest). A missing blob fails before anything reaches the engine; a blob whose bytes do not
+ * match its digest fails the archive mid-stream (its entry never completes, manifest.json is
+ * never sent), the load is aborted, and nothing is tagged.
  */
 export async function loadIntoDocker(
   docker: Dockerode,
@@ -135,13 +139,14 @@ export async function loadIntoDocker(
   if (signal?.aborted) throw new CanceledError();
   const tags = images.map((i) => splitTag(i.tag));
   await ping(docker, signal);
-  const plan = await planDockerArchive(layoutDir, images.map((i) => ({ manifestDigest: i.manifestDigest, repoTags: [] })));
+  const plan = await planDockerArchive(layoutDir, images.map((i) => ({ manifestDigest: i.manifestDigest, repoTags: [] })), { manifests: opts.manifests, labelPrefix: opts.labelPrefix });
+  opts.onPlan?.(plan);
 
   const ac = new AbortController();
   const onAbort = (): void => ac.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
   let archiveError: unknown;
-  const archive = streamDockerArchive(plan);
+  const archive = streamDockerArchive(plan, ac.signal);
   const counter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       onBytes?.(chunk.length);

@@ -10,6 +10,14 @@ export interface TransferOptions {
   onBytes?: (n: number) => void;
 }
 
+export interface WriteOptions extends TransferOptions {
+  /**
+   * The source proves `expected.sha256` itself as it streams and fails rather than end with other
+   * bytes (deliver/verifying-stream.ts): writeVerified does not hash a second time; size is still checked.
+   */
+  sourceProven?: boolean;
+}
+
 export interface Expected {
   /** Lowercase hex sha256 the content must have. */
   sha256?: string;
@@ -52,11 +60,12 @@ export async function writeVerified(
   source: AsyncIterable<Uint8Array>,
   dest: string,
   expected: Expected,
-  opts: TransferOptions = {},
+  opts: WriteOptions = {},
 ): Promise<Written> {
   const tmp = `${dest}.tmp`;
   await mkdir(dirname(dest), { recursive: true });
-  const sha = createHash('sha256');
+  const proven = opts.sourceProven === true && expected.sha256 !== undefined;
+  const sha = proven ? undefined : createHash('sha256');
   const git = expected.gitSha1 !== undefined && expected.size !== undefined ? createHash('sha1') : undefined;
   git?.update(`blob ${expected.size}\0`);
   let size = 0;
@@ -69,7 +78,7 @@ export async function writeVerified(
       if (expected.size !== undefined && size > expected.size) {
         throw new IntegrityError(`${dest}: received more than the expected ${expected.size} bytes`, dest);
       }
-      sha.update(chunk);
+      sha?.update(chunk);
       git?.update(chunk);
       let off = 0;
       while (off < chunk.byteLength) {
@@ -79,7 +88,7 @@ export async function writeVerified(
       opts.onBytes?.(chunk.byteLength);
     }
     if (opts.signal?.aborted) throw new CanceledError();
-    const sha256 = sha.digest('hex');
+    const sha256 = sha ? sha.digest('hex') : expected.sha256!.toLowerCase();
     if (expected.size !== undefined && size !== expected.size) {
       throw new IntegrityError(`${dest}: expected ${expected.size} bytes, received ${size}`, dest);
     }

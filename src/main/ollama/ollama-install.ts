@@ -1,10 +1,10 @@
 import { join, resolve } from 'node:path';
-import { readManifest } from '../bundle/manifest-io';
+import { deliverOllama } from '../deliver/deliver';
+import { installDelivery } from '../install/steps/step-push';
 import type { StepEnv, StepOutcome } from '../install/steps/step-env';
 import type { ParamValues, Recipe } from '../recipes/recipe-schema';
 import { whenHolds } from '../recipes/template';
 import { ollamaArtifacts } from './import-ollama';
-import { restoreOllama } from './restore';
 
 // The guided install's `ollama` step: the bundle's Ollama models restored into
 // `<modelsDir>/ollama`, the folder a recipe's `${artifact.<ollama id>}` names (and mounts as
@@ -31,13 +31,12 @@ export function ollamaStepCommand(bundleDir: string, modelsDir: string): string 
 }
 
 export async function ollamaStep(env: StepEnv): Promise<StepOutcome> {
-  const { request, plan } = env.record;
-  const { manifest } = await readManifest(plan.bundleDir);
+  const { request } = env.record;
+  const d = await installDelivery(env);
   const dir = ollamaInstallDir(request.modelsDir);
-  const restored = await restoreOllama(plan.bundleDir, ollamaArtifacts(manifest), dir, env.progress);
+  const restored = await deliverOllama(d, ollamaArtifacts(d.manifest), dir);
   for (const r of restored) env.log(`restored ${r.name} ${r.digest} → ${r.manifest} (${r.blobsWritten} blobs written, ${r.blobsSkipped} already there)`);
   const models = restored.map((r) => ({ name: r.name, digest: r.digest, size: r.size, blobsWritten: r.blobsWritten, blobsSkipped: r.blobsSkipped }));
-  env.custody.append({ type: 'imported', role: 'admin', bundleId: plan.bundleId, details: { installId: env.installId, into: 'ollama', dir, models } });
   return {
     result: { dir, models },
     summary: restored.length ? `${restored.map((r) => r.name).join(', ')} → ${dir}` : 'no Ollama model in the bundle',

@@ -1,21 +1,21 @@
 import { createHash } from 'node:crypto';
-import { lstat, rm } from 'node:fs/promises';
-import { mediaReadStream, readMediaFile } from '../io/media-file';
+import { rm } from 'node:fs/promises';
+import { readMediaFile } from '../io/media-file';
 import { join, relative, resolve } from 'node:path';
 import type { OllamaRestored } from '../../shared/api';
 import { CanceledError, FerryError } from '../../shared/errors';
 import { confinedPath, ollamaDestination } from '../bundle/destinations';
 import type { OllamaArtifact } from '../bundle/manifest-schema';
 import type { Progress } from '../jobs/progress';
-import { writeVerified } from '../io/verified-write';
-import { hashFileInline } from '../media/copy';
+import { holdsVerified, writeVerified } from '../io/verified-write';
+import { DeliveryMismatchError, verifiedChunks } from '../deliver/verifying-stream';
 import { parseImageManifest } from '../registry/manifest-schema';
 import { ollamaDisplayName, ollamaManifestPath } from '../sources/ollama-name';
 import { artifactName, blobRelPath, inside, manifestRelPath } from './ollama-layout';
 
 // Offline side: the bundle's ollama/ folder (manifests + blobs, names FAT-safe) copied into an
-// OLLAMA_MODELS folder under the names Ollama reads. Every blob is re-hashed as it is written
-// (temp file + rename); a model's manifest is written only once all its blobs are in place, so
+// OLLAMA_MODELS folder under the names Ollama reads. Every blob is read once from the bundle and
+// proven as it is written (temp file + rename); a model's manifest is written only once all its blobs are in place, so
 // Ollama never sees a half-restored model. A failure removes the blobs written for that model.
 
 export interface RestoreOptions {
@@ -62,11 +62,7 @@ async function readModel(bundleDir: string, a: OllamaArtifact): Promise<{ bytes:
 }
 
 /** True when `file` is a regular file of `size` bytes whose sha256 is `hex` (re-read, not trusted by name). */
-async function identical(file: string, size: number, hex: string, signal?: AbortSignal): Promise<boolean> {
-  const st = await lstat(file).catch(() => undefined);
-  if (!st?.isFile() || st.size !== size) return false;
-  return (await hashFileInline(file, { signal })).sha256 === hex;
-}
+const identical = (file: string, size: number, hex: string, signal?: AbortSignal): Promise<boolean> => holdsVerified(file, { size, sha256: hex }, signal);
 
 async function restoreOne(bundleDir: string, a: OllamaArtifact, root: string, progress: Progress, fatSafe: boolean): Promise<OllamaRestored> {
   const { bytes, blobs, size } = await readModel(bundleDir, a);
@@ -99,9 +95,11 @@ async function restoreOne(bundleDir: string, a: OllamaArtifact, root: string, pr
       }
       const src = inside(resolve(bundleDir, a.dir), b.rel);
       try {
-        await writeVerified((await mediaReadStream(resolve(bundleDir), relative(resolve(bundleDir), src), { signal: progress.signal })).stream, dest, { sha256: b.digest.slice(7), size: b.size }, { signal: progress.signal, onBytes: (n) => progress.advance(n, itemId) });
+        const rel = relative(resolve(bundleDir), src);
+        await writeVerified(verifiedChunks(resolve(bundleDir), rel, { sha256: b.digest.slice(7), size: b.size }, { signal: progress.signal, bundleDir }), dest, { sha256: b.digest.slice(7), size: b.size }, { signal: progress.signal, onBytes: (n) => progress.advance(n, itemId), sourceProven: true });
       } catch (err) {
         if (err instanceof CanceledError) throw err;
+        if (err instanceof DeliveryMismatchError) throw err.within(`Ollama model ${a.name}: blob ${b.digest}`, `nothing of ${a.name} was restored`);
         throw new FerryError(
           `Ollama model ${a.name}: blob ${b.digest} (${src}) does not match the bundle (${(err as Error).message}); nothing of ${a.name} was restored`,
           `Run "ferry verify ${bundleDir}" and bring the bundle again.`,
@@ -133,10 +131,9 @@ async function restoreOne(bundleDir: string, a: OllamaArtifact, root: string, pr
  * Blobs already there with the same digest are kept; a model with any bad blob is refused, naming
  * the model and the blob, and nothing of it is left behind. Models are restored one after another.
  */
-export async function restoreOllama(bundleDir: string, artifacts: OllamaArtifact[], ollamaModelsDir: string, progress: Progress, opts: RestoreOptions = {}): Promise<OllamaRestored[]> {
+export async function restoreOllama(bundleDir: string, artifacts: OllamaArtifact[], ollamaModelsDir: string, progress: Progress, opts: RestoreOptions = {}, out: OllamaRestored[] = []): Promise<OllamaRestored[]> {
   const root = resolve(ollamaModelsDir);
   const fatSafe = opts.fatSafeNames ?? process.platform === 'win32';
-  const out: OllamaRestored[] = [];
   for (const a of artifacts) {
     if (progress.signal.aborted) throw new CanceledError();
     out.push(await restoreOne(resolve(bundleDir), a, root, progress, fatSafe));

@@ -11,6 +11,11 @@ export interface PushBlobOptions {
   mountFrom?: string;
   /** Blobs up to this size go in one PUT; larger ones in PATCH chunks of this size. Default 64 MiB. */
   chunkSize?: number;
+  /**
+   * The source proves its own digest as it streams and fails rather than end with other bytes
+   * (deliver/verifying-stream.ts): it is not hashed a second time here; its length still is checked.
+   */
+  sourceProven?: boolean;
 }
 
 export type PushBlobResult = 'exists' | 'mounted' | 'uploaded';
@@ -22,7 +27,7 @@ class SourceReader {
   private readonly it: AsyncIterator<Uint8Array>;
   private pending: Uint8Array | undefined;
   private done = false;
-  readonly hash = createHash('sha256');
+  readonly hash: ReturnType<typeof createHash> | undefined;
   count = 0;
 
   constructor(
@@ -30,6 +35,7 @@ class SourceReader {
     private readonly opts: PushBlobOptions,
   ) {
     this.it = source[Symbol.asyncIterator]();
+    this.hash = opts.sourceProven ? undefined : createHash('sha256');
   }
 
   /** Yields at most `n` bytes (fewer only if the source ends). */
@@ -54,7 +60,7 @@ class SourceReader {
       }
       left -= chunk.byteLength;
       this.count += chunk.byteLength;
-      this.hash.update(chunk);
+      this.hash?.update(chunk);
       this.opts.onBytes?.(chunk.byteLength);
       yield chunk;
     }
@@ -123,7 +129,7 @@ export async function pushBlob(
   const chunkSize = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK_SIZE);
   const src = new SourceReader(open(), opts);
   const checkLocal = async (): Promise<void> => {
-    const got = `sha256:${src.hash.copy().digest('hex')}`;
+    const got = src.hash ? `sha256:${src.hash.copy().digest('hex')}` : desc.digest;
     if (src.count !== desc.size || !(await src.exhausted())) {
       throw new FerryError(`Local content for ${desc.digest} has ${src.count === desc.size ? 'more' : src.count} bytes, expected ${desc.size}`, 'The local copy is corrupt; verify the bundle.');
     }
