@@ -1,7 +1,9 @@
 // Contract for the offline side's guided install: a recipe's install steps, run one by one,
 // each showing the equivalent command first, recorded in custody, re-runnable and undoable.
 
-import type { JobInfo } from './api';
+import type { z } from 'zod';
+import type { ApiOf } from './contract';
+import type { INSTALL_CHANNELS, installPlanRequest } from './channels/install';
 
 export type InstallStepKind =
   | 'verify' // hashes, approvals, completeness of the volumes or bundle folder; records the receipt
@@ -59,7 +61,13 @@ export interface InstallView {
   parameters: InstallParameterView[];
   /** Whether the registry password must be entered again (after a restart) before push can run. */
   needsPassword: boolean;
+  /** What the step states add up to (planned: no step has run, or every one that ran was undone). */
+  status: InstallStatus;
+  /** `install:remove` may remove the record: no step has run without being undone. */
+  removable: boolean;
 }
+
+export type InstallStatus = 'planned' | 'running' | 'partial' | 'failed' | 'installed';
 
 export interface InstallParameterView {
   name: string;
@@ -82,39 +90,8 @@ export interface InstallInspectView {
   models: { id: string; repo: string; revision: string; size: number }[];
 }
 
-export interface InstallRequest {
-  /** A bundle folder, or the mounted volumes of a split bundle (any order). */
-  dir?: string;
-  volumes?: string[];
-  /** Internal registry and prefix, e.g. registry.internal.example.com/duo. Absent: images are loaded into the engine. */
-  registry?: string;
-  caFile?: string;
-  username?: string;
-  password?: string;
-  insecureRegistries?: string[];
-  /** Docker or Podman socket (unix:///run/podman/podman.sock); default DOCKER_HOST or the local socket. */
-  dockerHost?: string;
-  /** Where model weights are placed, e.g. /data/models. */
-  modelsDir: string;
-  /** Install-stage parameters (gitlab_domain, ai_gateway_host, …) and overrides. */
-  params?: Record<string, string | boolean>;
-  /** A private CA bundle GitLab's certificate chains to: mounted and set as REQUESTS_CA_BUNDLE / SSL_CERT_FILE. */
-  gitlabCaFile?: string;
-  /** GPU use: 'require' (default; refuses without GPUs) or 'none' (stand-ins and CPU-only tests: no device requests). */
-  gpu?: 'require' | 'none';
-  egress: {
-    /** host:port targets that must be unreachable from every container (no default in tests: always set). */
-    outside: string[];
-    /** host:port or http(s) URLs that must be reachable from every container. */
-    internal?: string[];
-  };
-  /** Agent Platform flow execution (GitLab Duo recipe): optional setup_script and cache for agent-config.yml. */
-  agentConfig?: { setupScript?: string[]; cache?: AgentCacheConfig };
-  /** Seconds to wait for each container's health checks (default 600: vLLM loads weights for minutes). */
-  healthTimeout?: number;
-  /** The admin's exact allowances for what reaches beyond the stack (`mount:/path`, `target:host:port`); recorded in custody. */
-  allow?: string[];
-}
+/** What `install:plan` takes (its schema in src/shared/channels/install.ts is the declaration). */
+export type InstallRequest = z.input<typeof installPlanRequest>;
 
 export interface AgentCacheConfig {
   key?: string | { files: string[]; prefix?: string };
@@ -135,6 +112,8 @@ export interface GpuPreflightView {
   /** Bytes the bundle's model needs (from the scan's estimate), when known. */
   neededBytes?: number;
   suggestedTensorParallel?: number;
+  /** How GPU containers will be requested on this engine and version (API device request, or the podman run command). */
+  gpuRequest?: { via: 'api' | 'command'; flags: string[]; text: string };
   /** Plain-language reason when not ok, or notes when ok. */
   message: string;
   hint?: string;
@@ -167,17 +146,4 @@ export interface AgentConfigView {
   checklist: ChecklistItem[];
 }
 
-export interface InstallInvokeApi {
-  /** Reads the bundle's recipe (recipe.yaml, checked against lock.json) and lists the parameters to fill in. */
-  'install:inspect': (arg: { dir?: string; volumes?: string[] }) => Promise<InstallInspectView>;
-  /** Reads the bundle's recipe and lock and lays out the steps (nothing runs); missing required parameters are named. */
-  'install:plan': (arg: InstallRequest) => Promise<InstallView>;
-  'install:get': (arg: { installId: string }) => Promise<InstallView>;
-  'install:list': (arg: Record<string, never>) => Promise<InstallView[]>;
-  /** Runs one step, or (no stepId) every step from the first not done, stopping at a failure. */
-  'install:run': (arg: { installId: string; stepId?: string; password?: string }) => Promise<JobInfo>;
-  'install:undo': (arg: { installId: string; stepId: string }) => Promise<JobInfo>;
-  'install:preflight': (arg: { dockerHost?: string; neededBytes?: number }) => Promise<GpuPreflightView>;
-}
-
-export const INSTALL_CHANNELS = ['install:inspect', 'install:plan', 'install:get', 'install:list', 'install:run', 'install:undo', 'install:preflight'] as const satisfies readonly (keyof InstallInvokeApi)[];
+export type InstallInvokeApi = ApiOf<typeof INSTALL_CHANNELS>;

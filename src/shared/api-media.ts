@@ -1,5 +1,6 @@
 // Contract for removable media: detection, planning, writing and verifying volumes.
-import type { JobInfo } from './api';
+import type { ApiOf } from './contract';
+import type { MEDIA_CHANNELS } from './channels/media';
 
 export interface DriveView {
   device: string;
@@ -46,11 +47,4 @@ export interface MediaWriteView {
   remaining?: { files: number; bytes: number };
 }
 
-export interface MediaInvokeApi {
-  'media:detect': (arg: Record<string, never>) => Promise<{ drives: DriveView[]; refused: { device: string; reason: string }[] }>;
-  /** `kit`: count the offline kit on volume 1 (default true); `kitDir`: that kit folder rather than the bundle's ferry/ or this station's kit. */
-  'media:plan': (arg: { dir: string; volumeSize: string; fs?: string; kit?: boolean; kitDir?: string }) => Promise<MediaPlanView>;
-  /** `kit`: put the offline kit on volume 1 under ferry/ (default true); `kitDir` as for media:plan. */
-  'media:write': (arg: { dir: string; targets: string[]; volumeSize?: string; fs?: string; unapprovedReason?: string; kit?: boolean; kitDir?: string }) => Promise<JobInfo>;
-  'media:verify': (arg: { dirs: string[] }) => Promise<JobInfo>;
-}
+export type MediaInvokeApi = ApiOf<typeof MEDIA_CHANNELS>;

@@ -2,7 +2,10 @@
 // first admin identity), then what an admin does in Settings (identities, station, approval
 // policy) and exporting a public key. The same service functions back `ferry identity …` and
 // `ferry trust policy` (src/main/identity/station-admin.ts).
+import type { z } from 'zod';
 import type { IdentityView } from './api-review';
+import type { ApiOf } from './contract';
+import type { ONBOARDING_CHANNELS } from './channels/onboarding';
 
 export interface StationView {
   /** Configured name (Settings or `ferry identity station`). */
@@ -34,13 +37,7 @@ export interface OnboardingStatus {
   policy: PolicyView;
 }
 
-export interface SetupRequest {
-  stationName: string;
-  location?: string;
-  /** The first identity's name; it is always an admin. */
-  name: string;
-  passphrase: string;
-}
+export type SetupRequest = z.input<(typeof ONBOARDING_CHANNELS)['onboarding:setup']['arg']>;
 
 /** An identity as created: its fingerprint grouped for reading aloud too. */
 export interface CreatedIdentity extends IdentityView {
@@ -53,11 +50,7 @@ export interface SetupResult {
   station: StationView;
 }
 
-export interface CreateIdentityRequest {
-  name: string;
-  role: 'operator' | 'reviewer' | 'admin' | 'auditor';
-  passphrase: string;
-}
+export type CreateIdentityRequest = z.input<(typeof ONBOARDING_CHANNELS)['identity:create']['arg']>;
 
 /** A public key file as `ferry identity export-public` writes it, and its fingerprint to read aloud. */
 export interface PublicKeyExport {
@@ -73,25 +66,6 @@ export interface PublicKeyExport {
   text: string;
 }
 
-export interface SetPolicyRequest {
-  requiredApprovals?: 1 | 2;
-  requireApprovals?: 'on' | 'off' | 'auto';
-}
+export type SetPolicyRequest = z.input<(typeof ONBOARDING_CHANNELS)['policy:set']['arg']>;
 
-export interface OnboardingInvokeApi {
-  'onboarding:status': (arg: Record<string, never>) => Promise<OnboardingStatus>;
-  'onboarding:setup': (arg: SetupRequest) => Promise<SetupResult>;
-  'station:set': (arg: { name?: string; location?: string }) => Promise<StationView>;
-  'identity:create': (arg: CreateIdentityRequest) => Promise<CreatedIdentity>;
-  'identity:publickey': (arg: { name: string }) => Promise<PublicKeyExport>;
-  'policy:set': (arg: SetPolicyRequest) => Promise<PolicyView>;
-}
-
-export const ONBOARDING_CHANNELS = [
-  'onboarding:status',
-  'onboarding:setup',
-  'station:set',
-  'identity:create',
-  'identity:publickey',
-  'policy:set',
-] as const satisfies readonly (keyof OnboardingInvokeApi)[];
+export type OnboardingInvokeApi = ApiOf<typeof ONBOARDING_CHANNELS>;

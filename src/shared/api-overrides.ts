@@ -1,7 +1,10 @@
 // Overrides of blocking scan findings, antivirus states and a bundle's approval state:
 // `review:override` and `bundle:approval` channels, and the parts they add to the review
 // document (BundleDocument) and the verify result.
+import type { z } from 'zod';
 import type { KitCoverageView } from './api-review';
+import type { ApiOf } from './contract';
+import type { OVERRIDE_CHANNELS } from './channels/overrides';
 
 /** A blocking scan finding with no override covering it. `file` is bundle-relative. */
 export interface UnresolvedFinding {
@@ -74,13 +77,7 @@ export interface ApprovalStateView {
   kit?: KitCoverageView;
 }
 
-export interface OverrideRequest {
-  dir: string;
-  file: string;
-  rule: string;
-  detail?: string;
-  reason: string;
-}
+export type OverrideRequest = z.input<(typeof OVERRIDE_CHANNELS)['review:override']['arg']>;
 
 export interface OverrideResultView {
   bundleId: string;
@@ -91,9 +88,4 @@ export interface OverrideResultView {
   unresolved: UnresolvedFinding[];
 }
 
-export interface OverrideInvokeApi {
-  'review:override': (arg: OverrideRequest) => Promise<OverrideResultView>;
-  'bundle:approval': (arg: { dir: string }) => Promise<ApprovalStateView>;
-}
-
-export const OVERRIDE_CHANNELS = ['review:override', 'bundle:approval'] as const satisfies readonly (keyof OverrideInvokeApi)[];
+export type OverrideInvokeApi = ApiOf<typeof OVERRIDE_CHANNELS>;

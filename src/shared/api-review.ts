@@ -1,5 +1,7 @@
 // Contract for reading a bundle as a reviewer: the manifest as a document with scan results.
 import type { OverrideDocumentPart } from './api-overrides';
+import type { ApiOf } from './contract';
+import type { REVIEW_CHANNELS } from './channels/review';
 
 export type Severity = 'info' | 'suspicious' | 'dangerous';
 
@@ -296,35 +298,4 @@ export interface CustodyVerifyResult {
   bundleEvents?: number;
 }
 
-export interface ReviewInvokeApi {
-  'bundle:manifest': (arg: { dir: string }) => Promise<BundleDocument>;
-  'identity:list': (arg: Record<string, never>) => Promise<IdentityView[]>;
-  'identity:current': (arg: Record<string, never>) => Promise<SessionInfo>;
-  'identity:login': (arg: { name: string; passphrase: string }) => Promise<SessionInfo>;
-  'identity:logout': (arg: Record<string, never>) => Promise<SessionInfo>;
-  'review:decide': (arg: { dir: string; decision: 'approve' | 'reject'; reason: string }) => Promise<DecisionResult>;
-  'review:queue': (arg: Record<string, never>) => Promise<QueueItem[]>;
-  'trust:list': (arg: Record<string, never>) => Promise<TrustedKeyView[]>;
-  'trust:add': (arg: { path: string; confirm?: string; name?: string; role?: string }) => Promise<TrustAddResult>;
-  'trust:revoke': (arg: { fingerprint: string; reason: string }) => Promise<TrustedKeyView>;
-  'custody:verify': (arg: { bundleId?: string }) => Promise<CustodyVerifyResult>;
-  'custody:export': (arg: { bundleId: string; format: 'html' | 'csv'; path: string; bundleDir?: string }) => Promise<{ path: string; events: number }>;
-  'bundle:bom': (arg: { dir: string; format: 'cyclonedx' | 'spdx'; path: string }) => Promise<{ path: string; format: 'cyclonedx' | 'spdx'; components: number; sha256: string }>;
-}
-
-/** Runtime list of the channels above (spread into INVOKE_CHANNELS). */
-export const REVIEW_CHANNELS = [
-  'bundle:manifest',
-  'identity:list',
-  'identity:current',
-  'identity:login',
-  'identity:logout',
-  'review:decide',
-  'review:queue',
-  'trust:list',
-  'trust:add',
-  'trust:revoke',
-  'custody:verify',
-  'custody:export',
-  'bundle:bom',
-] as const satisfies readonly (keyof ReviewInvokeApi)[];
+export type ReviewInvokeApi = ApiOf<typeof REVIEW_CHANNELS>;

@@ -1,3 +1,7 @@
+import type { z } from 'zod';
+import type { ApiOf } from './contract';
+import type { SETTINGS_CHANNELS } from './channels/settings';
+
 // Station settings and stored registry credentials: `settings:*` and `credentials:*` channels.
 // A stored secret never crosses the API: it goes in with `credentials:set` and never comes back.
 
@@ -9,11 +13,7 @@ export interface StoredCredential {
   updatedAt: string;
 }
 
-export interface SetCredentialRequest {
-  registry: string;
-  username: string;
-  password: string;
-}
+export type SetCredentialRequest = z.input<(typeof SETTINGS_CHANNELS)['credentials:set']['arg']>;
 
 /** A proxy variable from the environment, with any user:password in its URL replaced by `***`. */
 export interface ProxyVariable {
@@ -30,18 +30,6 @@ export interface StationSettings {
   requireCleanAntivirus: boolean;
 }
 
-export interface SetSettingsRequest {
-  mirrors?: string[];
-  /** Changing it needs an admin once the station has one; recorded in custody. */
-  requireCleanAntivirus?: boolean;
-}
+export type SetSettingsRequest = z.input<(typeof SETTINGS_CHANNELS)['settings:set']['arg']>;
 
-export interface SettingsInvokeApi {
-  'settings:get': (arg: Record<string, never>) => Promise<StationSettings>;
-  'settings:set': (arg: SetSettingsRequest) => Promise<StationSettings>;
-  'credentials:list': (arg: Record<string, never>) => Promise<StoredCredential[]>;
-  'credentials:set': (arg: SetCredentialRequest) => Promise<StoredCredential>;
-  'credentials:remove': (arg: { registry: string }) => Promise<{ removed: boolean }>;
-}
-
-export const SETTINGS_CHANNELS = ['settings:get', 'settings:set', 'credentials:list', 'credentials:set', 'credentials:remove'] as const satisfies readonly (keyof SettingsInvokeApi)[];
+export type SettingsInvokeApi = ApiOf<typeof SETTINGS_CHANNELS>;

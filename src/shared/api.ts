@@ -1,14 +1,15 @@
-import type { MediaInvokeApi } from './api-media';
+import type { z } from 'zod';
 import { CHANNELS, type DeclaredApi } from './channels';
-import { INSTALL_CHANNELS, type InstallInvokeApi } from './api-install';
-import { REVIEW_CHANNELS, type ReviewInvokeApi } from './api-review';
-import { SETTINGS_CHANNELS, type SettingsInvokeApi } from './api-settings';
-import { ONBOARDING_CHANNELS, type OnboardingInvokeApi } from './api-onboarding';
-import { OVERRIDE_CHANNELS, type ApprovalStateView, type OverrideInvokeApi } from './api-overrides';
+import type { CORE_CHANNELS } from './channels/core';
+import type { ApprovalStateView } from './api-overrides';
 
 // The typed API contract between the main process (or headless server) and the renderer.
 // Every invoke channel takes one argument object and resolves to one value; events flow
 // from main to renderer only. Transports (Electron IPC, loopback HTTP) carry exactly this.
+// Each channel is declared once, by its request schema and result type, in src/shared/channels/;
+// the view types live here and in api-*.ts.
+
+type CoreArg<C extends keyof typeof CORE_CHANNELS> = z.input<(typeof CORE_CHANNELS)[C]['arg']>;
 
 export type JobKind = 'bundle.create' | 'bundle.verify' | 'bundle.import' | 'media.write' | 'media.verify' | 'media.assemble' | 'install.run' | 'upgrade.run';
 export type JobState = 'running' | 'succeeded' | 'failed' | 'canceled';
@@ -26,7 +27,8 @@ export interface JobItem {
   label: string;
   bytesDone: number;
   bytesTotal: number;
-  state: 'pending' | 'running' | 'done' | 'skipped' | 'failed';
+  /** `canceled`: it was under way when the job was canceled (run the job again to resume it). */
+  state: 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'canceled';
 }
 
 export interface JobInfo {
@@ -76,39 +78,7 @@ export interface AppInfo {
   defaultPlatform: string;
 }
 
-export interface CreateBundleRequest {
-  images: string[];
-  /** REPO or REPO@REVISION */
-  models: string[];
-  outDir: string;
-  hubUrl?: string;
-  platform?: string;
-  insecureRegistries?: string[];
-  /** Recipe id (or path to a recipe file); its artifacts are bundled with any images/models given. */
-  recipe?: string;
-  /** Recipe parameter values (`--set name=value`). */
-  params?: Record<string, string>;
-  /** `SOURCE=HOST[:PORT][/PREFIX]`: fetch SOURCE's content from a mirror; the bundle keeps the source names. */
-  mirrors?: string[];
-  /** A lock file (`ferry recipe resolve --lock-out`) to acquire exactly, instead of resolving. */
-  lockFile?: string;
-  /** Ollama models NAME[:TAG]. */
-  ollama?: string[];
-  /** Local files or folders. */
-  files?: string[];
-  /** Hugging Face cache folder to take model files from before the hub. */
-  hfCache?: string;
-  /** Ollama models folder to take Ollama models from before the registry. */
-  ollamaDir?: string;
-  /** Parallel transfers (default 8). */
-  concurrency?: number;
-  /** A signed offline inventory file (`ferry inventory export`): leave out what it lists, making a delta bundle. */
-  inventory?: string;
-  /** A Markdown file carried as notes/RELEASE-NOTES.md (shown by `ferry upgrade`). */
-  releaseNotes?: string;
-  /** A Markdown file carried as notes/MIGRATION-GUIDE.md (shown by `ferry upgrade`). */
-  migrationGuide?: string;
-}
+export type CreateBundleRequest = CoreArg<'bundle:create'>;
 
 export interface RecipeParameterInfo {
   name: string;
@@ -135,16 +105,7 @@ export interface RecipeInfo {
   recipe?: unknown;
 }
 
-export interface ResolveRecipeRequest {
-  recipe: string;
-  params?: Record<string, string>;
-  platform?: string;
-  hubUrl?: string;
-  mirrors?: string[];
-  insecureRegistries?: string[];
-  hfCache?: string;
-  ollamaDir?: string;
-}
+export type ResolveRecipeRequest = CoreArg<'recipe:resolve'>;
 
 /** One pinned artifact of a lock, for the preview before anything is fetched. */
 export interface LockEntry {
@@ -170,9 +131,7 @@ export interface ResolvedRecipe {
   lock: unknown;
 }
 
-export interface VerifyRequest {
-  dir: string;
-}
+export type VerifyRequest = CoreArg<'bundle:verify'>;
 
 export interface VerifyProblem {
   kind: 'missing' | 'extra' | 'mismatch' | 'size' | 'manifest' | 'unsafe-path';
@@ -190,23 +149,7 @@ export interface VerifyResult {
   approval?: ApprovalStateView;
 }
 
-export interface ImportRequest {
-  dir: string;
-  /** HOST[:PORT][/PREFIX] */
-  registry?: string;
-  caFile?: string;
-  username?: string;
-  password?: string;
-  insecureRegistries?: string[];
-  docker?: boolean;
-  /** Docker engine address (unix:///path or tcp://host:port); default DOCKER_HOST or the local socket. */
-  dockerHost?: string;
-  modelsDir?: string;
-  /** OLLAMA_MODELS folder to restore the bundle's Ollama models into. */
-  ollamaModels?: string;
-  /** Ollama server (http://HOST:PORT) that must then list them in /api/tags. */
-  ollamaUrl?: string;
-}
+export type ImportRequest = CoreArg<'bundle:import'>;
 
 export interface ImportedImage {
   source: string;
@@ -225,6 +168,13 @@ export interface ImportResult {
   ollama?: OllamaRestored[];
   /** The Ollama server that listed every restored model (--ollama-url). */
   ollamaConfirmed?: { url: string; version?: string };
+  /** Each target nothing was delivered to, and why ("not asked", "no image in this bundle"). */
+  skipped: ImportSkip[];
+}
+
+export interface ImportSkip {
+  target: 'registry' | 'docker' | 'models' | 'ollama';
+  reason: string;
 }
 
 /** An Ollama model restored into OLLAMA_MODELS; digest and size as Ollama's /api/tags reports them. */
@@ -242,24 +192,10 @@ export interface OllamaRestored {
   bytesWritten: number;
 }
 
-export interface ListCustodyRequest {
-  bundleId?: string;
-  limit?: number;
-}
+export type ListCustodyRequest = CoreArg<'custody:list'>;
 
-export interface InvokeApi extends DeclaredApi, ReviewInvokeApi, MediaInvokeApi, InstallInvokeApi, SettingsInvokeApi, OnboardingInvokeApi, OverrideInvokeApi {
-  'app:info': (arg: Record<string, never>) => Promise<AppInfo>;
-  'bundle:create': (arg: CreateBundleRequest) => Promise<JobInfo>;
-  'bundle:verify': (arg: VerifyRequest) => Promise<JobInfo>;
-  'bundle:import': (arg: ImportRequest) => Promise<JobInfo>;
-  'job:list': (arg: Record<string, never>) => Promise<JobInfo[]>;
-  'job:get': (arg: { id: string }) => Promise<JobInfo>;
-  'job:cancel': (arg: { id: string }) => Promise<JobInfo>;
-  'custody:list': (arg: ListCustodyRequest) => Promise<CustodyEvent[]>;
-  'recipe:list': (arg: Record<string, never>) => Promise<RecipeInfo[]>;
-  'recipe:show': (arg: { id: string }) => Promise<RecipeInfo>;
-  'recipe:resolve': (arg: ResolveRecipeRequest) => Promise<ResolvedRecipe>;
-}
+/** Every channel's typed function: exactly what src/shared/channels/ declares. */
+export type InvokeApi = DeclaredApi;
 
 export interface EventApi {
   'job:update': JobInfo;
@@ -271,30 +207,8 @@ export type EventChannel = keyof EventApi;
 export type InvokeArg<C extends InvokeChannel> = Parameters<InvokeApi[C]>[0];
 export type InvokeResult<C extends InvokeChannel> = Awaited<ReturnType<InvokeApi[C]>>;
 
-/** Runtime list so transports can refuse anything else. */
-export const INVOKE_CHANNELS: readonly InvokeChannel[] = [
-  ...(Object.keys(CHANNELS) as (keyof typeof CHANNELS)[]),
-  ...REVIEW_CHANNELS,
-  ...INSTALL_CHANNELS,
-  ...SETTINGS_CHANNELS,
-  ...ONBOARDING_CHANNELS,
-  ...OVERRIDE_CHANNELS,
-  'media:detect',
-  'media:plan',
-  'media:write',
-  'media:verify',
-  'app:info',
-  'bundle:create',
-  'bundle:verify',
-  'bundle:import',
-  'job:list',
-  'job:get',
-  'job:cancel',
-  'custody:list',
-  'recipe:list',
-  'recipe:show',
-  'recipe:resolve',
-];
+/** Runtime list so transports can refuse anything else: the declared channels. */
+export const INVOKE_CHANNELS = Object.keys(CHANNELS) as readonly InvokeChannel[];
 export const EVENT_CHANNELS: readonly EventChannel[] = ['job:update', 'custody:appended'];
 
 /** What the renderer sees, whichever transport carries it. */

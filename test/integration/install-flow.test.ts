@@ -39,7 +39,7 @@ const installArgs = (): string[] => [
   'install', vol.mountPoint,
   '--registry', `${registry.host}/duo`, '--ca', registry.caFile!, '--username', AUTH.username, '--password-stdin',
   '--models-dir', join(tmp.path, 'models'), '--gpu', 'none',
-  '--set', 'gitlab_domain=gitlab.test', '--set', 'ai_gateway_host=127.0.0.1', '--set', `internal_registry=${registry.host}/duo`,
+  '--set', 'gitlab_domain=gitlab.test', '--set', 'ai_gateway_host=127.0.0.1', // internal_registry: from --registry
   '--egress-outside', outside.target, '--egress-internal', `http://${BRIDGE_HOST}:5052/monitoring/healthz`,
   '--health-timeout', '120', '--data-dir', H, '--json',
 ];
@@ -164,6 +164,7 @@ describe('ferry install from a loop-device volume', () => {
     expect(values['Admin > GitLab Duo > Local URL for the GitLab Duo Agent Platform service']).toBe('127.0.0.1:50052');
     expect(values['Self-hosted model endpoint']).toBe('http://127.0.0.1:8000/v1');
     expect(values['Self-hosted model identifier']).toBe(DUO_SERVED_NAME);
+    expect(values['Admin > GitLab Duo > Image registry']).toBe(`${registry.host}/duo`); // defaulted from --registry
     const agent = v.steps.find((s) => s.id === 'agent-config')!.result as { path: string; yaml: string; checklist: { text: string }[] };
     const yaml = readFileSync(agent.path, 'utf8');
     expect(yaml).toBe(agent.yaml);
@@ -200,7 +201,11 @@ describe('ferry install from a loop-device volume', () => {
   it('--undo container:vllm stops and removes it', async () => {
     const r = await ferry(['install', '--resume', installId, '--undo', 'container:vllm', ...common], { env: env() });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json<InstallView>().steps.find((s) => s.id === 'container:vllm')?.state).toBe('undone');
+    const states = Object.fromEntries(r.json<InstallView>().steps.map((s) => [s.id, s.state]));
+    // The checks that used vllm are to be run again; what came before and does not use it stays done.
+    expect(states).toMatchObject({ 'container:ai-gateway': 'done', 'container:vllm': 'undone', health: 'pending', egress: 'pending', outputs: 'done' });
+    const list = (await ferry(['install', 'list', ...common])).json<InstallView[]>().find((v) => v.installId === installId)!;
+    expect(list.steps.find((s) => s.id === 'health')!.log.at(-1)).toMatch(/^To run again: container:vllm was undone/);
     expect(await inspect('ferry-vllm')).toBeUndefined();
     expect((await inspect('ferry-ai-gateway'))?.Running).toBe(true);
   });

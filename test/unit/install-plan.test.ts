@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FerryError, UsageError } from '../../src/shared/errors';
 import type { BundleManifest, ImageArtifact, ModelArtifact } from '../../src/main/bundle/manifest-schema';
-import { activeVerify, bindInstallParams, bundleArtifacts, layoutSteps, orderContainers } from '../../src/main/install/plan/install-plan';
+import { activeVerify, bindInstallParams, bundleArtifacts, layoutSteps, orderContainers, stepsUsing, withRegistryParam } from '../../src/main/install/plan/install-plan';
 import type { StoredRequest } from '../../src/main/install/install-store';
 import type { PlannedStep, StoredPlan } from '../../src/main/install/install-types';
 import type { Lock, LockImage } from '../../src/main/recipes/lock-schema';
@@ -203,6 +203,13 @@ describe('Keeptrusts layout', () => {
     expect(activeVerify(kt, plan.params).map((v) => v.name)).toEqual(['chat-ollama']);
   });
 
+  it('undoing postgres makes the containers that depend on it run again, then health, the stack check and egress', () => {
+    const plan = ktBundle('ollama');
+    const steps = lay(plan);
+    expect(stepsUsing({ ...plan, steps }, 'container:postgres')).toEqual(['container:keeptrusts-api', 'health', 'verify-stack', 'egress']);
+    expect(stepsUsing({ ...plan, steps }, 'container:keeptrusts-console')).toEqual(['health', 'verify-stack', 'egress']);
+  });
+
   it('puts postgres before keeptrusts-api whatever the recipe order, and refuses a dependency cycle', () => {
     const swapped = structuredClone(kt);
     swapped.install!.containers!.reverse();
@@ -213,3 +220,40 @@ describe('Keeptrusts layout', () => {
     expect(() => orderContainers(cycle, { runtime: 'vllm' })).toThrow(/cycle \(postgres → keeptrusts-api → postgres\)/);
   });
 });
+
+describe('internal_registry and --registry', () => {
+  const { internal_registry: _r, ...withoutRegistry } = duoSet;
+
+  it('takes internal_registry from --registry when it is not given', () => {
+    const given = withRegistryParam(duo, 'registry.internal:5000/duo', withoutRegistry);
+    expect(given).toEqual({ ...withoutRegistry, internal_registry: 'registry.internal:5000/duo' });
+    expect(bindInstallParams(duo, bundle([], []).lock({}), given).params.internal_registry).toBe('registry.internal:5000/duo');
+  });
+
+  it('accepts the same registry written another way, and leaves recipes without the parameter alone', () => {
+    expect(withRegistryParam(duo, 'registry.internal:5000/duo', { internal_registry: 'https://Registry.Internal:5000/duo/' })).toEqual({ internal_registry: 'https://Registry.Internal:5000/duo/' });
+    expect(withRegistryParam(kt, 'registry.internal:5000/kt', { runtime: 'vllm' })).toEqual({ runtime: 'vllm' });
+    expect(withRegistryParam(duo, undefined, withoutRegistry)).toEqual(withoutRegistry);
+  });
+
+  it('refuses a value that disagrees with --registry, naming both', () => {
+    for (const other of ['registry.internal:5000/other', 'elsewhere.example/duo', 'not a registry']) {
+      const err = (() => { try { withRegistryParam(duo, 'registry.internal:5000/duo', { ...withoutRegistry, internal_registry: other }); } catch (e) { return e; } })();
+      expect(err).toBeInstanceOf(UsageError);
+      expect((err as UsageError).message).toBe(`Parameter "internal_registry" is ${other} but the images are pushed to registry.internal:5000/duo (--registry): GitLab would be told another registry than the one holding the images.`);
+      expect((err as UsageError).hint).toContain('defaults to --registry');
+    }
+  });
+});
+
+describe('stepsUsing (what an undo makes run again)', () => {
+  it('a Duo container: the health and egress checks after it, not the steps before or the outputs', () => {
+    const plan = duoPlan(false);
+    const steps = lay(plan);
+    expect(stepsUsing({ ...plan, steps }, 'container:vllm')).toEqual(['health', 'egress']);
+    expect(stepsUsing({ ...plan, steps }, 'container:ai-gateway')).toEqual(['health', 'egress']);
+    expect(stepsUsing({ ...plan, steps }, 'push')).toEqual([]);
+  });
+
+});
+

@@ -1,6 +1,7 @@
 import { CanceledError, FerryError, isAbortError } from '../../shared/errors';
 import { IntegrityError, ShortTransferError } from '../io/verified-write';
 import { RegistryError } from '../registry/registry-errors';
+import { sleep } from '../core/sleep';
 
 /** A failure worth retrying: a 5xx or 429, a dropped connection, a transfer that ended early. */
 export class TransientError extends FerryError {
@@ -31,21 +32,6 @@ export interface RetryOptions {
 function gaveUp(err: unknown, attempts: number): unknown {
   if (err instanceof Error && attempts > 1 && !/ \(gave up after \d+ attempts\)$/.test(err.message)) err.message = `${err.message} (gave up after ${attempts} attempts)`;
   return err;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new CanceledError());
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new CanceledError());
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /**

@@ -1,5 +1,6 @@
-import { z } from 'zod';
 import type { CreatedIdentity, OnboardingInvokeApi } from '../../shared/api-onboarding';
+import { ONBOARDING_CHANNELS } from '../../shared/channels/onboarding';
+import { schemasOf } from '../../shared/contract';
 import type { Services } from '../core/services';
 import { IdentityStore, type IdentityInfo } from '../identity/identity-store';
 import { formatFingerprint } from '../identity/keys';
@@ -14,19 +15,8 @@ import { requireActing, type CallContext } from './call-context';
 type C = keyof OnboardingInvokeApi;
 type Fn<K extends C> = (arg: Parameters<OnboardingInvokeApi[K]>[0], ctx: CallContext) => ReturnType<OnboardingInvokeApi[K]>;
 
-const text = (max: number) => z.string().max(max);
-// The passphrase is only checked for length here (never echoed); the service rates it.
-const passphrase = z.string().min(1, 'is empty').max(1024, 'is too long');
-const ROLE = z.enum(['operator', 'reviewer', 'admin', 'auditor']);
-
-export const ONBOARDING_SCHEMAS: Record<C, z.ZodType> = {
-  'onboarding:status': z.object({}),
-  'onboarding:setup': z.strictObject({ stationName: text(200).min(1), location: text(200).optional(), name: text(128).min(1), passphrase }),
-  'station:set': z.strictObject({ name: text(200).optional(), location: text(200).optional() }),
-  'identity:create': z.strictObject({ name: text(128).min(1), role: ROLE, passphrase }),
-  'identity:publickey': z.strictObject({ name: text(128).min(1) }),
-  'policy:set': z.strictObject({ requiredApprovals: z.union([z.literal(1), z.literal(2)]).optional(), requireApprovals: z.enum(['on', 'off', 'auto']).optional() }),
-};
+/** The requests' schemas (declared in src/shared/channels/onboarding.ts). */
+export const ONBOARDING_SCHEMAS = schemasOf(ONBOARDING_CHANNELS);
 
 const created = (i: IdentityInfo): CreatedIdentity => ({ name: i.name, role: i.role, fingerprint: i.fingerprint, createdAt: i.createdAt, display: formatFingerprint(i.fingerprint) });
 

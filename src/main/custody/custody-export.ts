@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FerryError } from '../../shared/errors';
 import { readManifest } from '../bundle/manifest-io';
@@ -9,6 +9,7 @@ import { SIG } from '../identity/keys';
 import { writeCustodyHeadEnvelope } from '../review/intoto-custody';
 import type { CustodyStore, Signer } from './custody-store';
 import { CUSTODY_DIR, eventsBytes, EVENTS_FILE, HEAD_FILE, HEAD_FORMAT, headMessage, listDigest, type CustodyHead, type KeyEntry } from './custody-file';
+import { writeFileAtomic } from '../io/atomic-write';
 
 export interface ExportResult {
   bundleId: string;
@@ -54,17 +55,10 @@ export async function exportCustody(bundleDir: string, custody: CustodyStore, db
   };
   if (signer) head.signature = signer.sign(SIG.custodyHead, headMessage(head));
   await mkdir(join(bundleDir, CUSTODY_DIR), { recursive: true });
-  await atomicWrite(join(bundleDir, EVENTS_FILE), bytes);
-  await atomicWrite(join(bundleDir, HEAD_FILE), Buffer.from(`${JSON.stringify(head, null, 2)}\n`));
+  await writeFileAtomic(join(bundleDir, EVENTS_FILE), bytes);
+  await writeFileAtomic(join(bundleDir, HEAD_FILE), Buffer.from(`${JSON.stringify(head, null, 2)}\n`));
   // The same head as an in-toto statement in a DSSE envelope, for tools other than Ferry (review/intoto-custody.ts).
   const envelope = await writeCustodyHeadEnvelope(bundleDir, head, manifestSha256, signer);
   return { bundleId: manifest.bundleId, count: events.length, headHash: last.hash, signed: !!signer, files: [EVENTS_FILE, HEAD_FILE, ...(envelope ? [envelope] : [])] };
 }
 
-async function atomicWrite(file: string, bytes: Buffer): Promise<void> {
-  await writeFile(`${file}.tmp`, bytes);
-  const fh = await open(`${file}.tmp`, 'r+');
-  await fh.sync();
-  await fh.close();
-  await rename(`${file}.tmp`, file);
-}

@@ -1,19 +1,11 @@
 import type { Identity } from '../custody/custody-store';
 import type { Db } from '../db/database';
+import { getSetting, setSetting, type SettingKey } from '../settings/settings-table';
 
 // Station settings (one key/value table): the station's name and location, which every
 // custody record carries, and the approval policy the import gate applies.
 
-export type SettingKey = 'station.name' | 'station.location' | 'policy.requiredApprovals' | 'policy.requireApprovals' | 'syslog.target';
-
-export function getSetting(db: Db, key: SettingKey): string | undefined {
-  return (db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value;
-}
-
-export function setSetting(db: Db, key: SettingKey, value: string | undefined): void {
-  if (value === undefined) db.prepare('DELETE FROM settings WHERE key = ?').run(key);
-  else db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
-}
+export { getSetting, setSetting, type SettingKey };
 
 export interface StationInfo {
   name?: string;

@@ -8,7 +8,7 @@ import { dockerFromEnv } from '../docker/docker-loader';
 import type { HashPool } from '../hash/hash-pool';
 import type { Progress } from '../jobs/progress';
 import { engineInfo } from './engine/engine-info';
-import { layoutSteps } from './plan/install-plan';
+import { layoutSteps, stepsUsing } from './plan/install-plan';
 import type { InstallRecord, InstallStore } from './install-store';
 import type { PlannedStep } from './install-types';
 import { containerStep, egressStep, healthStep, undoContainerStep } from './steps/step-containers';
@@ -16,7 +16,7 @@ import type { StepEnv, StepFn } from './steps/step-env';
 import { agentConfigStep, outputsStep } from './steps/step-finish';
 import { filesStep } from './steps/step-files';
 import { verifyStackStep } from './steps/step-verify-stack';
-import { preflightStep, secretsStep } from './steps/step-preflight';
+import { engineGate, preflightStep, secretsStep } from './steps/step-preflight';
 import { modelsStep, pushStep } from './steps/step-push';
 import { verifyStep } from './steps/step-verify';
 import { ollamaStep } from '../ollama/ollama-install';
@@ -137,6 +137,7 @@ export async function runStep(deps: RunnerDeps, installId: string, stepId: strin
       env.record = rec;
     },
   };
+  if (!opts.undo) await engineGate(env, index); // no engine for the steps ahead: say so before this step starts
   const startedAt = isoWithOffset();
   deps.store.setStep(installId, stepId, { state: 'running', startedAt, finishedAt: undefined, error: undefined, log: [] });
   opts.progress.phase(`${opts.undo ? 'undo: ' : ''}${step.title}`);
@@ -145,11 +146,12 @@ export async function runStep(deps: RunnerDeps, installId: string, stepId: strin
     const outcome = await (opts.undo ? undoContainerStep(stepId.slice('container:'.length)) : stepFn(step))(env);
     const state: InstallStepState = opts.undo ? 'undone' : (outcome.state ?? 'done');
     deps.store.setStep(installId, stepId, { state, finishedAt: isoWithOffset(), result: outcome.result, log });
+    const runAgain = opts.undo ? deps.store.runAgain(installId, stepsUsing(rec.plan, stepId), `To run again: ${stepId} was undone (${isoWithOffset()}).`) : [];
     deps.custody.append({
       type: 'install.step',
       role: 'admin',
       bundleId: rec.bundleId,
-      details: { installId, step: stepId, state, ...(opts.undo ? { undo: true } : {}), ...(opts.removeVolumes ? { removeVolumes: true } : {}), command, summary: outcome.summary, result: outcome.result },
+      details: { installId, step: stepId, state, ...(opts.undo ? { undo: true, runAgain } : {}), ...(opts.removeVolumes ? { removeVolumes: true } : {}), command, summary: outcome.summary, result: outcome.result },
     });
     return state;
   } catch (err) {

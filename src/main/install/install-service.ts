@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { lstat, rm } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { GpuPreflightView, InstallInspectView, InstallOutputView, InstallRequest, InstallStepView, InstallView } from '../../shared/api-install';
-import { UsageError } from '../../shared/errors';
+import { FerryError, UsageError } from '../../shared/errors';
 import type { Progress } from '../jobs/progress';
 import { parseRegistryTarget } from '../bundle/registry-target';
 import { storedCredentials } from '../credentials/credential-store';
@@ -11,11 +12,12 @@ import { dockerFromEnv } from '../docker/docker-loader';
 import type { HashPool } from '../hash/hash-pool';
 import { readBundleRecipeInfo, normalizeSource } from './plan/bundle-source';
 import { gpuPreflight } from './engine/gpu-preflight';
-import { bindInstallParams, bundleArtifacts, layoutSteps, requireAllowances, runtimeRisks } from './plan/install-plan';
+import { bindInstallParams, bundleArtifacts, layoutSteps, requireAllowances, runtimeRisks, withRegistryParam } from './plan/install-plan';
 import { installDir } from './plan/install-refs';
 import { runStep, type RunnerDeps } from './install-runner';
 import { InstallStore, storableRequest, type InstallRecord } from './install-store';
 import type { StoredPlan } from './install-types';
+import { installStatus, stepsThatRan } from './install-status';
 
 export interface InstallServiceDeps {
   db: Db;
@@ -60,9 +62,12 @@ export class InstallService {
   }
 
   async plan(req: InstallRequest, opts: { custody?: CustodyStore } = {}): Promise<InstallView> {
-    const request = checkRequest(req);
-    const info = await readBundleRecipeInfo(request);
-    const bound = bindInstallParams(info.recipe, info.lock, request.params ?? {});
+    const checked = checkRequest(req);
+    const info = await readBundleRecipeInfo(checked);
+    // Stored with internal_registry filled from --registry, so upgrades and compose export bind the same values.
+    const params = withRegistryParam(info.recipe, checked.registry, checked.params);
+    const request: InstallRequest = { ...checked, ...(Object.keys(params).length > 0 ? { params } : {}) };
+    const bound = bindInstallParams(info.recipe, info.lock, params);
     const installId = randomUUID();
     const bundleDir = request.dir ?? join(installDir(this.deps.dataDir, installId), 'bundle');
     const base: Omit<StoredPlan, 'steps'> = {
@@ -122,6 +127,30 @@ export class InstallService {
     return this.get(installId);
   }
 
+  /**
+   * Removes an install that never ran (or whose every step that ran was undone): its record and
+   * what Ferry generated for it under the data dir (secrets, assembled bundle, files). Nothing
+   * else on the host is touched: not the bundle folder, the models folder, images or volumes.
+   */
+  async remove(installId: string, opts: { custody?: CustodyStore } = {}): Promise<{ installId: string; removed: true }> {
+    const rec = this.store.get(installId);
+    const view = this.view(rec);
+    const ran = stepsThatRan(view.steps);
+    if (ran.length > 0) {
+      throw new UsageError(
+        `Install ${installId} (${view.recipe.title} ${view.recipe.version}) cannot be removed: ${ran.map((id) => `"${id}" is ${view.steps.find((s) => s.id === id)!.state}`).join(', ')}.`,
+        ran.every((id) => view.steps.find((s) => s.id === id)!.undoable)
+          ? `Undo ${ran.join(', ')} first (ferry install --resume ${installId} --undo STEP), then remove it.`
+          : 'Only an install whose steps never ran (or were all undone) can be removed: what its steps did on this host stays on record.',
+      );
+    }
+    const folder = await removeOwnFolder(installDir(this.deps.dataDir, installId));
+    this.store.remove(installId);
+    this.passwords.delete(installId);
+    (opts.custody ?? this.deps.custody).append({ type: 'install.removed', role: 'admin', bundleId: rec.bundleId, details: { installId, recipe: rec.recipeId, ...(folder ? { folder } : {}) } });
+    return { installId, removed: true };
+  }
+
   async preflight(opts: { dockerHost?: string; neededBytes?: number }): Promise<GpuPreflightView> {
     return gpuPreflight(dockerFromEnv(opts.dockerHost), opts.neededBytes !== undefined ? { neededBytes: opts.neededBytes } : {});
   }
@@ -153,6 +182,8 @@ export class InstallService {
       outputs,
       parameters: rec.plan.parameters,
       needsPassword: this.needsPassword(rec, steps),
+      status: installStatus(steps),
+      removable: stepsThatRan(steps).length === 0,
     };
   }
 
@@ -183,4 +214,16 @@ function checkRequest(req: InstallRequest): InstallRequest {
     ...(req.caFile ? { caFile: abs(req.caFile) } : {}),
     ...(req.gitlabCaFile ? { gitlabCaFile: abs(req.gitlabCaFile) } : {}),
   };
+}
+
+/** Removes the install's own folder under the data dir, never following a link out of it; returns it when it was there. */
+async function removeOwnFolder(dir: string): Promise<string | undefined> {
+  const st = await lstat(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (!st) return undefined;
+  if (!st.isDirectory()) throw new FerryError(`${dir} is not a folder Ferry made for the install (it is a link or a file); nothing was removed.`, 'Look at it and remove it by hand if it is not needed.');
+  await rm(dir, { recursive: true, force: true });
+  return dir;
 }

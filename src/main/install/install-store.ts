@@ -113,6 +113,22 @@ export class InstallStore {
     this.db.prepare('UPDATE installs SET updated_at = ? WHERE id = ?').run(isoWithOffset(), id);
   }
 
+  /** Marks steps that ran as to be run again (state back to pending, result cleared, `reason` ending their log). */
+  runAgain(id: string, stepIds: readonly string[], reason: string): string[] {
+    const states = this.steps(id);
+    const marked = stepIds.filter((s) => ['done', 'skipped', 'failed'].includes(states.get(s)?.state ?? 'pending'));
+    this.db.transaction(() => {
+      for (const s of marked) this.setStep(id, s, { state: 'pending', result: undefined, error: undefined, log: [...states.get(s)!.log, reason] });
+    })();
+    return marked;
+  }
+
+  /** Deletes the record and its steps (install_steps cascade). */
+  remove(id: string): void {
+    this.db.prepare('DELETE FROM install_steps WHERE install_id = ?').run(id);
+    this.db.prepare('DELETE FROM installs WHERE id = ?').run(id);
+  }
+
   private syncSteps(id: string, plan: StoredPlan): void {
     const have = new Set((this.db.prepare('SELECT step_id FROM install_steps WHERE install_id = ?').all(id) as { step_id: string }[]).map((r) => r.step_id));
     const insert = this.db.prepare(`INSERT INTO install_steps (install_id, step_id, position, state, log_tail) VALUES (?, ?, ?, 'pending', '[]')`);

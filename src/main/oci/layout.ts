@@ -1,5 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, rename, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { lstat, mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { MediaFileError, openMediaFile, readMediaFile } from '../io/media-file';
 import { z } from 'zod';
@@ -7,6 +7,7 @@ import { writeVerified } from '../io/verified-write';
 import { FerryError } from '../../shared/errors';
 import { descriptorSchema, toDescriptor, type Descriptor } from '../registry/manifest-schema';
 import { OCI_INDEX } from '../registry/media-types';
+import { writeFileAtomic } from '../io/atomic-write';
 
 export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
 const LAYOUT_FILE = 'oci-layout';
@@ -37,22 +38,6 @@ async function readSmall(path: string, max: number, dir: string): Promise<Buffer
   });
 }
 
-/** Atomically replaces `path` with `data`: unique temp file, fsync, rename. */
-async function writeAtomic(path: string, data: Buffer): Promise<void> {
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-    await fh.close();
-    await rename(tmp, path);
-  } catch (err) {
-    await fh.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
-
 /** A standard OCI image layout directory (oci-layout, index.json, blobs/sha256/<hex>). */
 export class OciLayout {
   private indexLock: Promise<unknown> = Promise.resolve();
@@ -64,9 +49,9 @@ export class OciLayout {
   static async create(dir: string): Promise<OciLayout> {
     await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
     const hasLayout = await lstat(join(dir, LAYOUT_FILE)).then(() => true, () => false);
-    if (!hasLayout) await writeAtomic(join(dir, LAYOUT_FILE), Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })));
+    if (!hasLayout) await writeFileAtomic(join(dir, LAYOUT_FILE), Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' })));
     const hasIndex = await lstat(join(dir, INDEX_FILE)).then(() => true, () => false);
-    if (!hasIndex) await writeAtomic(join(dir, INDEX_FILE), Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })));
+    if (!hasIndex) await writeFileAtomic(join(dir, INDEX_FILE), Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })));
     return OciLayout.open(dir);
   }
 
@@ -161,7 +146,7 @@ export class OciLayout {
       const index = await this.readIndex();
       const entry: Descriptor = { ...toDescriptor(descriptorSchema.parse(desc)), annotations: { ...desc.annotations, [REF_NAME_ANNOTATION]: refName } };
       index.manifests = [...index.manifests.filter((m) => m.annotations?.[REF_NAME_ANNOTATION] !== refName), entry];
-      await writeAtomic(join(this.dir, INDEX_FILE), Buffer.from(`${JSON.stringify(index, null, 2)}\n`));
+      await writeFileAtomic(join(this.dir, INDEX_FILE), Buffer.from(`${JSON.stringify(index, null, 2)}\n`));
     });
   }
 

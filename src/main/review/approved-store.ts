@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { destinationsByKey } from '../bundle/destinations';
 import type { BundleManifest, ImageArtifact } from '../bundle/manifest-schema';
 import type { Db } from '../db/database';
 import { bomComponentSummary } from '../bom/bom-diff';
+import { writeFileAtomic } from '../io/atomic-write';
 
 // What this station approved, by recipe: the custody log's `approved` events are the record
 // of truth (bundle id, manifest digest, who, when); the artifact and file summary of each
@@ -93,8 +94,7 @@ const summaryFile = (dataDir: string, sha: string): string => join(dataDir, APPR
 export async function recordApproved(dataDir: string, m: BundleManifest, manifestSha256: string): Promise<void> {
   await mkdir(join(dataDir, APPROVED_DIR), { recursive: true });
   const target = summaryFile(dataDir, manifestSha256);
-  await writeFile(`${target}.tmp`, `${JSON.stringify(summarize(m, manifestSha256))}\n`);
-  await rename(`${target}.tmp`, target);
+  await writeFileAtomic(target, `${JSON.stringify(summarize(m, manifestSha256))}\n`);
 }
 
 async function readSummary(dataDir: string, sha: string): Promise<ApprovedSummary | undefined> {

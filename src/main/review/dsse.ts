@@ -1,9 +1,10 @@
-import { lstat, mkdir, open, rename, writeFile } from 'node:fs/promises';
+import { lstat, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { canonicalJson } from '../bundle/canonical-json';
 import { MediaFileError, readMediaJson } from '../io/media-file';
 import { SIG, verifyWith } from '../identity/keys';
+import { writeFileAtomic } from '../io/atomic-write';
 
 // DSSE (Dead Simple Signing Envelope, github.com/secure-systems-lab/dsse, v1): a payload, its
 // type, and signatures over the pre-authentication encoding (PAE) of both. Ferry signs the PAE
@@ -73,10 +74,6 @@ export async function writeEnvelope(root: string, rel: string, env: DsseEnvelope
   const target = join(root, rel);
   await mkdir(dirname(target), { recursive: true });
   if (!opts.replace && (await lstat(target).then(() => true, () => false))) throw new Error(`${rel} already exists; not overwriting it.`);
-  await writeFile(`${target}.tmp`, `${canonicalJson(env)}\n`, { flag: 'w' });
-  const fh = await open(`${target}.tmp`, 'r+');
-  await fh.sync();
-  await fh.close();
-  await rename(`${target}.tmp`, target);
+  await writeFileAtomic(target, `${canonicalJson(env)}\n`);
   return rel;
 }

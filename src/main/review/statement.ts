@@ -1,4 +1,4 @@
-import { lstat, mkdir, open, readdir, rename, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir } from 'node:fs/promises';
 import { MediaFileError, readMediaJson } from '../io/media-file';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
@@ -6,6 +6,7 @@ import { canonicalJson } from '../bundle/canonical-json';
 import type { ActingIdentity } from '../identity/identity-store';
 import { fingerprintOf, SIG, verifyWith } from '../identity/keys';
 import { ENVELOPE_SUFFIX } from './dsse';
+import { writeFileAtomic } from '../io/atomic-write';
 
 export const APPROVALS_DIR = 'approvals';
 export const STATEMENT_FORMAT = 'ferry.review.v1';
@@ -59,11 +60,7 @@ export async function writeStatement(bundleDir: string, file: StatementFile | ob
   let name = rel;
   for (let n = 2; await lstat(join(bundleDir, name)).then(() => true, () => false); n++) name = rel.replace(/\.json$/, `-${n}.json`);
   const target = join(bundleDir, name);
-  await writeFile(`${target}.tmp`, `${canonicalJson(file)}\n`, { flag: 'wx' });
-  const fh = await open(`${target}.tmp`, 'r+');
-  await fh.sync();
-  await fh.close();
-  await rename(`${target}.tmp`, target);
+  await writeFileAtomic(target, `${canonicalJson(file)}\n`);
   return name;
 }
 

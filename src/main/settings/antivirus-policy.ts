@@ -1,4 +1,5 @@
 import type { Db } from '../db/database';
+import { getSetting, setSetting } from './settings-table';
 
 // The station's antivirus approval policy: whether approving a bundle needs every model's
 // antivirus result to be 'clean'. Default: yes. Kept in the settings table.
@@ -6,10 +7,9 @@ import type { Db } from '../db/database';
 export const REQUIRE_CLEAN_AV_KEY = 'policy.requireCleanAntivirus';
 
 export function requireCleanAntivirus(db: Db): boolean {
-  const v = (db.prepare('SELECT value FROM settings WHERE key = ?').get(REQUIRE_CLEAN_AV_KEY) as { value: string } | undefined)?.value;
-  return v !== 'false';
+  return getSetting(db, REQUIRE_CLEAN_AV_KEY) !== 'false';
 }
 
 export function setRequireCleanAntivirus(db: Db, required: boolean): void {
-  db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(REQUIRE_CLEAN_AV_KEY, String(required));
+  setSetting(db, REQUIRE_CLEAN_AV_KEY, String(required));
 }

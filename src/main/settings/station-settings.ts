@@ -3,8 +3,9 @@ import { UsageError } from '../../shared/errors';
 import { parseMirrors } from '../acquire/mirrors';
 import type { CustodyStore } from '../custody/custody-store';
 import type { Db } from '../db/database';
-import { IdentityStore, type ActingIdentity } from '../identity/identity-store';
+import type { ActingIdentity } from '../identity/identity-store';
 import { requireCleanAntivirus, setRequireCleanAntivirus } from './antivirus-policy';
+import { getSetting, setSetting } from './settings-table';
 
 // Registry mirrors kept in the station's settings table, and the proxy variables in effect.
 // A request (or a CLI --mirror) that names mirrors overrides the settings entirely.
@@ -12,13 +13,9 @@ import { requireCleanAntivirus, setRequireCleanAntivirus } from './antivirus-pol
 export const MIRRORS_KEY = 'registry.mirrors';
 const MAX_MIRRORS = 100;
 
-function readSetting(db: Db, key: string): string | undefined {
-  return (db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value;
-}
-
 /** The mirrors saved in settings (empty when none, or when the stored value is unreadable). */
 export function savedMirrors(db: Db): string[] {
-  const raw = readSetting(db, MIRRORS_KEY);
+  const raw = getSetting(db, MIRRORS_KEY);
   if (!raw) return [];
   try {
     const v = JSON.parse(raw) as unknown;
@@ -34,8 +31,7 @@ export function saveMirrors(db: Db, mirrors: readonly string[]): string[] {
   if (clean.length > MAX_MIRRORS) throw new UsageError(`Settings: ${clean.length} mirrors given; at most ${MAX_MIRRORS}`);
   const parsed = parseMirrors(clean);
   if (parsed.size !== clean.length) throw new UsageError('Settings: a source registry has more than one mirror', 'Give each source registry one mirror.');
-  if (clean.length === 0) db.prepare('DELETE FROM settings WHERE key = ?').run(MIRRORS_KEY);
-  else db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(MIRRORS_KEY, JSON.stringify(clean));
+  setSetting(db, MIRRORS_KEY, clean.length === 0 ? undefined : JSON.stringify(clean));
   return clean;
 }
 
@@ -60,14 +56,10 @@ export function stationSettings(db: Db, env: NodeJS.ProcessEnv = process.env): S
 }
 
 /**
- * Sets whether approval needs a clean antivirus result. Once the station has an admin
- * identity only a signed-in admin may change it; the change is a custody event.
+ * Sets whether approval needs a clean antivirus result; the change is a custody event, signed by
+ * `acting`. Who may change it is the handlers' rule (stationAdmin, api/station-admin-access.ts).
  */
 export function saveAntivirusPolicy(s: { db: Db; custody: CustodyStore }, acting: ActingIdentity | undefined, required: boolean): void {
-  const hasAdmin = new IdentityStore(s.db).list().some((i) => i.role === 'admin');
-  if (hasAdmin && acting?.role !== 'admin') {
-    throw new UsageError('This station has admin identities: changing the antivirus approval policy (requireCleanAntivirus) needs an admin to be signed in.', 'Sign in as an admin (CLI: --as ADMIN).');
-  }
   setRequireCleanAntivirus(s.db, required);
   s.custody.append({ ...(acting ? { as: { actor: acting.name, signer: acting } } : {}), type: 'policy-changed', role: 'admin', details: { requireCleanAntivirus: required } });
 }

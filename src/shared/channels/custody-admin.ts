@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { channel } from '../contract';
+import { MANUAL_EVENT_TYPES, type ManualEventType } from '../manual-events';
 import type { CustodyEvent } from '../api';
 
 // The offline admin's custody work: take in the log a bundle carries, record steps done by hand
@@ -20,8 +21,7 @@ export interface CustodyImportResult {
   localSeq: number;
 }
 /** Steps a person records by hand (the CLI's `ferry custody record TYPE`). */
-export const MANUAL_EVENT_TYPES = ['written', 'sealed', 'handed-over', 'received', 'installed', 'note'] as const;
-export type ManualEventType = (typeof MANUAL_EVENT_TYPES)[number];
+export { MANUAL_EVENT_TYPES, type ManualEventType };
 
 /** A report as a file to download: the server never writes it anywhere. */
 export interface ReportFile {

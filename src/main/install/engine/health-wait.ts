@@ -2,6 +2,7 @@ import type Dockerode from 'dockerode';
 import { request } from 'undici';
 import { CanceledError, FerryError } from '../../../shared/errors';
 import { containerLogs, demux, recipeNameOf } from './container-runner';
+import { sleep } from '../../core/sleep';
 
 // Waits for a container's health checks, in order: each polled with backoff until it passes
 // or the deadline. HTTP checks run from the install host (as the admin's curl would); `cmd`
@@ -192,17 +193,4 @@ function timeoutError(check: HealthCheck, last: Attempt, waitedMs: number): Ferr
   );
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new CanceledError());
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(new CanceledError());
-    };
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
+

@@ -1,5 +1,3 @@
-import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { UsageError } from '../../../shared/errors';
 import type { ContainerSpec } from '../../recipes/recipe-schema';
@@ -134,8 +132,8 @@ function projectOf(recipeId: string): string {
   return `ferry-${recipeId}`;
 }
 
-/** Reads the install's secrets, renders, and writes docker-compose.yml and .env (0600) into `outDir`. */
-export async function exportCompose(record: ComposeInput['record'], dataDir: string, outDir: string): Promise<RenderedCompose & { composeFile: string; envFile: string; command: string }> {
+/** Reads the install's secrets and renders docker-compose.yml and .env; `command` starts the stack from the folder holding them. */
+export async function composeFiles(record: ComposeInput['record'], dataDir: string): Promise<RenderedCompose & { command: string }> {
   const dir = secretsDir(dataDir, record.id);
   const secretValues: Record<string, string> = {};
   for (const s of record.plan.recipe.install?.secrets ?? []) {
@@ -146,14 +144,5 @@ export async function exportCompose(record: ComposeInput['record'], dataDir: str
     }
   }
   const r = renderCompose({ record, dataDir, secretValues });
-  const out = resolve(outDir);
-  await mkdir(out, { recursive: true });
-  const composeFile = join(out, 'docker-compose.yml');
-  const envFile = join(out, '.env');
-  await writeFile(`${envFile}.tmp`, r.env, { mode: 0o600 });
-  await chmod(`${envFile}.tmp`, 0o600);
-  await rename(`${envFile}.tmp`, envFile);
-  await writeFile(composeFile, r.compose, { mode: 0o644 });
-  const command = `docker-compose -p ${r.project} -f ${shellQuote(composeFile)} --env-file ${shellQuote(envFile)} up -d`;
-  return { ...r, composeFile, envFile, command };
+  return { ...r, command: `docker-compose -p ${r.project} -f docker-compose.yml --env-file .env up -d` };
 }

@@ -5,6 +5,7 @@ import type { Lock } from '../../recipes/lock-schema';
 import { bindParams } from '../../recipes/params';
 import type { ContainerSpec, ParamValues, Recipe, VerifySpec } from '../../recipes/recipe-schema';
 import { whenHolds } from '../../recipes/template';
+import { parseRegistryTarget } from '../../bundle/registry-target';
 import { agentConfigImageId } from '../steps/step-finish';
 import { ollamaArtifactIds, ollamaInstallDir, ollamaStepCommand } from '../../ollama/ollama-install';
 import { isAbsolute, resolve } from 'node:path';
@@ -56,6 +57,36 @@ export function bindInstallParams(recipe: Recipe, lock: Lock, given: Record<stri
     required: p.default === undefined,
   }));
   return { params, setByAdmin: Object.keys(given).filter((k) => installDefs.some((p) => p.name === k)), parameters };
+}
+
+/** The install parameter that names where the images were pushed (the GitLab "Image registry" value). */
+export const REGISTRY_PARAM = 'internal_registry';
+
+/**
+ * The install parameters with `internal_registry` taken from the request's registry (`--registry`)
+ * when the recipe has it and it is not given; a given value that names another registry or prefix
+ * than the one the images are pushed to is refused, naming both.
+ */
+export function withRegistryParam(recipe: Recipe, registry: string | undefined, given: Record<string, string | boolean> = {}): Record<string, string | boolean> {
+  const def = recipe.parameters?.find((p) => p.name === REGISTRY_PARAM && p.stage === 'install');
+  if (!def || !registry) return given;
+  const value = given[REGISTRY_PARAM];
+  if (value === undefined) return { ...given, [REGISTRY_PARAM]: registry };
+  const key = (t: string): string | undefined => {
+    try {
+      const r = parseRegistryTarget(t);
+      return `${r.registry.toLowerCase()}/${r.prefix}`;
+    } catch {
+      return undefined;
+    }
+  };
+  if (typeof value !== 'string' || key(value) === undefined || key(value) !== key(registry)) {
+    throw new UsageError(
+      `Parameter "${REGISTRY_PARAM}" is ${String(value)} but the images are pushed to ${registry} (--registry): GitLab would be told another registry than the one holding the images.`,
+      `Leave out --set ${REGISTRY_PARAM}=… (it defaults to --registry), or give the same value as --registry.`,
+    );
+  }
+  return given;
 }
 
 function descOf(recipe: Recipe, name: string): string {
@@ -110,6 +141,24 @@ export function activeVerify(recipe: Recipe, params: ParamValues): VerifySpec[] 
   return (recipe.install?.verify ?? []).filter((v) => whenHolds(v.when, params));
 }
 
+/**
+ * Whether a step needs the container engine: the containers and the checks run through it, the
+ * GPU preflight, and loading the images when there is no internal registry to push to.
+ */
+export function usesEngine(step: Pick<PlannedStep, 'kind'>, request: Pick<StoredRequest, 'registry'>): boolean {
+  switch (step.kind) {
+    case 'container':
+    case 'health':
+    case 'egress':
+    case 'preflight':
+      return true;
+    case 'push':
+      return !request.registry;
+    default:
+      return false;
+  }
+}
+
 export interface LayoutInput {
   installId: string;
   dataDir: string;
@@ -154,6 +203,25 @@ export function layoutSteps(input: LayoutInput): PlannedStep[] {
   if ((plan.recipe.install?.outputs ?? []).some((o) => whenHolds(o.when, plan.params))) add({ id: 'outputs', kind: 'outputs', title: 'GitLab values', description: 'The values to enter in GitLab (Admin > GitLab Duo), recorded in custody.', undoable: false }, cmd.outputs());
   if (agentConfigImageId(plan.images)) add({ id: 'agent-config', kind: 'agent-config', title: 'Flow execution config', description: 'Write .gitlab/duo/agent-config.yml naming the executor image in the internal registry, and the runner checklist.', undoable: false }, cmd.agentConfig());
   return steps;
+}
+
+/**
+ * The steps that use container step `stepId`, laid out after it: containers that depend on it
+ * (directly or through another), and the health, stack and egress checks (every container's).
+ * After the container is undone these no longer hold and must run again.
+ */
+export function stepsUsing(plan: Pick<StoredPlan, 'recipe' | 'params' | 'steps'>, stepId: string): string[] {
+  const index = plan.steps.findIndex((s) => s.id === stepId);
+  const undone = plan.steps[index];
+  if (!undone || undone.kind !== 'container') return [];
+  const containers = orderContainers(plan.recipe, plan.params);
+  const users = new Set([undone.id.slice('container:'.length)]);
+  for (const c of containers) if ((c.dependsOn ?? []).some((d) => users.has(d))) users.add(c.name);
+  const checks = new Set<string>(['health', 'verify-stack', 'egress']);
+  return plan.steps
+    .slice(index + 1)
+    .filter((s) => checks.has(s.kind) || (s.kind === 'container' && users.has(s.id.slice('container:'.length))))
+    .map((s) => s.id);
 }
 
 // ---- The runtime surface and what needs the admin's explicit allowance (docs/security.md) ----

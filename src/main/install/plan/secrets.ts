@@ -1,9 +1,10 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, rm } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { FerryError, UsageError } from '../../../shared/errors';
+import { writeFileAtomic } from '../../io/atomic-write';
 
 // Install secrets (JWT signing keys and the like), generated on the offline host like
 // `openssl genrsa -out NAME.key 2048`. Values are never logged and never returned to the UI:
@@ -157,25 +158,7 @@ function rsaFingerprint(pem: string, bits: number): string | undefined {
 
 /** Temp file created 0600 (never wider), fsynced, renamed into place; the folder is fsynced too. */
 async function writeSecretFile(path: string, value: string): Promise<void> {
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const fh = await open(tmp, 'wx', 0o600);
-  try {
-    await fh.chmod(0o600);
-    await fh.writeFile(value, 'utf8');
-    await fh.sync();
-    await fh.close();
-    await rename(tmp, path);
-  } catch (err) {
-    await fh.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  const d = await open(join(path, '..'), 'r');
-  try {
-    await d.sync();
-  } finally {
-    await d.close();
-  }
+  await writeFileAtomic(path, value, { mode: 0o600, syncDir: true });
 }
 
 async function lstatOrUndefined(path: string): Promise<Stats | undefined> {

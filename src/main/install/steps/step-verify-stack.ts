@@ -5,6 +5,7 @@ import { activeVerify } from '../plan/install-plan';
 import { templateContext } from '../plan/install-refs';
 import { expandInstall, type InstallTemplateContext } from '../plan/install-template';
 import type { StepEnv, StepOutcome } from './step-env';
+import { sleep } from '../../core/sleep';
 
 // The recipe's stack-level checks (install.verify), run from the install host once every
 // container is healthy: e.g. a chat completion through the gateway to the model. Each is
@@ -82,7 +83,7 @@ export async function runVerifyCheck(c: VerifyCheck, opts: { signal?: AbortSigna
     }
     opts.onAttempt?.(last.detail);
     if (Date.now() - started + delay > c.timeoutMs) break;
-    await new Promise((r) => setTimeout(r, delay));
+    await sleep(delay, opts.signal);
     delay = Math.min(delay * 2, 4000);
   }
   throw new FerryError(
