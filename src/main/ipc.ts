@@ -1,4 +1,4 @@
-import { ipcMain, type WebContents } from 'electron';
+import { BrowserWindow, dialog, ipcMain, type WebContents } from 'electron';
 import { INVOKE_CHANNELS } from '../shared/api';
 import { toErrorShape } from '../shared/errors';
 import { dispatch, subscribeEvents, type Handlers } from './api/handlers';
@@ -23,7 +23,17 @@ export function registerIpc(handlers: Handlers, sessions: SessionRegistry): void
       }
     });
   }
+  // The folder picker (components/FolderPicker.tsx): the native dialog; it only returns a path the user chose.
+  ipcMain.handle(PICK_FOLDER, async (event, defaultPath: unknown) => {
+    const opts: Electron.OpenDialogOptions = { properties: ['openDirectory', 'createDirectory'], ...(typeof defaultPath === 'string' && defaultPath.length <= 4096 ? { defaultPath } : {}) };
+    const win = BrowserWindow.fromWebContents(event.sender);
+    const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts);
+    return r.canceled ? null : (r.filePaths[0] ?? null);
+  });
 }
+
+/** The IPC channel of the native folder dialog (not an API channel: Electron only). */
+export const PICK_FOLDER = 'dialog:pick-folder';
 
 /** Forwards service events to one window until it goes away; its login goes with it. */
 export function forwardEvents(services: Services, contents: WebContents, sessions: SessionRegistry): void {

@@ -18,4 +18,7 @@ const api: FerryApi = {
   },
 };
 
-contextBridge.exposeInMainWorld('ferry', api);
+/** The native folder dialog (main/ipc.ts PICK_FOLDER): the chosen folder, or null when canceled. */
+const pickFolder = async (defaultPath?: string): Promise<string | null> => (await ipcRenderer.invoke('dialog:pick-folder', defaultPath)) as string | null;
+
+contextBridge.exposeInMainWorld('ferry', { ...api, pickFolder });

@@ -73,7 +73,8 @@ export async function startDemoStack(opts: { modelBytes?: number; files?: Record
   // the default policy back on to see it refuse).
   const policy = await ferry(['trust', 'policy', '--require-clean-antivirus', 'off', '--data-dir', dataDir, '--json']);
   if (policy.code !== 0) throw new Error(`demo stack: ferry trust policy failed: ${policy.stderr}`);
-  const serve = await startServe(dataDir, { FERRY_STATION: 'transfer-station-1', FERRY_ACTOR: 'operator.jane' });
+  // Folder browsing (fs:browse) is confined to the stack's own work folder.
+  const serve = await startServe(dataDir, { FERRY_STATION: 'transfer-station-1', FERRY_ACTOR: 'operator.jane', FERRY_BROWSE_ROOTS: tmp.path });
   return {
     url: serve.url,
     workDir: tmp.path,

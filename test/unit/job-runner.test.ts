@@ -61,6 +61,47 @@ describe('JobRunner', () => {
     expect(jobs.get(started.id).state).toBe('canceled');
   });
 
+  it('ends items under way as canceled on cancel, leaving done and pending ones as they were', async () => {
+    const { jobs } = runner();
+    let reached!: () => void;
+    const waiting = new Promise<void>((r) => (reached = r));
+    const started = jobs.start('bundle.create', 't', {}, (ctx) => {
+      ctx.item('a', 'A', 10);
+      ctx.item('b', 'B', 10);
+      ctx.item('c', 'C', 10);
+      ctx.itemState('a', 'done');
+      ctx.advance(3, 'b');
+      reached();
+      return new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+    });
+    await waiting;
+    expect(jobs.get(started.id).items.map((i) => i.state)).toEqual(['done', 'running', 'pending']);
+    const updates: JobInfo[] = [];
+    jobs.on('update', (j) => updates.push(j));
+    jobs.cancel(started.id);
+    const done = await jobs.wait(started.id);
+    expect(done.items.map((i) => i.state)).toEqual(['done', 'canceled', 'pending']);
+    expect(updates.at(-1)!.items.some((i) => i.state === 'running')).toBe(false);
+  });
+
+  it('ends items under way as failed when the job fails', async () => {
+    const { jobs } = runner();
+    const started = jobs.start('bundle.import', 't', {}, async (ctx) => {
+      ctx.item('a', 'A', 10);
+      ctx.advance(5, 'a');
+      throw new FerryError('disk full');
+    });
+    expect((await jobs.wait(started.id)).items.map((i) => i.state)).toEqual(['failed']);
+  });
+
+  it('gives back the request a job was started with, and its state', async () => {
+    const { jobs } = runner();
+    const started = jobs.start('bundle.verify', 't', { dir: '/b', by: 'olga' }, async () => 1);
+    await jobs.wait(started.id);
+    expect(jobs.request(started.id)).toEqual({ kind: 'bundle.verify', state: 'succeeded', params: { dir: '/b', by: 'olga' } });
+    expect(() => jobs.request('nope')).toThrow(/No job with id nope/);
+  });
+
   it('keeps the error name, message and hint of a failed job', async () => {
     const { jobs } = runner();
     const started = jobs.start('bundle.import', 't', {}, async () => {

@@ -95,6 +95,21 @@ export class JobRunner extends EventEmitter<{ update: [JobInfo] }> {
     return rowToInfo(row);
   }
 
+  /** What a finished or running job was started with (its stored parameters), for running it again. */
+  request(id: string): { kind: JobKind; state: JobInfo['state']; params: Record<string, unknown> } {
+    const running = this.running.get(id);
+    const row = this.db.prepare('SELECT kind, state, params FROM jobs WHERE id = ?').get(id) as { kind: JobKind; state: JobInfo['state']; params: string | null } | undefined;
+    if (!row) throw new FerryError(`No job with id ${id}`, 'Pick a job from the list of recent jobs.');
+    let params: Record<string, unknown> = {};
+    try {
+      const parsed: unknown = row.params ? JSON.parse(row.params) : {};
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) params = parsed as Record<string, unknown>;
+    } catch {
+      // an unreadable record: the caller refuses to rerun it by its missing fields
+    }
+    return { kind: row.kind, state: running ? running.info.state : row.state, params };
+  }
+
   list(limit = 50): JobInfo[] {
     const rows = this.db.prepare('SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?').all(limit) as Record<string, unknown>[];
     return rows.map((r) => {
@@ -114,6 +129,8 @@ export class JobRunner extends EventEmitter<{ update: [JobInfo] }> {
       const canceled = run.controller.signal.aborted || isAbortError(err);
       run.info.state = canceled ? 'canceled' : 'failed';
       run.info.error = canceled ? { name: 'CanceledError', message: 'Canceled by the user.' } : toErrorShape(err);
+      // Nothing is running any more: what was under way ends as the job did.
+      for (const it of run.items.values()) if (it.state === 'running') it.state = canceled ? 'canceled' : 'failed';
     }
     run.info.finishedAt = isoWithOffset();
     const final = this.snapshot(run);

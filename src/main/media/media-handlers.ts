@@ -56,7 +56,7 @@ export function mediaHandlers(s: Services): MediaHandlers {
     'media:write': async ({ dir, targets, volumeSize, fs, unapprovedReason, kit, kitDir }, ctx) => {
       const acting = actingIfAny(ctx, ['operator', 'reviewer', 'admin']);
       const as = servicesOf(acting); // the job's custody events are the caller's
-      return s.jobs.start('media.write', `Write ${dir} to media`, { dir, targets, volumeSize, fs, ...(acting ? { by: acting.name } : {}) }, async (job) => {
+      return s.jobs.start('media.write', `Write ${dir} to media`, { dir, targets, volumeSize, fs, unapprovedReason, kit, kitDir, ...(acting ? { by: acting.name } : {}) }, async (job) => {
         const r = await writeMedia(dir, targets, { fs: fs ? parseFsName(fs) : undefined, volumeSize: volumeSize ? sizes(volumeSize) : undefined, unapprovedReason, ...kitRequest(kit, kitDir) }, as, job);
         return {
           bundleId: r.bundleId,

@@ -1,8 +1,11 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import type { CustodyVerifyResult } from '../../../shared/api-review';
 import { api } from '../api/client';
 import { ErrorBox, toShape } from './ErrorBox';
 import { Field } from './Field';
+import { FolderPicker } from './FolderPicker';
+import type { ReportFile } from '../../../shared/channels/custody-admin';
+import { formatBytes } from '../../../shared/format';
 
 /** The state of the station's custody chain (`custody verify`), and report export for one bundle. */
 export function CustodyChainPanel({ bundleId, eventCount }: { bundleId: string; eventCount: number }) {
@@ -18,7 +21,7 @@ export function CustodyChainPanel({ bundleId, eventCount }: { bundleId: string; 
   useEffect(check, [check, eventCount]);
   const ok = state ? state.local.ok && state.imported.ok : null;
   return (
-    <section className={`panel verdict ${ok === false ? 'verdict-bad' : 'verdict-ok'}`} data-testid="custody-chain">
+    <section className={`panel verdict ${ok === false ? 'verdict-bad' : 'verdict-ok'}`} data-testid="custody-chain" data-ok={ok === null ? undefined : String(ok)}>
       <div className="verdict-head">
         <span className="verdict-word" data-testid="custody-chain-state">
           {ok === null ? '…' : ok ? 'INTACT' : 'BROKEN'}
@@ -49,44 +52,66 @@ export function CustodyChainPanel({ bundleId, eventCount }: { bundleId: string; 
   );
 }
 
+const FORMATS = [
+  { format: 'html', label: 'HTML' },
+  { format: 'pdf', label: 'PDF' },
+  { format: 'csv', label: 'CSV' },
+] as const;
+
+/** Hands a report file to the browser as a download; the server writes nothing anywhere. */
+function download(file: ReportFile): void {
+  const bytes = Uint8Array.from(atob(file.contentBase64), (c) => c.charCodeAt(0));
+  const url = URL.createObjectURL(new Blob([bytes], { type: file.mediaType }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = file.fileName;
+  a.rel = 'noopener';
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** The bundle's custody report, downloaded as HTML, PDF or CSV. */
 function ExportForm({ bundleId }: { bundleId: string }) {
-  const [path, setPath] = useState('');
   const [bundleDir, setBundleDir] = useState('');
-  const [written, setWritten] = useState<string | null>(null);
+  const [got, setGot] = useState<ReportFile | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const run = async (format: 'html' | 'csv', e?: FormEvent) => {
-    e?.preventDefault();
+  const run = async (format: 'html' | 'pdf' | 'csv') => {
     setError(null);
-    setWritten(null);
+    setGot(null);
+    setBusy(format);
     try {
-      const r = await api.invoke('custody:export', { bundleId, format, path: path.trim(), ...(bundleDir.trim() ? { bundleDir: bundleDir.trim() } : {}) });
-      setWritten(`${r.path} (${r.events} events)`);
+      const file = await api.invoke('custody:report', { bundleId, format, ...(bundleDir.trim() ? { bundleDir: bundleDir.trim() } : {}) });
+      download(file);
+      setGot(file);
     } catch (err) {
       setError(err);
+    } finally {
+      setBusy(null);
     }
   };
   return (
-    <form className="form export-form" onSubmit={(e) => void run(path.trim().endsWith('.csv') ? 'csv' : 'html', e)}>
+    <form className="form export-form" onSubmit={(e) => e.preventDefault()}>
       <div className="form-row">
-        <Field label="Write the report to" htmlFor="custody-export-path" hint="A path on the Ferry service's machine.">
-          <input id="custody-export-path" data-testid="custody-export-path" value={path} spellCheck={false} onChange={(e) => setPath(e.target.value)} />
+        <Field label="Bundle directory (optional)" htmlFor="custody-export-dir" hint="Adds the manifest, artifacts and an approvals check to the report.">
+          <FolderPicker id="custody-export-dir" testId="custody-export-dir" value={bundleDir} onChange={setBundleDir} />
         </Field>
-        <Field label="Bundle directory (optional)" htmlFor="custody-export-dir" hint="Adds the manifest, artifacts and an approvals check.">
-          <input id="custody-export-dir" value={bundleDir} spellCheck={false} onChange={(e) => setBundleDir(e.target.value)} />
-        </Field>
-        <button type="button" className="btn" data-testid="custody-export-html" disabled={!path.trim()} onClick={() => void run('html')}>
-          Export HTML
-        </button>
-        <button type="button" className="btn" data-testid="custody-export-csv" disabled={!path.trim()} onClick={() => void run('csv')}>
-          Export CSV
-        </button>
+        <div className="report-buttons" role="group" aria-label="Download the custody report">
+          {FORMATS.map((f) => (
+            <button key={f.format} type="button" className="btn" data-testid={`report-download-${f.format}`} disabled={busy !== null} onClick={() => void run(f.format)}>
+              {busy === f.format ? 'Preparing…' : `Download ${f.label}`}
+            </button>
+          ))}
+        </div>
       </div>
-      {written && (
-        <p className="muted" data-testid="custody-export-written">
-          Wrote <code className="mono">{written}</code>
+      {got && (
+        <p className="muted" data-testid="report-downloaded">
+          Downloaded <code className="mono">{got.fileName}</code> ({formatBytes(got.bytes)})
         </p>
       )}
-      {error !== null && <ErrorBox error={toShape(error)} />}
+      {error !== null && <ErrorBox error={toShape(error)} title="Could not make the report" testId="report-error" />}
     </form>
   );
 }

@@ -1,6 +1,9 @@
 import type { ImportResult } from '../../../shared/api';
 import { formatBytes } from '../../../shared/format';
 import { Digest, Path } from './Mono';
+import { importedCount, nothingImportedWhy } from './verdict';
+
+const TARGET: Record<string, string> = { registry: 'Registry', docker: 'Docker', models: 'Models folder', ollama: 'Ollama' };
 
 export function isImportResult(v: unknown): v is ImportResult {
   const r = v as ImportResult;
@@ -9,16 +12,38 @@ export function isImportResult(v: unknown): v is ImportResult {
 
 /** Where every artifact went: registry pushes, Docker loads, model directories. */
 export function ImportResultView({ result }: { result: ImportResult }) {
-  const none = result.registry.length + result.docker.length + result.models.length === 0;
+  const n = importedCount(result);
+  const skipped = result.skipped ?? [];
   return (
     <div className="result" data-testid="import-result">
-      <div className="alert alert-good">
-        <div className="alert-title">Imported bundle</div>
-        <div className="alert-message">
-          <code className="mono">{result.bundleId}</code>
+      {n > 0 ? (
+        <div className="alert alert-good">
+          <div className="alert-title" data-testid="import-verdict">
+            Imported {n} artifact{n === 1 ? '' : 's'}
+          </div>
+          <div className="alert-message">
+            bundle <code className="mono">{result.bundleId}</code>
+          </div>
         </div>
-      </div>
-      {none && <p className="muted">Nothing was imported (no target was configured).</p>}
+      ) : (
+        <div className="alert alert-bad" role="alert">
+          <div className="alert-title" data-testid="import-verdict">
+            Imported nothing: {nothingImportedWhy(result)}
+          </div>
+          <div className="alert-message">
+            bundle <code className="mono">{result.bundleId}</code>. Choose a target this bundle has artifacts for, then import again.
+          </div>
+        </div>
+      )}
+      {skipped.length > 0 && (
+        <ul className="import-skipped" aria-label="Targets skipped">
+          {skipped.map((k) => (
+            <li key={k.target} data-testid="import-skipped" data-target={k.target}>
+              <strong>{TARGET[k.target] ?? k.target}</strong> skipped: {k.reason}
+            </li>
+          ))}
+        </ul>
+      )}
       {result.registry.length > 0 && (
         <>
           <h3>Registry</h3>

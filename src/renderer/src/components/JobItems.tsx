@@ -3,10 +3,10 @@ import { formatBytes } from '../../../shared/format';
 import { Badge } from './Badge';
 import { Progress, percent } from './Progress';
 
-const TONE = { pending: 'muted', running: 'info', done: 'good', skipped: 'muted', failed: 'bad' } as const;
+const TONE = { pending: 'muted', running: 'info', done: 'good', skipped: 'muted', failed: 'bad', canceled: 'muted' } as const;
 
 function counts(items: JobItem[]): string {
-  const n: Record<JobItem['state'], number> = { pending: 0, running: 0, done: 0, skipped: 0, failed: 0 };
+  const n: Record<JobItem['state'], number> = { pending: 0, running: 0, done: 0, skipped: 0, failed: 0, canceled: 0 };
   for (const i of items) n[i.state]++;
   return (Object.keys(n) as JobItem['state'][])
     .filter((k) => n[k] > 0)

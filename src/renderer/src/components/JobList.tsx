@@ -4,6 +4,7 @@ import { useDrafts } from '../state/drafts';
 import { useJobList } from '../state/jobs';
 import { Badge } from './Badge';
 import { Progress } from './Progress';
+import { jobVerdict } from './verdict';
 
 const SHOWN = 6;
 const KIND: Record<JobInfo['kind'], string> = {
@@ -22,10 +23,16 @@ function tail(s: string, n = 24): string {
   return s.length > n ? `…${s.slice(-(n - 1))}` : s;
 }
 
-function open(job: JobInfo): void {
+/** Shows a job on its screen (the screen's draft follows it). */
+export function openJob(job: JobInfo): void {
   const d = useDrafts.getState();
   let screen: Screen = 'create';
   if (job.kind === 'install.run') screen = 'install';
+  else if (job.kind === 'upgrade.run') screen = 'upgrade';
+  else if (job.kind === 'media.write' || job.kind === 'media.verify') {
+    screen = 'media';
+    d.setMedia(job.kind === 'media.write' ? { writeJobId: job.id } : { verifyJobId: job.id });
+  }
   else if (job.kind === 'bundle.create') d.setCreate({ jobId: job.id });
   else if (job.kind === 'bundle.verify') {
     screen = 'verify';
@@ -35,6 +42,12 @@ function open(job: JobInfo): void {
     d.setImport({ jobId: job.id });
   }
   useApp.getState().go(screen);
+}
+
+/** The job's verdict (verified, failed (2 problems), imported nothing…), not just that it ran. */
+function JobBadge({ job }: { job: JobInfo }) {
+  const v = jobVerdict(job);
+  return <Badge state={v.tone}>{v.text}</Badge>;
 }
 
 /** Recent jobs in the sidebar; click one to follow it on its screen. */
@@ -47,9 +60,9 @@ export function JobList() {
       <ul className="joblist">
         {jobs.map((j) => (
           <li key={j.id}>
-            <button type="button" className="joblist-item" onClick={() => open(j)} title={`${j.title} — ${j.phase}`} data-testid="joblist-item">
+            <button type="button" className="joblist-item" onClick={() => openJob(j)} title={`${j.title} — ${j.phase}`} data-testid="joblist-item">
               <span className="joblist-title">{KIND[j.kind]}</span>
-              <Badge state={j.state} />
+              <JobBadge job={j} />
               <span className="joblist-sub mono">{tail(j.title.replace(/^(Create bundle|Verify|Import)\s+/, ''))}</span>
               {j.state === 'running' && <Progress done={j.bytesDone} total={j.bytesTotal} slim />}
             </button>

@@ -2,12 +2,15 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { JobInfo } from '../../../shared/api';
 import { formatBytes, formatEta, formatRate } from '../../../shared/format';
 import { api } from '../api/client';
-import { useJob } from '../state/jobs';
+import { useJob, useJobs } from '../state/jobs';
 import { Badge } from './Badge';
 import { ErrorBox, toShape } from './ErrorBox';
 import { JobItems } from './JobItems';
 import { Progress, percent } from './Progress';
 import { clock, duration } from './time';
+import { jobVerdict } from './verdict';
+import { openJob } from './JobList';
+import { canRerun } from '../../../shared/job-rerun';
 
 const TONE = { running: 'info', succeeded: 'good', failed: 'bad', canceled: 'muted' } as const;
 
@@ -53,18 +56,51 @@ function Stats({ job }: { job: JobInfo }) {
   );
 }
 
-function Outcome({ job }: { job: JobInfo }) {
+function Outcome({ job, onRerun }: { job: JobInfo; onRerun?: (newJobId: string) => void }) {
+  const [rerunError, setRerunError] = useState<unknown>(null);
+  const [starting, setStarting] = useState(false);
+  const rerun = async () => {
+    setStarting(true);
+    setRerunError(null);
+    try {
+      const again = await api.invoke('job:rerun', { id: job.id });
+      useJobs.getState().seed(again);
+      // The screen follows the new job: through its own callback, else through its draft.
+      if (onRerun) onRerun(again.id);
+      else openJob(again);
+    } catch (err) {
+      setRerunError(err);
+    } finally {
+      setStarting(false);
+    }
+  };
+  const again = canRerun(job) && (
+    <button type="button" className="btn btn-primary" data-testid="job-resume" onClick={() => void rerun()} disabled={starting}>
+      {starting ? 'Starting…' : job.state === 'canceled' ? 'Resume' : 'Run again'}
+    </button>
+  );
+  const failedToRerun = rerunError != null && <ErrorBox title="Could not run it again" error={toShape(rerunError)} testId="job-resume-error" />;
   if (job.state === 'failed') {
-    return <ErrorBox title="Job failed" error={job.error ?? { name: 'Error', message: 'No reason given.' }} testId="job-error" />;
+    return (
+      <>
+        <ErrorBox title="Job failed" error={job.error ?? { name: 'Error', message: 'No reason given.' }} testId="job-error" />
+        {again && <div className="form-actions">{again}</div>}
+        {failedToRerun}
+      </>
+    );
   }
   if (job.state === 'canceled') {
+    const items = job.items.filter((i) => i.state === 'done' || i.state === 'skipped').length;
     return (
-      <div className="alert alert-muted">
-        <div className="alert-title">Canceled</div>
+      <div className="alert alert-muted" data-testid="job-canceled">
+        <div className="alert-title">Canceled — run again to resume</div>
         <div className="alert-message">
-          Canceled{job.finishedAt ? ` at ${clock(job.finishedAt)}` : ''} during “{job.phase}”. The job did not complete;
-          treat any output it left as incomplete.
+          Canceled{job.finishedAt ? ` at ${clock(job.finishedAt)}` : ''} during “{job.phase}”. The job did not complete; treat any output it
+          left as incomplete.
+          {canRerun(job) && ` Running it again resumes from what is already on disk${items ? ` (${items} of ${job.items.length} item(s) were finished)` : ''}.`}
         </div>
+        {again && <div className="form-actions">{again}</div>}
+        {failedToRerun}
       </div>
     );
   }
@@ -72,7 +108,7 @@ function Outcome({ job }: { job: JobInfo }) {
 }
 
 /** Live view of one job: overall progress, items, cancel, and how it ended. */
-export function JobPanel({ jobId, result }: { jobId: string; result?: (job: JobInfo) => ReactNode }) {
+export function JobPanel({ jobId, result, onRerun }: { jobId: string; result?: (job: JobInfo) => ReactNode; onRerun?: (newJobId: string) => void }) {
   const job = useJob(jobId);
   const [cancelError, setCancelError] = useState<unknown>(null);
   const [canceling, setCanceling] = useState(false);
@@ -87,6 +123,7 @@ export function JobPanel({ jobId, result }: { jobId: string; result?: (job: JobI
       </section>
     );
   }
+  const verdict = jobVerdict(job);
   const cancel = async () => {
     setCanceling(true);
     setCancelError(null);
@@ -109,7 +146,9 @@ export function JobPanel({ jobId, result }: { jobId: string; result?: (job: JobI
             <span className="muted">Job</span> <code className="mono">{job.id}</code>
           </div>
         </div>
-        <Badge state={job.state} testId="job-state" />
+        <Badge state={verdict.tone} testId="job-state">
+          {verdict.text}
+        </Badge>
         {job.state === 'running' && (
           <button type="button" className="btn btn-danger" data-testid="job-cancel" onClick={cancel} disabled={canceling}>
             {canceling ? 'Canceling…' : 'Cancel'}
@@ -122,7 +161,7 @@ export function JobPanel({ jobId, result }: { jobId: string; result?: (job: JobI
       </div>
       <Stats job={job} />
       {cancelError != null && <ErrorBox title="Could not cancel" error={toShape(cancelError)} />}
-      <Outcome job={job} />
+      <Outcome job={job} onRerun={onRerun} />
       {job.result != null && result?.(job)}
       <JobItems items={job.items} />
     </section>

@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from 'react';
+import { FolderPicker } from '../components/FolderPicker';
 import type { BundleDocument } from '../../../shared/api-review';
 import { formatBytes } from '../../../shared/format';
 import { api } from '../api/client';
@@ -55,7 +56,7 @@ export function Bundles() {
       <form className="panel form" onSubmit={open}>
         <div className="form-row">
           <Field label="Bundle directory" htmlFor="review-dir" hint="The directory holding manifest.json.">
-            <input id="review-dir" data-testid="review-dir" value={dir} onChange={(e) => setDir(e.target.value)} spellCheck={false} />
+            <FolderPicker id="review-dir" testId="review-dir" value={dir} onChange={setDir} />
           </Field>
           <button className="btn btn-primary" type="submit" data-testid="review-open" disabled={loading || !dir.trim()}>
             {loading ? 'Reading…' : 'Open'}

@@ -6,6 +6,7 @@ import { formatBytes } from '../../../shared/format';
 import { api } from '../api/client';
 import { ErrorBox, toShape } from '../components/ErrorBox';
 import { Field } from '../components/Field';
+import { FolderPicker } from '../components/FolderPicker';
 import { JobPanel } from '../components/JobPanel';
 import { Path } from '../components/Mono';
 import { AcquireSummary } from '../components/recipe/AcquireSummary';
@@ -163,13 +164,13 @@ export function CreateBundle() {
                 htmlFor="create-out-dir"
                 hint={outDirProblem ? <span className="text-bad" data-testid="create-out-dir-problem">{outDirProblem}</span> : 'Absolute path of an empty or new directory; its parent must exist (mount the drive first).'}
               >
-                <input
+                <FolderPicker
                   id="create-out-dir"
-                  data-testid="create-out-dir"
-                  spellCheck={false}
+                  testId="create-out-dir"
                   value={d.outDir}
-                  onChange={(e) => setD({ outDir: e.target.value })}
+                  onChange={(v) => setD({ outDir: v })}
                   placeholder="/media/transfer/bundle-2026-11-23"
+                  childName={`bundle-${new Date().toISOString().slice(0, 10)}`}
                 />
               </Field>
               <Field label="Hub URL" htmlFor="create-hub-url">
@@ -205,7 +206,7 @@ export function CreateBundle() {
           </form>
         )}
       </Tabs>
-      {d.jobId && <JobPanel jobId={d.jobId} result={(j) => <CreateResult job={j} />} />}
+      {d.jobId && <JobPanel jobId={d.jobId} result={(j) => <CreateResult job={j} />} onRerun={(id) => setD({ jobId: id })} />}
     </div>
   );
 }

@@ -5,30 +5,8 @@ import { stamp } from '../components/time';
 import { api } from '../api/client';
 import { CustodyChainPanel } from '../components/CustodyChainPanel';
 import { useApp } from '../state/app';
+import { Fields, isFailedCheck, SignedMark } from '../components/EventFields';
 import { useCustody, useCustodyView } from '../state/custody';
-
-const HEXISH = /^(sha256:)?[0-9a-f]{40,}$/i;
-
-function value(v: unknown): string {
-  if (typeof v === 'string') return HEXISH.test(v) ? (v.includes(':') ? v.slice(0, 19) : v.slice(0, 12)) + '…' : v;
-  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
-  return JSON.stringify(v);
-}
-
-function Details({ details }: { details: Record<string, unknown> }) {
-  const entries = Object.entries(details ?? {});
-  if (entries.length === 0) return <span className="muted">—</span>;
-  const full = entries.map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join('\n');
-  return (
-    <span className="details" title={full}>
-      {entries.map(([k, v]) => (
-        <span key={k} className="kvpair">
-          <span className="k">{k}</span>=<span className="v">{value(v)}</span>
-        </span>
-      ))}
-    </span>
-  );
-}
 
 function matches(e: CustodyEvent, q: string): boolean {
   if (!q) return true;
@@ -105,12 +83,20 @@ export function CustodyLog() {
               <th>Station</th>
               <th>Bundle</th>
               <th>Details</th>
+              <th>Signed</th>
               <th>Hash</th>
             </tr>
           </thead>
           <tbody>
             {shown.map((e) => (
-              <tr key={e.seq} data-testid="custody-row" data-type={e.type} data-seq={e.seq} className={baseline !== null && e.seq > baseline ? 'row-new' : undefined}>
+              <tr
+                key={e.seq}
+                data-testid="custody-row"
+                data-type={e.type}
+                data-seq={e.seq}
+                data-failed={isFailedCheck(e) ? 'true' : undefined}
+                className={[baseline !== null && e.seq > baseline ? 'row-new' : '', isFailedCheck(e) ? 'row-failed' : ''].filter(Boolean).join(' ') || undefined}
+              >
                 <td className="num muted">{e.seq}</td>
                 <td className="num nowrap cell-time" title={e.at}>
                   <span className="nowrap">{stamp(e.at).split(' ')[0]}</span> <span className="nowrap">{stamp(e.at).split(' ')[1]}</span>
@@ -128,7 +114,15 @@ export function CustodyLog() {
                   <ShortId value={e.bundleId} n={10} />
                 </td>
                 <td className="cell-details">
-                  <Details details={e.details} />
+                  {isFailedCheck(e) && (
+                    <span className="badge badge-bad" data-testid="custody-failed-check">
+                      check failed
+                    </span>
+                  )}
+                  <Fields details={e.details} />
+                </td>
+                <td className="cell-signed">
+                  <SignedMark e={e} />
                 </td>
                 <td className="cell-hash">
                   <Digest value={e.hash} />
@@ -137,7 +131,7 @@ export function CustodyLog() {
             ))}
             {shown.length === 0 && (
               <tr>
-                <td colSpan={8} className="empty">
+                <td colSpan={9} className="empty">
                   {!loaded ? 'Loading…' : q ? 'No events match the filter.' : 'No custody events yet.'}
                 </td>
               </tr>

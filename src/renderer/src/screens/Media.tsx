@@ -9,7 +9,12 @@ import { Field } from '../components/Field';
 import { JobPanel } from '../components/JobPanel';
 import { PlanTable, WriteResultView, isWriteView } from '../components/MediaResults';
 import { VerifyResultView } from '../components/VerifyResult';
+import { useJob } from '../state/jobs';
+import { useDrafts } from '../state/drafts';
 import { ActingOnly } from '../components/SignInHint';
+import { FolderPicker } from '../components/FolderPicker';
+import { RecentBundles } from '../components/RecentBundles';
+import { SerialSeal } from '../components/SerialSeal';
 
 const lines = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean);
 
@@ -52,18 +57,23 @@ function Drives() {
 
 /** Operator: plan and write a bundle onto media; offline admin: verify the volumes. */
 export function Media() {
-  const [dir, setDir] = useState('');
-  const [targets, setTargets] = useState('');
+  const draft = useDrafts((st) => st.media);
+  const setMedia = useDrafts((st) => st.setMedia);
+  const { dir, targets, volumes, writeJobId: writeJob, verifyJobId: verifyJob } = draft;
+  const setDir = (v: string) => setMedia({ dir: v });
+  const setTargets = (v: string) => setMedia({ targets: v });
+  const setVolumes = (v: string) => setMedia({ volumes: v });
+  const setWriteJob = (id: string) => setMedia({ writeJobId: id });
+  const setVerifyJob = (id: string) => setMedia({ verifyJobId: id });
   const [volumeSize, setVolumeSize] = useState('');
   const [fs, setFs] = useState('fat32');
   const [unapproved, setUnapproved] = useState(false);
   const [withKit, setWithKit] = useState(true);
   const [unapprovedReason, setUnapprovedReason] = useState('');
   const [plan, setPlan] = useState<MediaPlanView | null>(null);
-  const [writeJob, setWriteJob] = useState<string | null>(null);
-  const [volumes, setVolumes] = useState('');
-  const [verifyJob, setVerifyJob] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const writeDone = useJob(writeJob);
+  const writeResult = writeDone?.state === 'succeeded' && isWriteView(writeDone.result) ? writeDone.result : null;
 
   const guard = (fn: () => Promise<void>) => async (e: FormEvent) => {
     e.preventDefault();
@@ -98,11 +108,11 @@ export function Media() {
       <form className="panel form" onSubmit={doWrite}>
         <h2>Write a bundle</h2>
         <div className="form-grid">
-          <Field label="Bundle directory" htmlFor="media-dir">
-            <input id="media-dir" data-testid="media-dir" value={dir} onChange={(e) => setDir(e.target.value)} spellCheck={false} />
+          <Field label="Bundle directory" htmlFor="media-dir" hint={<RecentBundles onPick={setDir} current={dir.trim()} />}>
+            <FolderPicker id="media-dir" testId="media-dir" value={dir} onChange={setDir} />
           </Field>
           <Field label="Targets" htmlFor="media-targets" hint="Mounted media or folders, one per line, one volume each.">
-            <textarea id="media-targets" data-testid="media-targets" rows={3} value={targets} onChange={(e) => setTargets(e.target.value)} spellCheck={false} />
+            <FolderPicker id="media-targets" testId="media-targets" multiline value={targets} onChange={setTargets} />
           </Field>
           <Field label="Volume size" htmlFor="media-size" hint="e.g. 4.7G, 16GiB; empty = each target's free space.">
             <input id="media-size" data-testid="media-size" value={volumeSize} onChange={(e) => setVolumeSize(e.target.value)} />
@@ -143,11 +153,12 @@ export function Media() {
         {error !== null && <ErrorBox error={toShape(error)} />}
         {plan && <PlanTable plan={plan} />}
       </form>
-      {writeJob && <JobPanel jobId={writeJob} result={(j) => (isWriteView(j.result) ? <WriteResultView r={j.result} /> : null)} />}
+      {writeJob && <JobPanel jobId={writeJob} result={(j) => (isWriteView(j.result) ? <WriteResultView r={j.result} /> : null)} onRerun={setWriteJob} />}
+      {writeResult && writeResult.volumes.length > 0 && <SerialSeal key={writeJob} write={writeResult} />}
       <form className="panel form" onSubmit={doVerify}>
         <h2>Verify volumes</h2>
         <Field label="Volume directories" htmlFor="media-volumes" hint="Any order; a missing or duplicate volume is named.">
-          <textarea id="media-volumes" data-testid="media-volumes" rows={3} value={volumes} onChange={(e) => setVolumes(e.target.value)} spellCheck={false} />
+          <FolderPicker id="media-volumes" testId="media-volumes" multiline value={volumes} onChange={setVolumes} />
         </Field>
         <div className="form-actions">
           <button className="btn btn-primary" type="submit" disabled={lines(volumes).length === 0} data-testid="media-verify-submit">
@@ -158,6 +169,7 @@ export function Media() {
       {verifyJob && (
         <JobPanel
           jobId={verifyJob}
+          onRerun={setVerifyJob}
           result={(j) => {
             const r = j.result as { ok: boolean; bundleId: string | null; checkedFiles: number; checkedBytes: number; problems: { kind: string; volume: string; path?: string; detail: string }[]; kit?: KitCoverageView } | undefined;
             return r ? (

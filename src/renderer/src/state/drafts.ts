@@ -27,13 +27,23 @@ export interface ImportDraft {
   jobId: string | null;
 }
 
+export interface MediaDraft {
+  dir: string;
+  targets: string;
+  volumes: string;
+  writeJobId: string | null;
+  verifyJobId: string | null;
+}
+
 interface DraftsStore {
   create: CreateDraft;
   verify: VerifyDraft;
   import: ImportDraft;
+  media: MediaDraft;
   setCreate(p: Partial<CreateDraft>): void;
   setVerify(p: Partial<VerifyDraft>): void;
   setImport(p: Partial<ImportDraft>): void;
+  setMedia(p: Partial<MediaDraft>): void;
 }
 
 export const useDrafts = create<DraftsStore>((set) => ({
@@ -43,6 +53,8 @@ export const useDrafts = create<DraftsStore>((set) => ({
   setCreate: (p) => set((s) => ({ create: { ...s.create, ...p } })),
   setVerify: (p) => set((s) => ({ verify: { ...s.verify, ...p } })),
   setImport: (p) => set((s) => ({ import: { ...s.import, ...p } })),
+  media: { dir: '', targets: '', volumes: '', writeJobId: null, verifyJobId: null },
+  setMedia: (p) => set((s) => ({ media: { ...s.media, ...p } })),
 }));
 
 /** Non-empty, trimmed lines; `#` starts a comment. */

@@ -1,4 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
+import { FolderPicker } from '../FolderPicker';
 import { useShallow } from 'zustand/react/shallow';
 import { api } from '../../api/client';
 import { useApp } from '../../state/app';
@@ -90,7 +91,7 @@ export function RecipeForm() {
         <h3>Sources and output</h3>
         <div className="form-grid form-grid-3">
           <Field label="Output directory" htmlFor="recipe-out-dir" hint="An empty or new directory. Run again with the same values to resume.">
-            <input id="recipe-out-dir" data-testid="recipe-out-dir" spellCheck={false} value={d.outDir} onChange={(e) => setD({ outDir: e.target.value })} placeholder="/media/transfer/bundle-2026-11-23" />
+            <FolderPicker id="recipe-out-dir" testId="recipe-out-dir" value={d.outDir} onChange={(v) => setD({ outDir: v })} placeholder="/media/transfer/bundle-2026-11-23" childName={`bundle-${new Date().toISOString().slice(0, 10)}`} />
           </Field>
           <Field label="Hub URL" htmlFor="recipe-hub-url">
             <input id="recipe-hub-url" data-testid="recipe-hub-url" spellCheck={false} value={d.hubUrl ?? info?.defaultHubUrl ?? ''} onChange={(e) => setD({ hubUrl: e.target.value })} />
