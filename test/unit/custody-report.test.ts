@@ -29,6 +29,20 @@ describe('custody report', () => {
     expect(html).toContain("default-src 'none'");
   });
 
+  it('shows details as labelled fields and highlights a check that failed', async () => {
+    t = temp();
+    s = station(t.path, 'low');
+    s.custody.append({ type: 'sealed', role: 'operator', bundleId: 'b1', details: { seals: ['S-1', 'S-2'] } });
+    s.custody.append({ type: 'verified', role: 'admin', bundleId: 'b1', details: { dir: '/m/b1', ok: false, problems: 2 } });
+    const html = renderReportHtml(await buildReport(s.db, s.custody, 'b1'));
+    expect(html).toContain('<span class="k">seals:</span> S-1, S-2');
+    expect(html).not.toContain('{&quot;seals&quot;');
+    const failedRows = html.match(/<tr class="failed">.*?<\/tr>/g) ?? [];
+    expect(failedRows.length).toBeGreaterThan(0);
+    expect(failedRows.every((row) => row.includes('<b>verified</b> <span class="bad">check failed</span>'))).toBe(true);
+    expect(failedRows.some((row) => row.includes('<b>sealed</b>'))).toBe(false);
+  });
+
   it('writes RFC 4180 CSV and defuses cells a spreadsheet would run as formulas', async () => {
     t = temp();
     s = station(t.path, 'low');

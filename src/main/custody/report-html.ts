@@ -1,5 +1,6 @@
 import { formatBytes } from '../../shared/format';
 import { formatFingerprint } from '../identity/keys';
+import { isFailedCheck } from '../../shared/custody-checks';
 import type { CustodyReport, ReportEvent } from './report-data';
 
 const esc = (v: unknown): string =>
@@ -12,19 +13,29 @@ table{border-collapse:collapse;width:100%;margin:4px 0}th,td{border:1px solid #b
 th{background:#eee}code,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:11px;word-break:break-all}
 .ok{color:#075e07;font-weight:600}.bad{color:#a00;font-weight:700}.muted{color:#555}
 .meta td:first-child{width:180px;font-weight:600}
+tr.failed td{background:#fde8e8}.k{color:#555}
+
 @media print{body{margin:0;max-width:none}h2{break-after:avoid}tr{break-inside:avoid}a{color:inherit}}
 `;
 
-function table(headers: string[], rows: string[][]): string {
+/** Rows whose `failed` flag is set are highlighted (a check that did not pass). */
+function table(headers: string[], rows: (string[] | { cells: string[]; failed: boolean })[]): string {
   if (rows.length === 0) return '<p class="muted">None recorded.</p>';
   return `<table><thead><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
+    .map((r) => (Array.isArray(r) ? { cells: r, failed: false } : r))
+    .map((r) => `<tr${r.failed ? ' class="failed"' : ''}>${r.cells.map((c) => `<td>${c}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
 }
 
 const who = (e: ReportEvent): string => `${esc(e.actor)} <span class="muted">(${esc(e.role)})</span>`;
 const where = (e: ReportEvent): string => `${esc(e.station)}${e.location ? `<br><span class="muted">${esc(e.location)}</span>` : ''}`;
-const details = (e: ReportEvent): string => `<code>${esc(JSON.stringify(e.details))}</code>`;
+/** Details as labelled fields, one per line. */
+const details = (e: ReportEvent): string =>
+  Object.entries(e.details ?? {})
+    .map(([k, v]) => `<span class="k">${esc(k)}:</span> ${esc(typeof v === 'string' ? v : Array.isArray(v) && v.every((x) => typeof x === 'string') ? v.join(', ') : JSON.stringify(v))}`)
+    .join('<br>');
+/** The step's name, marked when it records a check that did not pass. */
+const step = (e: ReportEvent): string => `<b>${esc(e.type)}</b>${isFailedCheck(e) ? ' <span class="bad">check failed</span>' : ''}`;
 const signedBy = (e: ReportEvent): string =>
   e.signer ? `${esc(e.signerName ?? '?')}<br><code>${esc(formatFingerprint(e.signer).slice(0, 27))}…</code>` : '<span class="muted">unsigned</span>';
 
@@ -50,18 +61,21 @@ ${m ? `<tr><td>Manifest sha256</td><td class="mono">${esc(m.sha256)}</td></tr><t
 </table>`;
   const timeline = table(
     ['#', 'Time', 'Step', 'Actor', 'Station', 'Details', 'Hash / previous hash', 'Signed by'],
-    r.events.map((e) => [
-      `${e.source === 'local' ? '' : `<span class="muted">${esc(e.source)}</span> `}${e.seq}`,
-      esc(e.at),
-      `<b>${esc(e.type)}</b>`,
-      who(e),
-      where(e),
-      details(e),
-      `<code>${esc(e.hash)}</code><br><code class="muted">${esc(e.prevHash)}</code>`,
-      signedBy(e),
-    ]),
+    r.events.map((e) => ({
+      failed: isFailedCheck(e),
+      cells: [
+        `${e.source === 'local' ? '' : `<span class="muted">${esc(e.source)}</span> `}${e.seq}`,
+        esc(e.at),
+        step(e),
+        who(e),
+        where(e),
+        details(e),
+        `<code>${esc(e.hash)}</code><br><code class="muted">${esc(e.prevHash)}</code>`,
+        signedBy(e),
+      ],
+    })),
   );
-  const short = (e: ReportEvent): string[] => [esc(e.at), `<b>${esc(e.type)}</b>`, who(e), details(e), signedBy(e)];
+  const short = (e: ReportEvent): { cells: string[]; failed: boolean } => ({ failed: isFailedCheck(e), cells: [esc(e.at), step(e), who(e), details(e), signedBy(e)] });
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
