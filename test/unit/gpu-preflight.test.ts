@@ -70,6 +70,7 @@ describe('engineInfoFrom', () => {
     expect(dockerNvidia).toEqual({
       kind: 'docker',
       version: '28.3.2',
+      apiVersion: '1.51',
       runtimes: ['io.containerd.runc.v2', 'nvidia', 'runc'],
       nvidiaRuntime: true,
       cdiDevices: ['nvidia.com/gpu=0', 'nvidia.com/gpu=GPU-3f8e5c1a-7b2d-4e9f-a1c6-2d8b9e0f4a17', 'nvidia.com/gpu=all'],

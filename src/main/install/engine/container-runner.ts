@@ -1,6 +1,7 @@
 import type Dockerode from 'dockerode';
 import { CanceledError, FerryError } from '../../../shared/errors';
 import { LABEL_CONFIG_HASH, LABEL_CONTAINER, LABEL_INSTALL, type ContainerPlan } from './container-spec';
+import { asEngineUnreachable } from './engine-errors';
 
 // Runs planned containers against a real engine (Docker, or Podman's Docker-compatible API).
 // Idempotent: a running container with the same config hash is reused; anything else Ferry
@@ -40,7 +41,7 @@ export async function pullImage(
     stream = (await docker.pull(ref, { ...(auth ? { authconfig: auth } : {}), ...(opts.signal ? { abortSignal: opts.signal } : {}) })) as NodeJS.ReadableStream;
   } catch (err) {
     checkAbort(opts.signal);
-    throw new FerryError(`Pulling ${ref} failed: ${engineMessage(err)}`, pullHint(engineMessage(err)));
+    throw asEngineUnreachable(err, docker) ?? new FerryError(`Pulling ${ref} failed: ${engineMessage(err)}`, pullHint(engineMessage(err)));
   }
   let buf = '';
   let total = 0;
@@ -76,7 +77,7 @@ export async function pullImage(
   } catch (err) {
     checkAbort(opts.signal);
     if (err instanceof FerryError) throw err;
-    throw new FerryError(`Pulling ${ref} failed: ${(err as Error).message}`, pullHint((err as Error).message));
+    throw asEngineUnreachable(err, docker) ?? new FerryError(`Pulling ${ref} failed: ${(err as Error).message}`, pullHint((err as Error).message));
   }
 }
 
@@ -92,7 +93,7 @@ async function inspectByName(docker: Dockerode, name: string): Promise<Dockerode
     return await docker.getContainer(name).inspect();
   } catch (err) {
     if (statusOf(err) === 404) return undefined;
-    throw new FerryError(`Inspecting container ${name} failed: ${engineMessage(err)}`, 'Check that the container engine is running and reachable.');
+    throw asEngineUnreachable(err, docker) ?? new FerryError(`Inspecting container ${name} failed: ${engineMessage(err)}`, 'See the engine log (journalctl -u docker, or -u podman).');
   }
 }
 
@@ -140,6 +141,8 @@ export async function startContainer(docker: Dockerode, plan: ContainerPlan, opt
   try {
     container = await docker.createContainer(plan.create);
   } catch (err) {
+    const down = asEngineUnreachable(err, docker);
+    if (down) throw down;
     const msg = engineMessage(err);
     if (statusOf(err) === 404 && /image/i.test(msg)) {
       throw new FerryError(`Creating container ${plan.name}: the engine has no image ${image}`, 'Run the push step (or load the images) first, then run this step again.');
@@ -154,7 +157,7 @@ export async function startContainer(docker: Dockerode, plan: ContainerPlan, opt
   } catch (err) {
     if (err instanceof CanceledError) throw err;
     const msg = engineMessage(err);
-    throw new FerryError(`Starting container ${plan.name} failed: ${msg}`, startHint(msg));
+    throw asEngineUnreachable(err, docker) ?? new FerryError(`Starting container ${plan.name} failed: ${msg}`, startHint(msg));
   }
   opts.onLog?.(`Started ${plan.name}`);
   return { id: container.id, replaced, reused: false };

@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { parse as parseYaml } from 'yaml';
 import { CanceledError, FerryError } from '../../../shared/errors';
-import { ENGINE_HINT } from '../../docker/docker-loader';
+import { asEngineUnreachable, engineAddress } from './engine-errors';
 
 /** What the container engine says about itself and its GPU plumbing. */
 export interface EngineInfo {
   kind: 'docker' | 'podman';
   version: string;
+  /** The engine's API version (Docker's ApiVersion; Podman's compat API reports its Docker API level). */
+  apiVersion?: string;
   /** Registered OCI runtimes (Docker's /info Runtimes keys), e.g. runc, nvidia. */
   runtimes: string[];
   /** The NVIDIA Container Toolkit's runtime is registered with the engine. */
@@ -49,7 +51,7 @@ export async function engineInfo(docker: Dockerode, opts: EngineInfoOptions = {}
     ]);
   } catch (err) {
     if (opts.signal?.aborted) throw new CanceledError();
-    throw new FerryError(`Cannot reach the container engine at ${engineAddress(docker)}: ${(err as Error).message}`, ENGINE_HINT);
+    throw asEngineUnreachable(err, docker) ?? new FerryError(`The container engine at ${engineAddress(docker)} did not describe itself: ${(err as Error).message}`, 'See the engine log (journalctl -u docker, or -u podman).');
   }
   const base = engineInfoFrom(version, info);
   if (base.cdiDevices.length > 0) return { ...base, cdiSource: 'engine' };
@@ -72,12 +74,13 @@ export function engineInfoFrom(version: unknown, info: unknown): EngineInfo {
   const kind: EngineInfo['kind'] = podmanComponent || /podman/i.test(platform) ? 'podman' : 'docker';
   const engineComponent = podmanComponent ?? components.find((c) => str(c.Name) === 'Engine');
   const ver = str(engineComponent?.Version) || str(v.Version) || str(i.ServerVersion) || 'unknown';
+  const apiVersion = str(v.ApiVersion);
   const runtimesObj = rec(i.Runtimes);
   const runtimes = Object.keys(runtimesObj).sort();
   const nvidiaRuntime = runtimes.some((name) => name === 'nvidia' || /nvidia-container-runtime/.test(str(rec(runtimesObj[name]).path)));
   const discovered = Array.isArray(i.DiscoveredDevices) ? i.DiscoveredDevices.map(rec) : [];
   const cdiDevices = uniqueSorted(discovered.filter((d) => !d.Source || str(d.Source) === 'cdi').map((d) => str(d.ID)).filter(isCdiName));
-  return { kind, version: ver, runtimes, nvidiaRuntime, cdiDevices };
+  return { kind, version: ver, ...(apiVersion ? { apiVersion } : {}), runtimes, nvidiaRuntime, cdiDevices };
 }
 
 /**
@@ -119,12 +122,6 @@ export function nvidiaCdiDevices(cdiDevices: string[]): string[] {
 
 function isCdiName(s: string): boolean {
   return /^[a-zA-Z0-9.-]+\/[a-zA-Z0-9_.-]+=.+$/.test(s);
-}
-
-function engineAddress(docker: Dockerode): string {
-  const o = docker.modem as { socketPath?: unknown; host?: unknown; port?: unknown; protocol?: unknown };
-  if (typeof o.socketPath === 'string') return o.socketPath;
-  return `${String(o.protocol ?? 'http')}://${String(o.host)}:${String(o.port)}`;
 }
 
 function rec(x: unknown): Record<string, unknown> {

@@ -2,12 +2,12 @@ import type Dockerode from 'dockerode';
 import type { GpuPreflightView } from '../../../shared/api-install';
 import { CanceledError, UsageError } from '../../../shared/errors';
 import { engineInfo, nvidiaCdiDevices, type EngineInfo } from './engine-info';
+import { gpuRequestPlan, PODMAN_MIN_CDI_API, podmanTakesCdiThroughApi } from './gpu-request';
 import { queryGpus, type GpuInfo } from './nvidia-smi';
 
 /** vLLM's default --gpu-memory-utilization: the share of each GPU's memory it will claim. */
 export const GPU_MEMORY_UTILIZATION = 0.9;
-/** Podman's Docker-compatible API passes CDI device requests on from this release (see gpu-request.ts). */
-export const PODMAN_MIN_CDI_API = [5, 4] as const;
+export { PODMAN_MIN_CDI_API };
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -42,6 +42,7 @@ export function decidePreflight(
   const view: GpuPreflightView = {
     ok: false,
     engine: { kind: engine.kind, version: engine.version, nvidiaRuntime: engine.nvidiaRuntime, cdiDevices: engine.cdiDevices },
+    gpuRequest: gpuRequestPlan(engine.kind, engine.version),
     gpus: list.map((g) => ({ index: g.index, name: g.name, memoryTotalMiB: g.memoryTotalMiB, memoryFreeMiB: g.memoryFreeMiB })),
     ...(neededBytes !== undefined ? { neededBytes } : {}),
     message: '',
@@ -121,10 +122,9 @@ function engineGpuProblem(engine: EngineInfo): { message: string; hint: string }
       hint: 'Install the NVIDIA Container Toolkit (it installs offline from its packages), run nvidia-ctk runtime configure --runtime=docker, restart Docker, then run the preflight again.',
     };
   }
-  const v = /^(\d+)\.(\d+)/.exec(engine.version);
-  if (v && (Number(v[1]) < PODMAN_MIN_CDI_API[0] || (Number(v[1]) === PODMAN_MIN_CDI_API[0] && Number(v[2]) < PODMAN_MIN_CDI_API[1]))) {
+  if (/^\d+\.\d+/.test(engine.version) && !podmanTakesCdiThroughApi(engine.version)) {
     return {
-      message: `Podman ${engine.version} takes CDI GPU devices only on its command line; through its Docker-compatible API, which Ferry uses, GPU containers need Podman ${PODMAN_MIN_CDI_API.join('.')} or newer.`,
+      message: `Podman ${engine.version} takes CDI GPU devices only on its command line (podman run ${gpuRequestPlan('podman', engine.version).flags.join(' ')} …); through its Docker-compatible API, which Ferry uses, GPU containers need Podman ${PODMAN_MIN_CDI_API.join('.')} or newer.`,
       hint: `Upgrade Podman to ${PODMAN_MIN_CDI_API.join('.')} or newer (offline packages from your distribution), then run the preflight again.`,
     };
   }

@@ -23,6 +23,42 @@ import { UsageError } from '../../../shared/errors';
 export type EngineKind = 'docker' | 'podman';
 export type GpuSelection = 'all' | number;
 
+/** Podman's Docker-compatible API passes CDI device requests on from this release (see above). */
+export const PODMAN_MIN_CDI_API = [5, 4] as const;
+
+/** How this engine will be asked for GPUs: through the API Ferry uses, or only on the engine's own command line. */
+export interface GpuRequestPlan {
+  via: 'api' | 'command';
+  /** The equivalent run flags (--gpus all, or --device nvidia.com/gpu=all --security-opt label=disable). */
+  flags: string[];
+  /** One sentence for the status item and the preflight. */
+  text: string;
+}
+
+/** Whether a Podman version (e.g. "4.3.1") takes CDI device requests through its Docker-compatible API. */
+export function podmanTakesCdiThroughApi(version: string): boolean {
+  const v = /^(\d+)\.(\d+)/.exec(version);
+  if (!v) return false;
+  const [major, minor] = [Number(v[1]), Number(v[2])];
+  return major > PODMAN_MIN_CDI_API[0] || (major === PODMAN_MIN_CDI_API[0] && minor >= PODMAN_MIN_CDI_API[1]);
+}
+
+/** The GPU request Ferry will use on this engine and version, stated for the admin. */
+export function gpuRequestPlan(kind: EngineKind, version: string, gpu: GpuSelection = 'all'): GpuRequestPlan {
+  const flags = gpuRunFlags(kind, gpu);
+  if (kind === 'docker') {
+    return { via: 'api', flags, text: `Docker ${version}: an nvidia device request through the API (what docker run ${flags.join(' ')} sends).` };
+  }
+  if (podmanTakesCdiThroughApi(version)) {
+    return { via: 'api', flags, text: `Podman ${version}: CDI devices through the API (${cdiNames(gpu).join(', ')}, label=disable), as podman run ${flags.join(' ')} does.` };
+  }
+  return {
+    via: 'command',
+    flags,
+    text: `Podman ${version} takes CDI devices only on its command line (through the API from ${PODMAN_MIN_CDI_API.join('.')}): a GPU container runs as podman run ${flags.join(' ')} …`,
+  };
+}
+
 export function gpuHostConfig(kind: EngineKind, gpu: GpuSelection): Record<string, unknown> {
   const count = checkGpu(gpu);
   if (kind === 'docker') {

@@ -2,6 +2,7 @@ import type Dockerode from 'dockerode';
 import { FerryError } from '../../../shared/errors';
 import type { ContainerSpec } from '../../recipes/recipe-schema';
 import { LABEL_INSTALL, NAMED_VOLUME } from './container-spec';
+import { asEngineUnreachable } from './engine-errors';
 import { expandInstall, type InstallTemplateContext } from '../plan/install-template';
 
 // The engine objects a stack shares besides its containers: the private network every container
@@ -33,7 +34,7 @@ export async function ensureNetwork(docker: Dockerode, name: string, labels: Rec
     .inspect()
     .catch((err: unknown) => {
       if (statusOf(err) === 404) return undefined;
-      throw new FerryError(`Inspecting network ${name} failed: ${engineMessage(err)}`, 'Check that the container engine is running and reachable.');
+      throw asEngineUnreachable(err, docker) ?? new FerryError(`Inspecting network ${name} failed: ${engineMessage(err)}`, 'See the engine log (journalctl -u docker, or -u podman).');
     });
   if (info) {
     if (!(info as { Labels?: Record<string, string> }).Labels?.[LABEL_INSTALL]) {
@@ -57,7 +58,7 @@ export async function ensureVolume(docker: Dockerode, name: string, labels: Reco
     .inspect()
     .catch((err: unknown) => {
       if (statusOf(err) === 404) return undefined;
-      throw new FerryError(`Inspecting volume ${name} failed: ${engineMessage(err)}`, 'Check that the container engine is running and reachable.');
+      throw asEngineUnreachable(err, docker) ?? new FerryError(`Inspecting volume ${name} failed: ${engineMessage(err)}`, 'See the engine log (journalctl -u docker, or -u podman).');
     });
   if (info) return { created: false };
   try {

@@ -1,5 +1,7 @@
 import { FerryError } from '../../../shared/errors';
+import { requireEngine } from '../engine/engine-status';
 import { gpuPreflight } from '../engine/gpu-preflight';
+import { usesEngine } from '../plan/install-plan';
 import { ensureSecrets } from '../plan/secrets';
 import { secretsDir } from '../plan/install-refs';
 import type { StepEnv, StepOutcome } from './step-env';
@@ -8,6 +10,17 @@ import type { StepEnv, StepOutcome } from './step-env';
 // the generated keys (names and fingerprints recorded, never values).
 
 const TP = 'tensor_parallel_size';
+
+/**
+ * Before a step runs: when it or any step after it needs the container engine, an engine must
+ * answer now — so a host without one is told before step 1 (what is wrong, how to start one),
+ * not after the bundle was verified and pushed.
+ */
+export async function engineGate(env: Pick<StepEnv, 'record' | 'docker' | 'progress'>, fromIndex: number): Promise<void> {
+  const { plan, request } = env.record;
+  if (!plan.steps.slice(fromIndex).some((s) => usesEngine(s, request))) return;
+  await requireEngine(env.docker(), env.progress.signal);
+}
 
 export async function preflightStep(env: StepEnv): Promise<StepOutcome> {
   const { request, plan } = env.record;
@@ -23,6 +36,7 @@ export async function preflightStep(env: StepEnv): Promise<StepOutcome> {
     signal: env.progress.signal,
   });
   env.log(view.message);
+  if (view.gpuRequest) env.log(`GPU request: ${view.gpuRequest.text}`);
   for (const g of view.gpus) env.log(`GPU ${g.index}: ${g.name}, ${g.memoryFreeMiB} MiB free of ${g.memoryTotalMiB} MiB`);
   if (!view.ok) throw new FerryError(view.message, view.hint ?? 'Fix the GPU setup, or run with --gpu none to start without GPUs.', 'PreflightFailed');
   const filled = adminTp === undefined && view.suggestedTensorParallel !== undefined && (plan.recipe.parameters ?? []).some((p) => p.name === TP);
