@@ -116,7 +116,7 @@ export function renderCompose(input: ComposeInput): RenderedCompose {
     networks: { default: { name: networkName(plan.recipe.id) } },
     ...(Object.keys(volumes).length ? { volumes } : {}),
   };
-  const head = `# ${plan.recipe.title} ${plan.recipe.version} (recipe ${plan.recipe.id}), exported by Ferry from install ${installId} (bundle ${plan.bundleId}).\n# Secrets are read from .env (keep it 0600). Start with: docker-compose -p ${projectOf(plan.recipe.id)} -f docker-compose.yml --env-file .env up -d\n`;
+  const head = `# ${plan.recipe.title} ${plan.recipe.version} (recipe ${plan.recipe.id}), exported by Ferry from install ${installId} (bundle ${plan.bundleId}).\n# Secrets are read from .env (keep it 0600). Start from this folder with: docker-compose -p ${projectOf(plan.recipe.id)} -f docker-compose.yml up -d (or podman-compose with the same arguments)\n`;
   const envLines = [`# Secrets generated on this host for install ${installId}. Keep this file private (0600).`];
   for (const s of secrets) {
     const value = (input.secretValues[s.name] ?? '').replace(/\n+$/, '');
@@ -144,5 +144,5 @@ export async function composeFiles(record: ComposeInput['record'], dataDir: stri
     }
   }
   const r = renderCompose({ record, dataDir, secretValues });
-  return { ...r, command: `docker-compose -p ${r.project} -f docker-compose.yml --env-file .env up -d` };
+  return { ...r, command: `docker-compose -p ${r.project} -f docker-compose.yml up -d` };
 }
