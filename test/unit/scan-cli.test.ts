@@ -27,7 +27,8 @@ afterEach(() => {
   process.exitCode = undefined;
 });
 
-const run = (...args: string[]) => scanCommand().exitOverride().parseAsync(args, { from: 'user' });
+// scan runs through the API (scan:path), so it opens a station: a throwaway one here.
+const run = (...args: string[]) => scanCommand().exitOverride().parseAsync([...args, '--data-dir', join(t.path, 'station')], { from: 'user' });
 
 describe('ferry scan', () => {
   it('exit 0 and a human report for a clean folder', async () => {

@@ -9,6 +9,7 @@ import { approvalGate } from '../review/gate';
 import { checkOutputFolder } from '../bundle/output-folder';
 import { withApprovalState } from '../review/approval-state';
 import { effectiveMirrors } from '../settings/station-settings';
+import { DEFAULT_PLATFORM, hubTokenOf, hubUrlOf, platformOf } from '../settings/defaults';
 import { identityHandlers } from './identity-handlers';
 import { onboardingHandlers } from './onboarding-handlers';
 import { REQUEST_SCHEMAS } from './request-schemas';
@@ -52,25 +53,22 @@ export function createHandlers(s: Services): Handlers {
   /** The custody log as the caller writes it: every event signed by them (unsigned only for the CLI before any identity exists). */
   const custodyOf = (acting: ActingIdentity | undefined): CustodyStore => (acting ? s.custody.signedBy(asCaller(acting).as) : s.custody);
   return {
-    'app:info': async () => {
-      const { DEFAULT_HUB_URL, DEFAULT_PLATFORM } = (await bundleCreate())[0];
-      return {
-        version: s.version,
-        dataDir: s.dataDir,
-        station: s.identity.station,
-        actor: s.identity.actor,
-        defaultHubUrl: process.env.FERRY_HUB_URL || DEFAULT_HUB_URL,
-        defaultPlatform: DEFAULT_PLATFORM,
-      };
-    },
+    'app:info': async () => ({
+      version: s.version,
+      dataDir: s.dataDir,
+      station: s.identity.station,
+      actor: s.identity.actor,
+      defaultHubUrl: hubUrlOf(undefined),
+      defaultPlatform: DEFAULT_PLATFORM,
+    }),
     'bundle:create': async (arg, ctx) => {
       const acting = actingIfAny(ctx, ACTING_ROLES);
       const [{ createBundle }, { dockerFromEnv }] = await bundleCreate();
-      const req = { ...arg, outDir: await checkOutputFolder(arg.outDir), mirrors: effectiveMirrors(s.db, arg.mirrors) };
+      const req = { ...arg, outDir: await checkOutputFolder(arg.outDir), mirrors: effectiveMirrors(s.db, arg.mirrors), hubUrl: hubUrlOf(arg.hubUrl), platform: platformOf(arg.platform) };
       // The job carries its caller: every custody event it records is signed by them, and they sign the manifest's createdBy.
       const custody = custodyOf(acting);
       return s.jobs.start('bundle.create', `Create bundle ${req.outDir}`, { ...req, ...(acting ? { by: acting.name } : {}) }, (job) =>
-        createBundle(req, { custody, identity: s.identity, ...(acting ? { creator: acting } : {}), version: s.version, hubToken: process.env.HF_TOKEN, db: s.db, dataDir: s.dataDir, docker: () => dockerFromEnv(), credentials: storedCredentials(s.db, s.dataDir) }, job),
+        createBundle(req, { custody, identity: s.identity, ...(acting ? { creator: acting } : {}), version: s.version, hubToken: hubTokenOf(), db: s.db, dataDir: s.dataDir, docker: () => dockerFromEnv(), credentials: storedCredentials(s.db, s.dataDir) }, job),
       );
     },
     'bundle:verify': async (req, ctx) => {
@@ -115,8 +113,13 @@ export function createHandlers(s: Services): Handlers {
     ...lazyFamily(['trust:check'], async () => (await import('./trust-check-handlers')).trustCheckHandlers(s)),
     ...lazyFamily(['install:export-compose'], async () => (await import('./install-admin-handlers')).installAdminHandlers(s)),
     ...lazyFamily(['install:remove'], async () => (await import('./install-records-handlers')).installRecordHandlers(s)),
+    ...lazyFamily(['station:configure', 'trust:policy', 'signature-policy:show', 'signature-policy:change', 'custody:syslog'], async () => (await import('./station-admin-handlers')).stationAdminHandlers(s)),
+    ...lazyFamily(['custody:chain', 'custody:export-log'], async () => (await import('./custody-log-handlers')).custodyLogHandlers(s)),
+    ...lazyFamily(['inventory:export', 'inventory:check'], async () => (await import('./inventory-handlers')).inventoryHandlers(s)),
+    ...lazyFamily(['scan:path', 'bom:document'], async () => (await import('./bundle-tool-handlers')).bundleToolHandlers(s)),
     ...lazyFamily(['media:assemble'], async () => (await import('./media-assemble-handlers')).mediaAssembleHandlers(s)),
     ...lazyFamily(['fs:browse', 'bundle:recent', 'job:rerun'], async () => (await import('./operator-handlers')).operatorHandlers(s)),
+    ...lazyFamily(['engine:status'], async () => (await import('./engine-handlers')).engineHandlers(s)),
     ...onboardingHandlers(s),
   };
 }
@@ -137,9 +140,10 @@ export async function dispatch(handlers: Handlers, channel: string, arg: unknown
 /** Handlers with the caller fixed (the CLI: one identity per process, read at call time). */
 export type BoundHandlers = { [C in InvokeChannel]: (arg: InvokeArg<C>) => Promise<InvokeResult<C>> };
 
+/** Every channel through dispatch, as `ctx()`'s caller: the CLI's calls are validated exactly as IPC and HTTP calls are. */
 export function bindHandlers(handlers: Handlers, ctx: () => CallContext): BoundHandlers {
   const out = {} as Record<string, (arg: unknown) => Promise<unknown>>;
-  for (const [channel, fn] of Object.entries(handlers) as [string, (a: unknown, c: CallContext) => Promise<unknown>][]) out[channel] = (arg) => fn(arg, ctx());
+  for (const channel of Object.keys(handlers)) out[channel] = (arg) => dispatch(handlers, channel, arg, ctx());
   return out as unknown as BoundHandlers;
 }
 

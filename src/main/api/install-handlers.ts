@@ -1,12 +1,12 @@
 import type { InvokeArg, InvokeResult, JobInfo } from '../../shared/api';
 import type { InstallInvokeApi, InstallView } from '../../shared/api-install';
-import { UsageError } from '../../shared/errors';
 import type { Services } from '../core/services';
 import { actingIfAny, asCaller, type CallContext } from './call-context';
 import type { ActingIdentity } from '../identity/identity-store';
 import type { CustodyStore } from '../custody/custody-store';
 import { InstallService } from '../install/install-service';
 import type { JobBody } from '../jobs/job-runner';
+import { startInstallJob } from './install-jobs';
 
 type Channel = keyof InstallInvokeApi;
 type InstallHandlers = { [C in Channel]: (arg: InvokeArg<C>, ctx: CallContext) => Promise<InvokeResult<C>> };
@@ -19,20 +19,8 @@ type InstallHandlers = { [C in Channel]: (arg: InvokeArg<C>, ctx: CallContext) =
 export function installHandlers(s: Services, service = new InstallService({ db: s.db, custody: s.custody, pool: s.pool, dataDir: s.dataDir })): InstallHandlers {
   /** Every install step runs as its caller: its custody events are signed by them. */
   const signed = (acting: ActingIdentity | undefined): CustodyStore => (acting ? s.custody.signedBy(asCaller(acting).as) : s.custody);
-  // One job at a time per install: a second Run while one is going would race on the same steps.
-  const active = new Map<string, string>();
-  const exclusive = (installId: string, title: string, params: Record<string, unknown>, body: JobBody<InstallView>): JobInfo => {
-    const busy = active.get(installId);
-    if (busy && s.jobs.get(busy).state === 'running') {
-      throw new UsageError(`Install ${installId} is already running (job ${busy}).`, 'Wait for that job to finish, or cancel it, before running or undoing another step.');
-    }
-    const job = s.jobs.start('install.run', title, params, body);
-    active.set(installId, job.id);
-    void s.jobs.wait(job.id).finally(() => {
-      if (active.get(installId) === job.id) active.delete(installId);
-    });
-    return job;
-  };
+  // One job at a time per install (shared with upgrade:run: install-jobs.ts).
+  const exclusive = (installId: string, title: string, params: Record<string, unknown>, body: JobBody<InstallView>): JobInfo => startInstallJob(s, installId, 'install.run', title, params, body);
   const label = (installId: string): string => {
     const view = service.get(installId); // throws for an unknown install before any job starts
     return `${view.recipe.title} ${view.recipe.version}`;
@@ -53,9 +41,9 @@ export function installHandlers(s: Services, service = new InstallService({ db: 
         service.run(installId, { ...(stepId ? { stepId } : {}), ...(password ? { password } : {}), custody: signed(acting) }, job),
       );
     },
-    'install:undo': async ({ installId, stepId }, ctx) => {
+    'install:undo': async ({ installId, stepId, removeVolumes }, ctx) => {
       const acting = actingIfAny(ctx, ['operator', 'admin']);
-      return exclusive(installId, `Install ${label(installId)}: undo ${stepId}`, { installId, stepId, undo: true, ...(acting ? { by: acting.name } : {}) }, (job) => service.undo(installId, stepId, job, { custody: signed(acting) }));
+      return exclusive(installId, `Install ${label(installId)}: undo ${stepId}`, { installId, stepId, undo: true, ...(acting ? { by: acting.name } : {}) }, (job) => service.undo(installId, stepId, job, { custody: signed(acting), ...(removeVolumes ? { removeVolumes: true } : {}) }));
     },
     'install:preflight': async (arg) => service.preflight(arg),
   };

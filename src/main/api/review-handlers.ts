@@ -9,12 +9,13 @@ import { verifyImported } from '../custody/custody-import';
 import { buildReport } from '../custody/report-data';
 import { eventsCsv } from '../custody/report-export';
 import { renderReportHtml } from '../custody/report-html';
-import { IdentityStore, type ActingIdentity } from '../identity/identity-store';
+import type { ActingIdentity } from '../identity/identity-store';
 import { formatFingerprint } from '../identity/keys';
 import { parseKeyFile, TrustStore, type CandidateKey, type TrustedKey } from '../identity/trust-store';
 import { diffAgainstApproved } from '../review/bundle-diff';
 import { reviewBundle } from '../review/review';
 import { asCaller, requireActing, type CallContext } from './call-context';
+import { stationAdmin } from './station-admin-access';
 
 type ReviewChannels = 'bundle:manifest' | 'review:decide' | 'review:queue' | 'trust:list' | 'trust:add' | 'trust:revoke' | 'custody:verify' | 'custody:export' | 'bundle:bom';
 type Fns = { [C in ReviewChannels]: (arg: Parameters<ReviewInvokeApi[C]>[0], ctx: CallContext) => ReturnType<ReviewInvokeApi[C]> };
@@ -29,15 +30,8 @@ const keyView = (k: TrustedKey | CandidateKey): TrustedKeyView => ({
 });
 
 export function reviewHandlers(s: Services): Fns {
-  /** Station administration: a signed-in identity, and an admin once the station has one. */
-  const admin = (ctx: CallContext, what: string): ActingIdentity => {
-    const hasAdmin = new IdentityStore(s.db).list().some((i) => i.role === 'admin');
-    const acting = requireActing(ctx, hasAdmin ? ['admin'] : undefined);
-    if (hasAdmin && acting.role !== 'admin') throw new UsageError(`This station has admin identities: ${what} needs an admin to be signed in.`, 'Sign in as an admin.');
-    return acting;
-  };
-  const record = (acting: ActingIdentity, type: string, details: Record<string, unknown>): void => {
-    s.custody.append({ ...asCaller(acting), type, role: acting.role, details });
+  const record = (acting: ActingIdentity | undefined, type: string, details: Record<string, unknown>): void => {
+    s.custody.append({ ...(acting ? asCaller(acting) : {}), type, role: acting?.role ?? 'admin', details });
   };
   return {
     'bundle:manifest': async ({ dir }) => {
@@ -49,15 +43,8 @@ export function reviewHandlers(s: Services): Fns {
     'review:decide': async ({ dir, decision, reason }, ctx) => {
       const acting = requireActing(ctx, ['reviewer', 'admin']);
       const r = await reviewBundle({ dir, decision, reason }, { db: s.db, custody: s.custody, acting, dataDir: s.dataDir });
-      return {
-        bundleId: r.bundleId,
-        manifestSha256: r.manifestSha256,
-        decision: r.decision,
-        statementFile: r.statementFile,
-        custodySeq: r.custodySeq,
-        reviewer: acting.name,
-        exportedEvents: r.custody.count,
-      };
+      // DecisionResult, plus what the CLI prints: the DSSE envelope, the kit digest, the custody export.
+      return { ...r, reviewer: acting.name, exportedEvents: r.custody.count };
     },
     'trust:list': async () => new TrustStore(s.db).list().map(keyView),
     'trust:add': async ({ path, confirm, name, role }, ctx) => {
@@ -67,13 +54,13 @@ export function reviewHandlers(s: Services): Fns {
       if (st.size > 64 * 1024) throw new UsageError(`${file} is too large to be a key file.`);
       const key = parseKeyFile(await readFile(file, 'utf8'), { name, role });
       if (!confirm) return { pinned: false, candidate: keyView(key) };
-      const acting = admin(ctx, 'pinning keys');
-      const pinned = new TrustStore(s.db).add(key, confirm, acting.name);
+      const acting = stationAdmin(ctx, s.db, 'pinning keys');
+      const pinned = new TrustStore(s.db).add(key, confirm, acting?.name ?? s.identity.actor);
       record(acting, 'key-pinned', { name: pinned.name, role: pinned.role, fingerprint: pinned.fingerprint });
       return { pinned: true, key: keyView(pinned) };
     },
     'trust:revoke': async ({ fingerprint, reason }, ctx) => {
-      const acting = admin(ctx, 'revoking keys');
+      const acting = stationAdmin(ctx, s.db, 'revoking keys');
       const k = new TrustStore(s.db).revoke(fingerprint, reason);
       record(acting, 'key-revoked', { name: k.name, fingerprint: k.fingerprint, reason });
       return keyView(k);

@@ -4,6 +4,7 @@ import type { Services } from '../core/services';
 import { CredentialStore } from '../credentials/credential-store';
 import { saveAntivirusPolicy, saveMirrors, stationSettings } from '../settings/station-settings';
 import type { CallContext } from './call-context';
+import { stationAdmin } from './station-admin-access';
 
 type C = keyof SettingsInvokeApi;
 type H<K extends C> = (arg: InvokeArg<K>) => Promise<InvokeResult<K>>;
@@ -15,7 +16,10 @@ export function settingsHandlers(s: Pick<Services, 'db' | 'dataDir'> & Partial<P
     'settings:get': async () => stationSettings(s.db),
     'settings:set': async ({ mirrors, requireCleanAntivirus }, ctx?: CallContext) => {
       if (mirrors) saveMirrors(s.db, mirrors);
-      if (requireCleanAntivirus !== undefined) saveAntivirusPolicy({ db: s.db, custody: s.custody! }, ctx?.acting, requireCleanAntivirus);
+      if (requireCleanAntivirus !== undefined) {
+        const acting = stationAdmin(ctx ?? {}, s.db, 'changing the antivirus approval policy (requireCleanAntivirus)');
+        saveAntivirusPolicy({ db: s.db, custody: s.custody! }, acting, requireCleanAntivirus);
+      }
       return stationSettings(s.db);
     },
     'credentials:list': async () => creds.list(),

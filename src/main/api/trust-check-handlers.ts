@@ -1,9 +1,16 @@
 import type { Services } from '../core/services';
+import { approvalPolicy } from '../identity/station';
+import { TrustStore } from '../identity/trust-store';
+import { verifyApprovals } from '../review/verify-approvals';
 import type { Handlers } from './handlers';
-import { FerryError } from '../../shared/errors';
 
-// Stub: replaced by the handlers of trust:check.
-export function trustCheckHandlers(_s: Services): Pick<Handlers, 'trust:check'> {
-  const todo = async (): Promise<never> => { throw new FerryError('Not available yet'); };
-  return { 'trust:check': todo };
+/** `trust:check`: whether a bundle's approvals meet this station's policy with the keys pinned here (reading). */
+export function trustCheckHandlers(s: Services): Pick<Handlers, 'trust:check'> {
+  return {
+    'trust:check': async ({ dir }) => {
+      const policy = approvalPolicy(s.db);
+      const v = await verifyApprovals(dir, new TrustStore(s.db).lookup(), policy);
+      return { ...v, policy };
+    },
+  };
 }

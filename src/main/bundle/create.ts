@@ -12,7 +12,7 @@ import { isoWithOffset } from '../core/clock';
 import { acquireDerived } from '../derive/acquire-derived';
 import type { CustodyStore, Identity } from '../custody/custody-store';
 import type { Db } from '../db/database';
-import { DEFAULT_HUB_URL } from '../hub/hub-client';
+import { DEFAULT_HUB_URL, DEFAULT_PLATFORM, hubUrlOf, platformOf } from '../settings/defaults';
 import { writeVerified } from '../io/verified-write';
 import type { Credentials } from '../registry/auth';
 import { writeBundleRecipe } from '../recipes/bundle-recipe';
@@ -37,8 +37,7 @@ import { writeBundleBom } from '../bom/bom-write';
 import type { Progress } from '../jobs/progress';
 import { walk } from './walk';
 
-export { DEFAULT_HUB_URL };
-export const DEFAULT_PLATFORM = 'linux/amd64';
+export { DEFAULT_HUB_URL, DEFAULT_PLATFORM };
 
 export interface CreateDeps {
   custody: CustodyStore;
@@ -87,8 +86,8 @@ export async function createBundle(req: CreateBundleRequest, deps: CreateDeps, p
   const inventory = req.inventory ? await readTrustedInventory(req.inventory, new TrustStore(deps.db).lookup()) : undefined;
   await checkNotesSources({ releaseNotes: req.releaseNotes, migrationGuide: req.migrationGuide });
   const partial = `${out}.partial`;
-  const platform = req.platform || DEFAULT_PLATFORM;
-  const hubUrl = (req.hubUrl || DEFAULT_HUB_URL).replace(/\/+$/, '');
+  const platform = platformOf(req.platform);
+  const hubUrl = hubUrlOf(req.hubUrl, {}); // the handler applied $FERRY_HUB_URL (settings/defaults.ts)
   const registries = new RegistryPool({ mirrors: parseMirrors(req.mirrors), insecure: req.insecureRegistries ?? [], credentials: deps.credentials });
   const store = new LockStore(deps.db);
   let unlock = (): void => undefined;

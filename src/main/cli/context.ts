@@ -1,8 +1,6 @@
 import { Command, Option } from 'commander';
 import type { BoundHandlers, Handlers } from '../api/handlers';
-import type { CallContext } from '../api/call-context';
-import type { ActingIdentity } from '../identity/identity-store';
-import type { Role } from '../identity/keys';
+import type { CliCallContext } from '../api/station-admin-access';
 import type { Services } from '../core/services';
 import type { JobInfo } from '../../shared/api';
 import { FerryError } from '../../shared/errors';
@@ -38,9 +36,8 @@ export interface Cli {
 
 /** The service modules, loaded by the first withServices of this process. */
 async function loadParts() {
-  const [handlers, callContext, identityStore, services, acting] = await Promise.all([
+  const [handlers, identityStore, services, acting] = await Promise.all([
     import('../api/handlers'),
-    import('../api/call-context'),
     import('../identity/identity-store'),
     import('../core/services'),
     import('../identity/acting'),
@@ -48,7 +45,6 @@ async function loadParts() {
   return {
     createHandlers: handlers.createHandlers,
     bindHandlers: handlers.bindHandlers,
-    actingIfAny: callContext.actingIfAny,
     IdentityStore: identityStore.IdentityStore,
     createServices: services.createServices,
     actAsFromEnv: acting.actAsFromEnv,
@@ -66,21 +62,22 @@ function loadedParts(): NonNullable<typeof parts> {
 /**
  * The CLI's caller: one identity per process (--as NAME, or FERRY_AS). A station with no
  * identities yet has nothing to sign with: there its commands act unsigned, as the OS user,
- * and nothing they create can be approved. Once an identity exists, acting needs --as.
+ * and nothing they create can be approved. Once an identity exists, acting needs --as; until
+ * the station has an admin, the OS user who owns the data dir still administers it (owner).
  */
-export function cliContext(services: Services): CallContext {
+export function cliContext(services: Services): CliCallContext {
   const { actingOf, IdentityStore } = loadedParts();
   const acting = actingOf(services);
   if (acting) return { acting };
-  return new IdentityStore(services.db).list().length === 0 ? { unsigned: true } : {};
+  const all = new IdentityStore(services.db).list();
+  if (all.length === 0) return { unsigned: true };
+  return all.some((i) => i.role === 'admin') ? {} : { owner: true };
 }
 
-/** For commands that run services directly (media write, install): the --as identity, checked as the API checks it. */
-export function cliActing(cli: Cli, roles?: readonly Role[]): ActingIdentity | undefined {
-  return loadedParts().actingIfAny(cliContext(cli.services), roles);
-}
-
-/** Opens the services for one command and always closes them. */
+/**
+ * The one composition root of the CLI: opens the services for one command (and always closes
+ * them), acts as --as / FERRY_AS, and gives the command the API's handlers through dispatch.
+ */
 export async function withServices<T>(opts: CommonOptions, fn: (cli: Cli) => Promise<T>): Promise<T> {
   const p = (parts ??= await loadParts());
   const services = p.createServices({ dataDir: opts.dataDir });

@@ -22,6 +22,7 @@ import { doctorCommand } from './commands/doctor';
 import { signaturePolicyCommand } from './commands/signature-policy';
 import { kitCommand } from './commands/kit';
 import { bomCommand } from './commands/bom';
+import { engineCommand } from './commands/engine';
 import { EXIT } from './context';
 
 // Start-up: every command module here defines names, options and help only; its action loads
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   program.addCommand(signaturePolicyCommand());
   program.addCommand(kitCommand());
   program.addCommand(bomCommand());
+  program.addCommand(engineCommand());
   const override = (cmd: Command): void => {
     cmd.exitOverride();
     cmd.commands.forEach(override);

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -26,6 +26,18 @@ export function eventsCsv(events: ReportEvent[]): string {
 export function findChromium(env: NodeJS.ProcessEnv = process.env): string | undefined {
   for (const c of [env.FERRY_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']) if (c && existsSync(c)) return c;
   return undefined;
+}
+
+/** The PDF of the HTML report as bytes (printed into a throwaway folder, read back, removed). */
+export async function htmlToPdfBytes(html: string, chromium = findChromium()): Promise<Buffer> {
+  const work = await mkdtemp(join(tmpdir(), 'ferry-pdf-'));
+  try {
+    const out = join(work, 'report.pdf');
+    await htmlToPdf(html, out, chromium);
+    return await readFile(out);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
 }
 
 /** Prints the HTML report to PDF with headless Chromium, offline (no network, a throwaway profile). */

@@ -1,4 +1,5 @@
 import { CanceledError, FerryError } from '../../shared/errors';
+import { DEFAULT_HUB_URL } from '../settings/defaults';
 import { proxiedFetch } from '../acquire/proxy';
 import { IntegrityError, writeVerified, type Written } from '../io/verified-write';
 import { toHubError, type HubContext } from './hub-errors';
@@ -8,7 +9,7 @@ import { assertSafeModelPath, encodeModelPath } from './model-path';
 // Start-up: @huggingface/hub loads at the first hub request, not with this module (test/unit/cli-lazy.test.ts).
 const hubLib = (): typeof import('@huggingface/hub') => require('@huggingface/hub') as typeof import('@huggingface/hub');
 
-export const DEFAULT_HUB_URL = 'https://huggingface.co';
+export { DEFAULT_HUB_URL };
 /** A hostile hub could page forever; no real model has anywhere near this many files. */
 const MAX_FILES = 100_000;
 

@@ -1,7 +1,7 @@
 import type { InvokeArg, InvokeResult } from '../../shared/api';
 import { parseMirrors } from '../acquire/mirrors';
 import { RegistryPool } from '../acquire/registry-pool';
-import { DEFAULT_HUB_URL } from '../hub/hub-client';
+import { sourceDefaults } from '../settings/defaults';
 import type { Services } from '../core/services';
 import { dockerFromEnv } from '../docker/docker-loader';
 import { storedCredentials } from '../credentials/credential-store';
@@ -25,9 +25,7 @@ export function recipeHandlers(s: Pick<Services, 'dataDir' | 'db'>): { 'recipe:l
           { recipe: req.recipe, params: req.params ?? {} },
           {
             dataDir: s.dataDir,
-            platform: req.platform || 'linux/amd64',
-            hubUrl: (req.hubUrl || process.env.FERRY_HUB_URL || DEFAULT_HUB_URL).replace(/\/+$/, ''),
-            hubToken: process.env.HF_TOKEN,
+            ...sourceDefaults(req),
             hfCache: req.hfCache,
             ollamaDir: req.ollamaDir,
             registries,

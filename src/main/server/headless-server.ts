@@ -58,7 +58,7 @@ export async function startHeadlessServer(s: Services, handlers: Handlers, opts:
     const refused = guardRequest(req, token, allowedHosts, scheme);
     if (refused) return void sendJson(res, 403, { error: { name: 'Forbidden', message: refused } });
     if (req.method === 'GET' && url.pathname === '/api/events') return openEventStream(res, streams);
-    const m = /^\/api\/invoke\/([a-z]+:[a-z]+)$/.exec(url.pathname);
+    const m = /^\/api\/invoke\/([a-z]+:[a-z][a-z-]*)$/.exec(url.pathname); // channel names may hold a hyphen (install:export-compose)
     if (req.method !== 'POST' || !m) return void sendJson(res, 404, { error: { name: 'NotFound', message: 'No such API route' } });
     const given = req.headers[SESSION_HEADER];
     const known = typeof given === 'string' && sessions.has(given) ? given : undefined;

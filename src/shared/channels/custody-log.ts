@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { channel } from '../contract';
+import type { ChainStateView } from '../api-review';
 
 // The custody log as the CLI's `ferry custody verify` and `ferry custody export` see it: the whole
 // chain re-checked (with every imported chain), and a bundle's events written beside the bundle.
 
-export type ChainCheck = { ok: true; count: number; signed?: number; unsignedTail?: number } | { ok: false; seq: number; eventId: string; kind: string; reason: string };
 export type ImportedChainCheck = { ok: true; count: number } | { ok: false; origin: string; seq: number; eventId: string; reason: string };
 
-export type CustodyChainView = ChainCheck & { imported: ImportedChainCheck };
+export type CustodyChainView = ChainStateView & { imported: ImportedChainCheck };
 
 export interface CustodyLogExport {
   bundleId: string;

@@ -1,14 +1,14 @@
 import { Command, Option } from 'commander';
-import { resolve } from 'node:path';
-import { print } from '../context';
+import { print, withServices } from '../context';
+import { writeReturnedFile } from '../returned-file';
 
 interface Opts {
   format: 'cyclonedx' | 'spdx';
   out?: string;
   json?: boolean;
+  dataDir?: string;
 }
 
-// Start-up: the BOM modules (CycloneDX library, schema validator) are loaded when the command runs.
 export function bomCommand(): Command {
   return new Command('bom')
     .description("print or write a bundle's bill of materials (bom.cdx.json, CycloneDX 1.6), checked against its manifest")
@@ -16,13 +16,14 @@ export function bomCommand(): Command {
     .addOption(new Option('--format <format>', 'cyclonedx (as stored) or spdx (SPDX 2.3 JSON)').choices(['cyclonedx', 'spdx']).default('cyclonedx'))
     .option('--out <file>', 'write it to FILE instead of stdout')
     .option('--json', 'with --out: a machine-readable summary on stdout')
-    .action(async (dir: string, o: Opts) => {
-      const { exportBom, writeBomExport } = await import('../../bom/bom-export');
-      const e = await exportBom(dir, o.format);
-      if (e.warning) process.stderr.write(`ferry: warning: ${e.warning}\n`);
-      if (!o.out) return void process.stdout.write(e.text);
-      const path = resolve(o.out);
-      await writeBomExport(e, path);
-      print({ json: o.json === true }, { path, format: e.format, bundleId: e.bundleId, bomSha256: e.sha256, components: e.components, kit: e.kit }, () => `Wrote ${path}: ${e.format === 'spdx' ? 'SPDX 2.3' : 'CycloneDX 1.6'} bill of materials of bundle ${e.bundleId}, ${e.components} components${e.kit ? ' (with the offline kit beside it)' : ''}`);
-    });
+    .addOption(new Option('--data-dir <dir>', 'station data directory (default: $FERRY_HOME or the per-user data dir)'))
+    .action(async (dir: string, o: Opts) =>
+      withServices({ ...o, json: o.json === true }, async (cli) => {
+        const e = await cli.handlers['bom:document']({ dir, format: o.format });
+        if (e.warning) process.stderr.write(`ferry: warning: ${e.warning}\n`);
+        if (!o.out) return void process.stdout.write(e.text);
+        const path = await writeReturnedFile(o.out, e.text, { force: true }); // as before: FILE is replaced if it exists
+        print(cli, { path, format: e.format, bundleId: e.bundleId, bomSha256: e.sha256, components: e.components, kit: e.kit }, () => `Wrote ${path}: ${e.format === 'spdx' ? 'SPDX 2.3' : 'CycloneDX 1.6'} bill of materials of bundle ${e.bundleId}, ${e.components} components${e.kit ? ' (with the offline kit beside it)' : ''}`);
+      }),
+    );
 }

@@ -26,7 +26,7 @@ export function bundleCommand(): Command {
       .option('--image <ref...>', 'image reference, e.g. registry.gitlab.com/org/image:tag (repeatable)')
       .option('--model <repo...>', 'hub model REPO[@REVISION], e.g. mistralai/Mistral-Small-3.2-24B-Instruct-2506 (repeatable)')
       .option('--hub-url <url>', 'Hugging Face–compatible hub (default https://huggingface.co or $FERRY_HUB_URL)')
-      .option('--platform <os/arch>', 'image platform to select from multi-platform indexes', 'linux/amd64')
+      .option('--platform <os/arch>', 'image platform to select from multi-platform indexes (default linux/amd64)')
       .option('--insecure-registry <host...>', 'allow plain HTTP to this non-loopback registry')
       .requiredOption('--out <dir>', 'bundle directory to create')
       .option('--release-notes <file>', 'Markdown file carried as notes/RELEASE-NOTES.md (shown by ferry upgrade)')
@@ -38,7 +38,7 @@ export function bundleCommand(): Command {
             images: o.image ?? [],
             models: o.model ?? [],
             outDir: resolve(o.out), // the handler's output-folder rule (bundle/output-folder.ts) needs an absolute path
-            hubUrl: o.hubUrl ?? process.env.FERRY_HUB_URL,
+            hubUrl: o.hubUrl,
             platform: o.platform,
             insecureRegistries: o.insecureRegistry,
             ...acquireFields(o),

@@ -1,9 +1,6 @@
 import { Command, Option } from 'commander';
 import { writeFile } from 'node:fs/promises';
-import { UsageError } from '../../../shared/errors';
-import type { ActingIdentity } from '../../identity/identity-store';
-import type { Role } from '../../identity/keys';
-import { print, withCommon, withServices, type Cli, type CommonOptions } from '../context';
+import { print, withCommon, withServices, type CommonOptions } from '../context';
 
 export interface SigningOptions extends CommonOptions {
   as?: string;
@@ -15,23 +12,6 @@ export function withSigning(cmd: Command, required = false): Command {
   return cmd
     .addOption(new Option('--as <name>', `identity that acts and signs${required ? '' : ' (else $FERRY_AS; needed once the station has identities)'}`).makeOptionMandatory(required))
     .option('--passphrase-stdin', "read the identity's passphrase from the first line of stdin (else $FERRY_PASSPHRASE, else a prompt)");
-}
-
-/** Unlocks --as when given; checks its role. */
-export async function actIfAsked(cli: Cli, o: SigningOptions, roles?: readonly Role[]): Promise<ActingIdentity | undefined> {
-  if (!o.as) return undefined;
-  const { unlockAndAct } = await import('../../identity/acting');
-  return unlockAndAct(cli.services, o.as, { passphraseStdin: o.passphraseStdin }, roles);
-}
-
-/** Station administration: once the station has an admin identity, only an admin (--as) may do it. */
-export async function actAsAdmin(cli: Cli, o: SigningOptions, what: string): Promise<ActingIdentity | undefined> {
-  if (o.as) return actIfAsked(cli, o, ['admin']);
-  const { IdentityStore } = await import('../../identity/identity-store');
-  if (new IdentityStore(cli.services.db).list().some((i) => i.role === 'admin')) {
-    throw new UsageError(`This station has admin identities: ${what} needs --as ADMIN.`);
-  }
-  return undefined;
 }
 
 export function identityCommand(): Command {
@@ -56,8 +36,8 @@ export function identityCommand(): Command {
       .description('list identities with their roles and fingerprints')
       .action(async (o: CommonOptions) =>
         withServices(o, async (cli) => {
-          const [{ IdentityStore }, { formatFingerprint }] = await Promise.all([import('../../identity/identity-store'), import('../../identity/keys')]);
-          const all = new IdentityStore(cli.services.db).list();
+          const { formatFingerprint } = await import('../../identity/keys');
+          const all = await cli.handlers['identity:list']({});
           print(cli, all, () => (all.length === 0 ? 'No identities yet.' : all.map((i) => `${i.name.padEnd(20)} ${i.role.padEnd(9)} ${formatFingerprint(i.fingerprint)}`).join('\n')));
         }),
       ),
@@ -69,13 +49,13 @@ export function identityCommand(): Command {
       .option('--out <file>', 'write the key file here instead of stdout')
       .action(async (name: string, o: CommonOptions & { out?: string }) =>
         withServices(o, async (cli) => {
-          const [{ IdentityStore }, { publicKeyFileText }] = await Promise.all([import('../../identity/identity-store'), import('../../identity/station-admin')]);
-          const file = new IdentityStore(cli.services.db).exportPublic(name);
+          const key = await cli.handlers['identity:publickey']({ name });
+          const file = JSON.parse(key.text) as { name: string; role: string; fingerprint: string };
           if (o.out) {
-            await writeFile(o.out, publicKeyFileText(file));
+            await writeFile(o.out, key.text);
             print(cli, file, () => `Wrote ${o.out}\n  ${file.name} (${file.role}) fingerprint ${file.fingerprint}`);
           } else {
-            process.stdout.write(publicKeyFileText(file));
+            process.stdout.write(key.text);
             process.stderr.write(`fingerprint ${file.fingerprint}\n`);
           }
         }),
@@ -88,13 +68,8 @@ export function identityCommand(): Command {
       .option('--location <text>', 'where the station is (site, room)')
       .action(async (o: SigningOptions & { name?: string; location?: string }) =>
         withServices(o, async (cli) => {
-          const [{ configureStation }, { stationInfo }] = await Promise.all([import('../../identity/station-admin'), import('../../identity/station')]);
-          const db = cli.services.db;
-          if (o.name !== undefined || o.location !== undefined) {
-            configureStation(cli.services, await actAsAdmin(cli, o, 'changing the station name or location'), { name: o.name, location: o.location });
-          }
-          const info = stationInfo(db);
-          print(cli, info, () => `Station ${info.name ?? `(unnamed: ${cli.services.identity.station})`}${info.location ? `, ${info.location}` : ''}`);
+          const info = await cli.handlers['station:configure']({ ...(o.name !== undefined ? { name: o.name } : {}), ...(o.location !== undefined ? { location: o.location } : {}) });
+          print(cli, info, () => `Station ${info.name ?? `(unnamed: ${info.effective})`}${info.location ? `, ${info.location}` : ''}`);
         }),
       ),
   );

@@ -3,8 +3,9 @@ import type { ImportResult } from '../../../shared/api';
 import { UsageError } from '../../../shared/errors';
 import { rm, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { AssembleResult } from '../../media/read';
 import { followJob, jobResult, print, withCommon, withServices, type Cli, type CommonOptions } from '../context';
+import { readStdin } from '../stdin';
+import { assembleVolumes } from './media';
 import { withSigning } from './identity';
 
 interface Opts extends CommonOptions {
@@ -18,19 +19,6 @@ interface Opts extends CommonOptions {
   modelsDir?: string;
   ollamaModels?: string;
   ollamaUrl?: string;
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin as AsyncIterable<Buffer>) chunks.push(c);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-}
-
-/** Joins the volumes into a staging bundle under the data dir (every part and file hashed on the way). */
-async function assembleFromVolumes(cli: Cli, dirs: string[], out: string): Promise<string> {
-  const { assembleMedia } = await import('../../media/media-service');
-  const started = cli.services.jobs.start('media.assemble', `Assemble ${dirs.length} volume(s)`, { dirs, out }, (ctx) => assembleMedia(dirs, out, cli.services, ctx));
-  return jobResult<AssembleResult>(await followJob(cli, started)).dir;
 }
 
 /** Removes a staging folder this command created (and its `.partial`), then `staging/` itself when empty. */
@@ -58,12 +46,12 @@ export function importCommand(): Command {
       if (o.passwordStdin && !o.username) throw new UsageError('--password-stdin needs --username');
       const password = o.passwordStdin ? await readStdin() : undefined;
       await withServices(o, async (cli) => {
-        const [{ isVolumeDir }, { randomUUID }] = await Promise.all([import('../../media/media-service'), import('node:crypto')]);
+        const [{ isVolumeDir }, { randomUUID }] = await Promise.all([import('../../media/label'), import('node:crypto')]);
         const staging = dirs.length > 1 || isVolumeDir(dirs[0]!) ? join(cli.services.dataDir, 'staging', randomUUID()) : undefined;
         let r: ImportResult;
         try {
-          const dir = staging ? await assembleFromVolumes(cli, dirs, staging) : dirs[0]!;
-          await showOverrides(dir);
+          const dir = staging ? (await assembleVolumes(cli, dirs, staging)).dir : dirs[0]!; // joined into a staging bundle, every part and file hashed on the way
+          await showOverrides(cli, dir);
           const started = await cli.handlers['bundle:import']({
             dir,
             registry: o.registry,
@@ -97,10 +85,10 @@ export function importCommand(): Command {
 }
 
 /** Before anything is imported, the offline admin sees again every finding a reviewer overrode (on stderr; stdout stays the result). */
-async function showOverrides(dir: string): Promise<void> {
-  const [{ overridesState }, { formatFingerprint }] = await Promise.all([import('../../review/overrides'), import('../../identity/keys')]);
-  const state = await overridesState(dir).catch(() => undefined);
-  if (!state || state.valid.length + state.unresolved.length === 0) return;
-  const lines = state.valid.map((o) => `  OVERRIDDEN ${o.file}  ${o.rule}  ${o.detail}\n    accepted by ${o.by.name} (${formatFingerprint(o.by.fingerprint)}) at ${o.at}: ${o.reason}`);
-  if (state.valid.length) process.stderr.write(`Bundle ${state.bundleId} carries ${state.valid.length} override(s) of blocking scan findings:\n${lines.join('\n')}\n`);
+async function showOverrides(cli: Cli, dir: string): Promise<void> {
+  const { formatFingerprint } = await import('../../identity/keys');
+  const state = await cli.handlers['bundle:approval']({ dir }).catch(() => undefined); // an unreadable bundle is refused by the import itself
+  if (!state || state.overrides.length === 0) return;
+  const lines = state.overrides.map((o) => `  OVERRIDDEN ${o.file}  ${o.rule}  ${o.detail}\n    accepted by ${o.by.name} (${formatFingerprint(o.by.fingerprint)}) at ${o.at}: ${o.reason}`);
+  process.stderr.write(`Bundle ${state.bundleId} carries ${state.overrides.length} override(s) of blocking scan findings:\n${lines.join('\n')}\n`);
 }

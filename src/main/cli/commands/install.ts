@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
 import type { InstallRequest, InstallView } from '../../../shared/api-install';
 import { FerryError, UsageError } from '../../../shared/errors';
-import type { InstallService } from '../../install/install-service';
 import { exportComposeCommand } from './install-export';
-import { cliActing, followJob, jobResult, print, withCommon, withServices, type Cli, type CommonOptions } from '../context';
+import { followJob, jobResult, print, withCommon, withServices, type Cli, type CommonOptions } from '../context';
+import { readStdin } from '../stdin';
 import { withSigning } from './identity';
 
 interface Opts extends CommonOptions {
@@ -32,20 +32,8 @@ const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 const MARK: Record<string, string> = { done: '✓', skipped: '–', failed: '✗', undone: '↺', running: '…', pending: '·' };
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin as AsyncIterable<Buffer>) chunks.push(c);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-}
-
-async function service(cli: Cli): Promise<InstallService> {
-  const { InstallService } = await import('../../install/install-service');
-  const s = cli.services;
-  return new InstallService({ db: s.db, custody: s.custody, pool: s.pool, dataDir: s.dataDir });
-}
-
 async function request(sources: string[], o: Opts, password: string | undefined): Promise<InstallRequest> {
-  const [{ isVolumeDir }, { parseSets }] = await Promise.all([import('../../media/media-service'), import('../../recipes/params')]);
+  const [{ isVolumeDir }, { parseSets }] = await Promise.all([import('../../media/label'), import('../../recipes/params')]);
   if (!o.modelsDir) throw new UsageError('--models-dir is required.', 'Give the directory to place model weights in, e.g. --models-dir /data/models.');
   const timeout = o.healthTimeout !== undefined ? Number(o.healthTimeout) : undefined;
   if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0)) throw new UsageError(`--health-timeout ${o.healthTimeout}: expected whole seconds, e.g. 600.`);
@@ -93,15 +81,14 @@ function resultText(v: InstallView): string {
   return lines.join('\n');
 }
 
-/** Runs (or undoes) through the job runner with the progress line; a failed step names itself and what to fix. */
-async function runJob(cli: Cli, svc: InstallService, installId: string, what: { stepId?: string; undo?: string; removeVolumes?: boolean; password?: string }): Promise<InstallView> {
-  const title = what.undo ? `Undo ${what.undo}` : what.stepId ? `Install step ${what.stepId}` : 'Install';
-  const started = cli.services.jobs.start('install.run', title, { installId, ...(what.stepId ? { stepId: what.stepId } : {}), ...(what.undo ? { undo: what.undo } : {}) }, (ctx) =>
-    what.undo ? svc.undo(installId, what.undo, ctx, { removeVolumes: what.removeVolumes === true }) : svc.run(installId, { ...(what.stepId ? { stepId: what.stepId } : {}), ...(what.password !== undefined ? { password: what.password } : {}) }, ctx),
-  );
+/** Runs (or undoes) through install:run / install:undo with the progress line; a failed step names itself and what to fix. */
+async function runJob(cli: Cli, installId: string, what: { stepId?: string; undo?: string; removeVolumes?: boolean; password?: string }): Promise<InstallView> {
+  const started = what.undo
+    ? await cli.handlers['install:undo']({ installId, stepId: what.undo, ...(what.removeVolumes ? { removeVolumes: true } : {}) })
+    : await cli.handlers['install:run']({ installId, ...(what.stepId ? { stepId: what.stepId } : {}), ...(what.password !== undefined ? { password: what.password } : {}) });
   const job = await followJob(cli, started);
   if (job.state === 'succeeded') return job.result as InstallView;
-  const view = svc.get(installId);
+  const view = await cli.handlers['install:get']({ installId });
   const failed = view.steps.find((s) => s.state === 'failed');
   if (!cli.json) process.stdout.write(`${resultText(view)}\n`);
   for (const line of failed?.log.slice(-15) ?? []) process.stderr.write(`  | ${line}\n`);
@@ -121,7 +108,7 @@ function listCommand(): Command {
     .action(async (_o: CommonOptions, cmd: Command) => {
       // --json / --data-dir may be parsed by `install` itself: take them from either.
       await withServices(cmd.optsWithGlobals<CommonOptions>(), async (cli) => {
-        const all = (await service(cli)).list();
+        const all = await cli.handlers['install:list']({});
         print(cli, all, () =>
           all.length === 0
             ? 'No installs.'
@@ -137,8 +124,20 @@ function showCommand(): Command {
     .argument('<id>', 'install id')
     .action(async (id: string, _o: CommonOptions, cmd: Command) => {
       await withServices(cmd.optsWithGlobals<CommonOptions>(), async (cli) => {
-        const v = (await service(cli)).get(id);
+        const v = await cli.handlers['install:get']({ installId: id });
         print(cli, v, () => `${planText(v)}\n${resultText(v)}`);
+      });
+    });
+}
+
+function removeCommand(): Command {
+  return withSigning(withCommon(new Command('remove')))
+    .description('remove an install record that was planned but never run (or fully undone); nothing on the host is touched')
+    .argument('<id>', 'install id')
+    .action(async (id: string, _o: CommonOptions, cmd: Command) => {
+      await withServices(cmd.optsWithGlobals<CommonOptions>(), async (cli) => {
+        const r = await cli.handlers['install:remove']({ installId: id });
+        print(cli, r, () => `Removed install ${r.installId}.`);
       });
     });
 }
@@ -174,20 +173,19 @@ export function installCommand(): Command {
       if (!o.resume && sources.length === 0) throw new UsageError('No bundle given.', 'Give the bundle folder or the volume mount paths, or --resume INSTALL_ID.');
       const password = o.passwordStdin ? await readStdin() : undefined;
       await withServices(o, async (cli) => {
-        cliActing(cli, ['operator', 'admin']); // --as NAME once the station has identities
-        const svc = await service(cli);
-        const installId = o.resume ?? (await svc.plan(await request(sources, o, password))).installId;
+        const installId = o.resume ?? (await cli.handlers['install:plan'](await request(sources, o, password))).installId;
         if (o.plan) {
-          const v = svc.get(installId);
+          const v = await cli.handlers['install:get']({ installId });
           print(cli, v, () => planText(v));
           return;
         }
-        const v = await runJob(cli, svc, installId, { ...(o.step ? { stepId: o.step } : {}), ...(o.undo ? { undo: o.undo } : {}), ...(o.removeVolumes ? { removeVolumes: true } : {}), ...(password !== undefined ? { password } : {}) });
+        const v = await runJob(cli, installId, { ...(o.step ? { stepId: o.step } : {}), ...(o.undo ? { undo: o.undo } : {}), ...(o.removeVolumes ? { removeVolumes: true } : {}), ...(password !== undefined ? { password } : {}) });
         print(cli, v, () => resultText(v));
       });
     });
   cmd.addCommand(listCommand());
   cmd.addCommand(showCommand());
   cmd.addCommand(exportComposeCommand());
+  cmd.addCommand(removeCommand());
   return cmd;
 }

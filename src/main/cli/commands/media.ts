@@ -1,14 +1,10 @@
 import { join } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { Command, Option } from 'commander';
+import type { MediaPlanView, MediaWriteView } from '../../../shared/api-media';
 import { formatBytes } from '../../../shared/format';
-import { defaultDataDir } from '../../core/paths';
-import { FS_NAMES, type FsName } from '../../media/fs-names';
-import type { VolumePlan } from '../../media/plan';
+import { FS_NAMES } from '../../media/fs-names';
 import type { AssembleResult, VolumeVerifyResult } from '../../media/read';
-import { parseSize } from '../../media/size';
-import type { WriteResult } from '../../media/write';
-import { cliActing, EXIT, followJob, jobResult, print, withCommon, withServices, type Cli, type CommonOptions } from '../context';
+import { EXIT, followJob, jobResult, print, withCommon, withServices, type Cli, type CommonOptions } from '../context';
 import { withSigning } from './identity';
 
 
@@ -16,29 +12,21 @@ import { withSigning } from './identity';
 interface KitOpts {
   kit?: string | boolean;
 }
-const kitRequest = (o: KitOpts): { kit?: { kitDir?: string } } => (o.kit === false ? {} : { kit: typeof o.kit === 'string' ? { kitDir: o.kit } : {} });
+const kitFields = (o: KitOpts): { kit?: boolean; kitDir?: string } => (o.kit === false ? { kit: false } : typeof o.kit === 'string' ? { kitDir: o.kit } : {});
 
 interface SizeOpts extends CommonOptions {
   volumeSize?: string;
   fs?: string;
 }
 
-const sizes = (v?: string): number[] | undefined => (v === undefined ? undefined : v.split(',').map((s) => parseSize(s)));
-const fsOpt = async (v?: string): Promise<FsName | undefined> => (v === undefined ? undefined : (await import('../../media/fs-rules')).parseFsName(v));
-// Start-up: the media services load when a command runs, not when the CLI starts (test/unit/cli-lazy.test.ts).
-const mediaService = () => import('../../media/media-service');
+// Sizes and filesystem names are parsed by the media handlers (media-handlers.ts): the CLI passes them as given.
 const sizeOption = (): Option => new Option('--volume-size <size>', 'usable bytes per volume: 700M, 4.7G, 16GiB or bytes (K/M/G decimal, KiB/MiB/GiB binary); a comma list gives one per volume');
 const fsOption = (): Option => new Option('--fs <fs>', `filesystem rules to apply (${FS_NAMES.join('|')})`);
 
-function planTable(p: VolumePlan, bundleId: string): string {
-  const lines = [`Bundle ${bundleId}: ${p.files} files, ${formatBytes(p.bytes)} → ${p.volumes.length} volume(s), ${p.fs} rules`, '  vol  capacity    files  parts  bytes'];
-  for (const v of p.volumes) {
-    const parts = v.entries.filter((e) => e.part).length;
-    lines.push(`  ${String(v.index).padEnd(4)} ${formatBytes(v.capacity).padEnd(11)} ${String(v.entries.length - parts).padEnd(6)} ${String(parts).padEnd(6)} ${formatBytes(v.bytes)}`);
-  }
-  const split = new Map<string, number[]>();
-  for (const v of p.volumes) for (const e of v.entries) if (e.part) split.set(e.path, [...(split.get(e.path) ?? []), v.index]);
-  for (const [path, vols] of split) lines.push(`  split: ${path} → ${vols.length} parts on volume ${[...new Set(vols)].join(', ')}`);
+function planTable(p: MediaPlanView): string {
+  const lines = [`Bundle ${p.bundleId}: ${p.files} files, ${formatBytes(p.bytes)} → ${p.volumes.length} volume(s), ${p.fs} rules`, '  vol  capacity    files  parts  bytes'];
+  for (const v of p.volumes) lines.push(`  ${String(v.index).padEnd(4)} ${formatBytes(v.capacity).padEnd(11)} ${String(v.files).padEnd(6)} ${String(v.parts).padEnd(6)} ${formatBytes(v.bytes)}`);
+  for (const x of p.split) lines.push(`  split: ${x.path} → ${x.volumes.length} parts on volume ${x.volumes.join(', ')}`);
   lines.push(p.kit ? `  offline kit: ${p.kit.files} files, ${formatBytes(p.kit.bytes)} on volume 1 (whole, never split)` : '  offline kit: not included');
   return lines.join('\n');
 }
@@ -46,20 +34,21 @@ function planTable(p: VolumePlan, bundleId: string): string {
 function detectCommand(): Command {
   return withCommon(new Command('detect'))
     .description('list removable drives with their filesystems, mount points and free space (never the system disk)')
-    .action(async (o: CommonOptions) => {
-      const { detectDrives } = await import('../../media/detect');
-      const r = await detectDrives({ dataDir: o.dataDir ?? defaultDataDir() });
-      print({ json: !!o.json }, r, () =>
-        [
-          r.drives.length === 0 ? 'No removable drives found. Any mounted folder can also be a target.' : 'Removable drives:',
-          ...r.drives.flatMap((d) => [
-            `  ${d.device}  ${formatBytes(d.size)}  ${[d.transport, d.vendor, d.model].filter(Boolean).join(' ')}${d.serial ? `  serial ${d.serial}` : ''}`,
-            ...d.volumes.map((v) => `    ${v.device}  ${v.fstype ?? 'no filesystem'}${v.label ? ` "${v.label}"` : ''}  ${v.mountpoint ? `mounted at ${v.mountpoint}` : 'not mounted'}${v.free !== undefined ? `, ${formatBytes(v.free)} free` : ''}`),
-          ]),
-          ...r.refused.map((x) => `  not offered: ${x.device} (${x.reason})`),
-        ].join('\n'),
-      );
-    });
+    .action(async (o: CommonOptions) =>
+      withServices(o, async (cli) => {
+        const r = await cli.handlers['media:detect']({});
+        print(cli, r, () =>
+          [
+            r.drives.length === 0 ? 'No removable drives found. Any mounted folder can also be a target.' : 'Removable drives:',
+            ...r.drives.flatMap((d) => [
+              `  ${d.device}  ${formatBytes(d.size)}  ${[d.transport, d.vendor, d.model].filter(Boolean).join(' ')}${d.serial ? `  serial ${d.serial}` : ''}`,
+              ...d.volumes.map((v) => `    ${v.device}  ${v.fstype ?? 'no filesystem'}${v.label ? ` "${v.label}"` : ''}  ${v.mountpoint ? `mounted at ${v.mountpoint}` : 'not mounted'}${v.free !== undefined ? `, ${formatBytes(v.free)} free` : ''}`),
+            ]),
+            ...r.refused.map((x) => `  not offered: ${x.device} (${x.reason})`),
+          ].join('\n'),
+        );
+      }),
+    );
 }
 
 function planCommand(): Command {
@@ -70,28 +59,31 @@ function planCommand(): Command {
     .addOption(fsOption().default('fat32'))
     .option('--kit <dir>', 'count this offline kit folder on volume 1 (default: the bundle\'s ferry/, else this station\'s kit)')
     .option('--no-kit', 'plan without the offline kit on volume 1')
-    .action(async (bundle: string, o: SizeOpts & KitOpts) => {
-      const { planMedia } = await mediaService();
-      const k = kitRequest(o);
-      const say = (m: string): void => void (o.json ? undefined : process.stderr.write(`${m}\n`));
-      const { bundleId, plan } = await planMedia(bundle, { volumeSize: sizes(o.volumeSize)!, fs: (await fsOpt(o.fs))!, ...(k.kit ? { kit: { ...k.kit, onProgress: say } } : {}) }, { dataDir: o.dataDir ?? defaultDataDir() });
-      print({ json: !!o.json }, { bundleId, ...plan }, () => planTable(plan, bundleId));
-    });
+    .action(async (bundle: string, o: SizeOpts & KitOpts) =>
+      withServices(o, async (cli) => {
+        const p = await cli.handlers['media:plan']({ dir: bundle, volumeSize: o.volumeSize!, ...(o.fs ? { fs: o.fs } : {}), ...kitFields(o) });
+        print(cli, p, () => planTable(p));
+      }),
+    );
 }
 
-async function askNextTarget(need: { volume: number; files: number; bytes: number }): Promise<string | undefined> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const a = await rl.question(`\nVolume ${need.volume}: ${formatBytes(need.bytes)} in ${need.files} file(s) still to write. Mount the next medium and type its folder (empty to stop): `);
-    return a.trim() || undefined;
-  } finally {
-    rl.close();
-  }
+function writeText(r: MediaWriteView, isos: { file: string; volumeId: string }[]): string {
+  return [
+    `${r.complete ? 'Wrote' : 'INCOMPLETE:'} bundle ${r.bundleId} onto ${r.volumes.length} volume(s), ${formatBytes(r.bytes)}`,
+    ...r.volumes.map(
+      (v) =>
+        `  volume ${v.volume} of ${v.count}  ${v.dir}  ${v.state}  ${v.files} files, ${formatBytes(v.bytes)}  read back ${v.readBackOk ? 'OK' : 'FAILED'}  id ${v.volumeId}${v.mediaSerial ? `  serial ${v.mediaSerial}` : ''}${v.note ? `\n    note: ${v.note}` : ''}`,
+    ),
+    ...r.volumes.flatMap((v) => (v.kit ? [`  offline kit on volume ${v.volume}: ${v.dir}/${v.kit.dir}/  ferry ${v.kit.version}, ${v.kit.platform}, node ${v.kit.nodeVersion}, kit ${v.kit.sha256}`] : [])),
+    ...r.skipped.map((s) => `  skipped ${s.dir}: ${s.reason}`),
+    ...(r.remaining ? [`  still to write: ${r.remaining.files} file(s), ${formatBytes(r.remaining.bytes)}; give more --to targets`] : []),
+    ...isos.map((i) => `  ISO ${i.file} (${i.volumeId})`),
+  ].join('\n');
 }
 
 function writeCommand(): Command {
   return withSigning(withCommon(new Command('write')))
-    .description('write a bundle onto one or more mounted media, hashing as it writes, fsync, read back; a full medium continues on the next')
+    .description('write a bundle onto one or more mounted media, hashing as it writes, fsync, read back; a full medium continues on the next --to')
     .argument('<bundle>', 'bundle directory')
     .requiredOption('--to <dir...>', 'mounted medium or folder, one per volume (repeatable)')
     .addOption(sizeOption())
@@ -100,34 +92,24 @@ function writeCommand(): Command {
     .option('--unapproved-reason <text>', 'write a bundle that is not approved anyway, for this reason (recorded in the custody log)')
     .option('--kit <dir>', 'put this offline kit folder on volume 1 under ferry/ (default: the bundle\'s own ferry/, else this station\'s kit, built on first use)')
     .option('--no-kit', 'leave the offline kit off volume 1')
-    .action(async (bundle: string, o: SizeOpts & KitOpts & { to: string[]; isoDir?: string; unapprovedReason?: string }) => {
-      const volumeSize = sizes(o.volumeSize);
-      const fs = await fsOpt(o.fs);
-      const [{ writeMedia }, { makeIso }] = await Promise.all([mediaService(), import('../../media/iso')]);
-      await withServices(o, async (cli) => {
-        cliActing(cli, ['operator', 'reviewer', 'admin']); // --as NAME once the station has identities
-        const onNeedNextTarget = process.stdin.isTTY && !cli.json ? askNextTarget : undefined;
-        const started = cli.services.jobs.start('media.write', `Write ${bundle} to media`, { bundle, to: o.to, volumeSize, fs }, (ctx) =>
-          writeMedia(bundle, o.to, { fs, volumeSize, onNeedNextTarget, unapprovedReason: o.unapprovedReason, ...kitRequest(o) }, cli.services, ctx),
-        );
-        const r = jobResult<WriteResult>(await followJob(cli, started));
+    .action(async (bundle: string, o: SizeOpts & KitOpts & { to: string[]; isoDir?: string; unapprovedReason?: string }) =>
+      withServices(o, async (cli) => {
+        const started = await cli.handlers['media:write']({
+          dir: bundle,
+          targets: o.to,
+          ...(o.volumeSize ? { volumeSize: o.volumeSize } : {}),
+          ...(o.fs ? { fs: o.fs } : {}),
+          ...(o.unapprovedReason ? { unapprovedReason: o.unapprovedReason } : {}),
+          ...kitFields(o),
+        });
+        const r = jobResult<MediaWriteView>(await followJob(cli, started));
+        // ISO images are made here, from the volumes just written and read back (a local tool over local folders).
+        const { makeIso } = await import('../../media/iso');
         const isos = o.isoDir ? await Promise.all(r.volumes.map((v) => makeIso(v.dir, join(o.isoDir!, `ferry-${r.bundleId.slice(0, 8)}-vol${v.volume}.iso`)))) : [];
-        print(cli, { ...r, isos }, () =>
-          [
-            `${r.complete ? 'Wrote' : 'INCOMPLETE:'} bundle ${r.bundleId} onto ${r.volumes.length} volume(s), ${formatBytes(r.bytes)}`,
-            ...r.volumes.map(
-              (v) =>
-                `  volume ${v.volume} of ${v.count}  ${v.dir}  ${v.state}  ${v.files.length} files, ${formatBytes(v.bytes)}  read back ${v.readBack.ok ? 'OK' : `FAILED (${v.readBack.mismatches.join(', ')})`}${v.readBack.cacheDropped ? '' : ' (from cache)'}  id ${v.volumeId}${v.mediaSerial ? `  serial ${v.mediaSerial}` : ''}${v.note ? `\n    note: ${v.note}` : ''}`,
-            ),
-            ...r.volumes.flatMap((v) => (v.kit ? [`  offline kit on volume ${v.volume}: ${v.dir}/${v.kit.dir}/  ferry ${v.kit.version} (${v.kit.commit.slice(0, 12)}), ${v.kit.platform}, node ${v.kit.nodeVersion}, kit ${v.kit.sha256}`] : [])),
-            ...r.skipped.map((s) => `  skipped ${s.dir}: ${s.reason}`),
-            ...(r.remaining ? [`  still to write: ${r.remaining.files} file(s), ${formatBytes(r.remaining.bytes)}; give more --to targets`] : []),
-            ...isos.map((i) => `  ISO ${i.file} (${i.volumeId})`),
-          ].join('\n'),
-        );
-        if (!r.complete || r.volumes.some((v) => !v.readBack.ok)) process.exitCode = EXIT.failed;
-      });
-    });
+        print(cli, { ...r, isos }, () => writeText(r, isos));
+        if (!r.complete || r.volumes.some((v) => !v.readBackOk)) process.exitCode = EXIT.failed;
+      }),
+    );
 }
 
 function verifyCommand(): Command {
@@ -141,12 +123,10 @@ function verifyCommand(): Command {
     );
 }
 
-/** Verifies volumes as a job, prints the result, sets exit code 1 on any problem. Shared with `ferry verify`. */
+/** Verifies volumes (media:verify), prints the result, sets exit code 1 on any problem. Shared with `ferry verify`. */
 export async function runVolumeVerify(cli: Cli, dirs: string[]): Promise<VolumeVerifyResult> {
-  cliActing(cli, ['operator', 'reviewer', 'admin']);
-  const [{ verifyMedia }, { kitCoverageLine }] = await Promise.all([mediaService(), import('../../media/kit-check')]);
-  const started = cli.services.jobs.start('media.verify', `Verify ${dirs.length} volume(s)`, { dirs }, (ctx) => verifyMedia(dirs, cli.services, ctx));
-  const r = jobResult<VolumeVerifyResult>(await followJob(cli, started));
+  const { kitCoverageLine } = await import('../../media/kit-check');
+  const r = jobResult<VolumeVerifyResult>(await followJob(cli, await cli.handlers['media:verify']({ dirs })));
   print(cli, r, () =>
     [
       r.ok
@@ -159,16 +139,19 @@ export async function runVolumeVerify(cli: Cli, dirs: string[]): Promise<VolumeV
   return r;
 }
 
+/** Joins volumes into `outDir` (media:assemble), following the job; shared with `ferry import` of volumes. */
+export async function assembleVolumes(cli: Cli, volumes: string[], outDir: string): Promise<AssembleResult> {
+  return jobResult<AssembleResult>(await followJob(cli, await cli.handlers['media:assemble']({ volumes, outDir })));
+}
+
 function assembleCommand(): Command {
-  return withCommon(new Command('assemble'))
+  return withSigning(withCommon(new Command('assemble')))
     .description('rebuild a bundle directory from its volumes (any order), joining split files while checking every hash')
     .argument('<volume-dir...>', 'mounted volumes')
     .requiredOption('--out <dir>', 'bundle directory to create')
     .action(async (dirs: string[], o: CommonOptions & { out: string }) =>
       withServices(o, async (cli) => {
-        const { assembleMedia } = await mediaService();
-        const started = cli.services.jobs.start('media.assemble', `Assemble ${o.out}`, { dirs, out: o.out }, (ctx) => assembleMedia(dirs, o.out, cli.services, ctx));
-        const r = jobResult<AssembleResult>(await followJob(cli, started));
+        const r = await assembleVolumes(cli, dirs, o.out);
         print(cli, r, () => `Assembled bundle ${r.bundleId}\n  ${r.dir}\n  ${r.files} files (${r.joined} joined from parts), ${formatBytes(r.bytes)}${r.kit ? `\n  offline kit ${r.kit.sha256} (ferry ${r.kit.version}, ${r.kit.platform}) in ${r.kit.dir}/` : ''}`);
       }),
     );

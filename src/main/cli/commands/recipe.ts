@@ -97,7 +97,7 @@ function resolveCommand(name: string): Command {
     .description('resolve a recipe to a lock (digests, commits, sizes) and print it, fetching nothing big')
     .argument('<recipe>', 'recipe id or recipe file')
     .option('--hub-url <url>', 'Hugging Face–compatible hub (default https://huggingface.co or $FERRY_HUB_URL)')
-    .option('--platform <os/arch>', 'image platform', 'linux/amd64')
+    .option('--platform <os/arch>', 'image platform (default linux/amd64)')
     .addOption(new Option('--insecure-registry <host>', 'allow plain HTTP to this non-loopback registry (repeatable)').argParser(collect))
     .option('--lock-out <file>', 'also write the lock to this file (for ferry acquire --lock)')
     .action(async (recipe: string, o: ResolveOpts) =>
@@ -151,11 +151,11 @@ export function recipeCommands(): Command[] {
     .description('acquire a lock (or recipe) into a bundle directory; the same as bundle create')
     .requiredOption('--out <dir>', 'bundle directory to create')
     .option('--hub-url <url>', 'Hugging Face–compatible hub')
-    .option('--platform <os/arch>', 'image platform', 'linux/amd64')
+    .option('--platform <os/arch>', 'image platform (default linux/amd64)')
     .addOption(new Option('--insecure-registry <host>', 'allow plain HTTP to this non-loopback registry (repeatable)').argParser(collect))
     .action(async (o: AcquireOpts & CommonOptions & { out: string; hubUrl?: string; platform?: string }) =>
       withServices(o, async (cli) => {
-        const started = await cli.handlers['bundle:create']({ images: [], models: [], outDir: o.out, hubUrl: o.hubUrl ?? process.env.FERRY_HUB_URL, platform: o.platform, insecureRegistries: o.insecureRegistry, ...acquireFields(o) });
+        const started = await cli.handlers['bundle:create']({ images: [], models: [], outDir: o.out, hubUrl: o.hubUrl, platform: o.platform, insecureRegistries: o.insecureRegistry, ...acquireFields(o) });
         const r = jobResult<CreateResult>(await followJob(cli, started));
         print(cli, r, () => createSummary(r));
       }),

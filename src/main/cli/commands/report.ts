@@ -1,13 +1,14 @@
 import { Command } from 'commander';
-import { writeFile } from 'node:fs/promises';
 import { UsageError } from '../../../shared/errors';
 import { print, withCommon, withServices, type CommonOptions } from '../context';
+import { writeReturnedFile } from '../returned-file';
 
 interface Opts extends CommonOptions {
   html?: string;
   pdf?: string;
   csv?: string;
   bundleDir?: string;
+  force?: boolean;
 }
 
 export function reportCommand(): Command {
@@ -18,28 +19,21 @@ export function reportCommand(): Command {
     .option('--pdf <file>', 'write a PDF of the report here (needs Chromium)')
     .option('--csv <file>', 'write every event of the bundle as CSV here')
     .option('--bundle-dir <dir>', 'the bundle itself, to add its manifest, artifacts and a check of its approvals')
+    .option('--force', 'replace report files that already exist')
     .action(async (bundleId: string, o: Opts) => {
-      if (!o.html && !o.pdf && !o.csv) throw new UsageError('Choose at least one of --html, --pdf or --csv.');
+      const wanted = (['html', 'pdf', 'csv'] as const).flatMap((format) => (o[format] ? [{ format, file: o[format] }] : []));
+      if (wanted.length === 0) throw new UsageError('Choose at least one of --html, --pdf or --csv.');
       await withServices(o, async (cli) => {
-        const [{ buildReport }, { eventsCsv, htmlToPdf }, { renderReportHtml }] = await Promise.all([import('../../custody/report-data'), import('../../custody/report-export'), import('../../custody/report-html')]);
-        const r = await buildReport(cli.services.db, cli.services.custody, bundleId, o.bundleDir);
-        if (r.events.length === 0) throw new UsageError(`This station has no custody events for bundle ${bundleId}.`);
         const written: string[] = [];
-        const html = o.html || o.pdf ? renderReportHtml(r) : '';
-        if (o.html) {
-          await writeFile(o.html, html);
-          written.push(o.html);
+        for (const { format, file } of wanted) {
+          const r = await cli.handlers['custody:report']({ bundleId, format, ...(o.bundleDir ? { bundleDir: o.bundleDir } : {}) });
+          await writeReturnedFile(file, Buffer.from(r.contentBase64, 'base64'), { force: o.force });
+          written.push(file);
         }
-        if (o.pdf) {
-          await htmlToPdf(html, o.pdf);
-          written.push(o.pdf);
-        }
-        if (o.csv) {
-          await writeFile(o.csv, eventsCsv(r.events));
-          written.push(o.csv);
-        }
-        const chainOk = r.chain.local.ok && r.chain.imported.ok;
-        print(cli, { bundleId, events: r.events.length, chainOk, written }, () => `Custody report for ${bundleId}: ${r.events.length} events, chain ${chainOk ? 'intact' : 'BROKEN'}\n${written.map((w) => `  wrote ${w}`).join('\n')}`);
+        const v = await cli.handlers['custody:verify']({ bundleId });
+        const chainOk = v.local.ok && v.imported.ok;
+        const events = v.bundleEvents ?? 0;
+        print(cli, { bundleId, events, chainOk, written }, () => `Custody report for ${bundleId}: ${events} events, chain ${chainOk ? 'intact' : 'BROKEN'}\n${written.map((w) => `  wrote ${w}`).join('\n')}`);
       });
     });
 }

@@ -1,7 +1,11 @@
 import { Command } from 'commander';
 import { UsageError } from '../../../shared/errors';
 import { print, withCommon, withServices } from '../context';
-import { actIfAsked, withSigning, type SigningOptions } from './identity';
+import { withSigning, type SigningOptions } from './identity';
+import type { DecisionResult } from '../../../shared/api-review';
+import type { ReviewResult } from '../../review/review';
+
+type Decision = DecisionResult & Pick<ReviewResult, 'envelopeFile' | 'custody' | 'kitSha256'>;
 
 interface Opts extends SigningOptions {
   approve?: boolean;
@@ -35,14 +39,11 @@ export function reviewCommand(): Command {
         });
         return;
       }
-      if (!o.as) throw new UsageError('Deciding needs --as NAME (a reviewer or an admin).');
       await withServices(o, async (cli) => {
-        const [{ reviewBundle }, { formatFingerprint }] = await Promise.all([import('../../review/review'), import('../../identity/keys')]);
-        const acting = (await actIfAsked(cli, o, ['reviewer', 'admin']))!;
-        const r = await reviewBundle(
-          { dir, decision: o.approve ? 'approve' : 'reject', reason: o.reason ?? '' },
-          { db: cli.services.db, custody: cli.services.custody, acting, dataDir: cli.services.dataDir },
-        );
+        const { formatFingerprint } = await import('../../identity/keys');
+        // DecisionResult, plus the envelope, kit digest and custody export the handler returns with it.
+        const r = (await cli.handlers['review:decide']({ dir, decision: o.approve ? 'approve' : 'reject', reason: o.reason ?? '' })) as Decision;
+        const acting = (await cli.handlers['identity:current']({})).acting!;
         print(cli, r, () =>
           [
             `${r.decision === 'approve' ? 'Approved' : 'Rejected'} bundle ${r.bundleId} as ${acting.name} (${formatFingerprint(acting.fingerprint)})`,
@@ -60,11 +61,10 @@ export function reviewCommand(): Command {
 async function runOverride(dir: string, o: Opts): Promise<void> {
   if (o.approve || o.reject) throw new UsageError('--override records a decision on one finding; approve or reject in a separate step.');
   if (!o.file || !o.rule) throw new UsageError('--override needs --file and --rule naming the finding (as "ferry review DIR" lists it).');
-  if (!o.as) throw new UsageError('Overriding a finding needs --as NAME (a reviewer or an admin).');
   await withServices(o, async (cli) => {
-    const [{ OVERRIDE_ROLES, recordOverride }, { formatFingerprint }] = await Promise.all([import('../../review/overrides'), import('../../identity/keys')]);
-    const acting = (await actIfAsked(cli, o, OVERRIDE_ROLES))!;
-    const r = await recordOverride({ dir, file: o.file!, rule: o.rule!, detail: o.detail, reason: o.reason ?? '' }, { db: cli.services.db, custody: cli.services.custody, acting });
+    const { formatFingerprint } = await import('../../identity/keys');
+    const r = await cli.handlers['review:override']({ dir, file: o.file!, rule: o.rule!, ...(o.detail !== undefined ? { detail: o.detail } : {}), reason: o.reason ?? '' });
+    const acting = r.override.by;
     print(cli, r, () =>
       [
         `Override recorded for ${r.override.file} (${r.override.rule}) in bundle ${r.bundleId} by ${acting.name} (${formatFingerprint(acting.fingerprint)})`,

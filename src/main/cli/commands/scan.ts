@@ -1,35 +1,26 @@
 import { Command } from 'commander';
-import { FerryError, isAbortError, UsageError } from '../../../shared/errors';
 import { isBlocking } from '../../scan/rules';
 import type { ScanReport } from '../../scan/types';
-import { EXIT, print, withCommon, type CommonOptions } from '../context';
+import { EXIT, print, withCommon, withServices, type CommonOptions } from '../context';
 
 /**
  * `ferry scan PATH [--json]`: exit 0 only when clean (nothing in it could run code when loaded), 1 when
- * any finding blocks, 2 when it could not scan (the path is missing or unreadable, or, with nothing
- * else blocking, a file in it could not be read).
+ * any finding blocks, 2 when it could not scan (the path is missing or unreadable — scan:path's
+ * UsageError — or, with nothing else blocking, a file in it could not be read).
  */
 export function scanCommand(): Command {
   return withCommon(new Command('scan'))
     .description('scan a model file or folder (types from content): pickle imports against PyTorch\'s weights_only allow-list, zip/safetensors/npy/GGUF/Keras checks, antivirus, licence, GPU memory; exit 0 clean, 1 blocked, 2 could not scan')
     .argument('<path>', 'model file or folder')
-    .action(async (target: string, o: CommonOptions) => {
-      const controller = new AbortController();
-      const onSigint = (): void => controller.abort();
-      process.once('SIGINT', onSigint);
-      try {
-        const [{ scanPath }, { formatScanReport }] = await Promise.all([import('../../scan/scan-path'), import('../../scan/scan-report')]);
-        const report = await scanPath(target, { signal: controller.signal }).catch((err: unknown) => {
-          // "Could not scan" is exit 2, the code main() gives a UsageError.
-          if (err instanceof FerryError && !isAbortError(err)) throw new UsageError(err.message, err.hint);
-          throw err;
-        });
-        print({ json: !!o.json }, report, () => formatScanReport(report, target));
+    .action(async (target: string, o: CommonOptions) =>
+      withServices(o, async (cli) => {
+        const { formatScanReport } = await import('../../scan/scan-report');
+        // The view is the scanner's report as it crossed the transport (scan/types.ts ScanReport).
+        const report = (await cli.handlers['scan:path']({ path: target })) as unknown as ScanReport;
+        print(cli, report, () => formatScanReport(report, target));
         process.exitCode = scanExitCode(report);
-      } finally {
-        process.off('SIGINT', onSigint);
-      }
-    });
+      }),
+    );
 }
 
 /** 0 clean; 1 a finding blocks; 2 nothing else blocks but a file could not be read (could not scan). */

@@ -2,8 +2,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { Command } from 'commander';
 import { UsageError } from '../../../shared/errors';
 import { print, withCommon, withServices, type CommonOptions } from '../context';
-import { actAsAdmin, withSigning, type SigningOptions } from './identity';
-import type { StationSignaturePolicy } from '../../signatures/policy';
+import { withSigning, type SigningOptions } from './identity';
+import type { SignaturePolicyView } from '../../../shared/channels/station-admin';
 
 async function readSmall(file: string, max: number, what: string): Promise<string> {
   const st = await stat(file).catch(() => undefined);
@@ -12,9 +12,9 @@ async function readSmall(file: string, max: number, what: string): Promise<strin
   return readFile(file, 'utf8');
 }
 
-function describe(p: StationSignaturePolicy, unmatchedDefault: string): string {
+function describe(p: SignaturePolicyView): string {
   const lines = p.rules.map((r) => `${r.match.padEnd(40)} ${r.require}${r.require === 'cosign-key' ? ` key sha256:${r.keyFingerprint}` : r.require === 'sigstore' ? ` ${r.identity} (${r.issuer})` : ''}`);
-  return [...(lines.length ? lines : ['No station rules.']), `Images no rule matches (while any rule is set, here or in the recipe): ${p.unmatched ?? unmatchedDefault}`].join('\n');
+  return [...(lines.length ? lines : ['No station rules.']), `Images no rule matches (while any rule is set, here or in the recipe): ${p.unmatched}`].join('\n');
 }
 
 /** --tlog-threshold / --ctlog-threshold as log thresholds (each defaults to 1 when only the other is given). */
@@ -34,9 +34,8 @@ export function signaturePolicyCommand(): Command {
   cmd.addCommand(
     withCommon(new Command('show')).description('list the station rules').action(async (o: CommonOptions) =>
       withServices(o, async (cli) => {
-        const [{ stationSignaturePolicy }, { DEFAULT_UNMATCHED }] = await Promise.all([import('../../settings/signature-policy'), import('../../signatures/policy')]);
-        const p = stationSignaturePolicy(cli.services.db);
-        print(cli, { ...p, unmatched: p.unmatched ?? DEFAULT_UNMATCHED }, () => describe(p, DEFAULT_UNMATCHED));
+        const p = await cli.handlers['signature-policy:show']({});
+        print(cli, p, () => describe(p));
       }),
     ),
   );
@@ -53,19 +52,15 @@ export function signaturePolicyCommand(): Command {
       .option('--none', 'require no signature (still carried when found)')
       .action(async (match: string, o: SigningOptions & { cosignKey?: string; sigstoreIdentity?: string; sigstoreIssuer?: string; trustedRoot?: string; tlogThreshold?: string; ctlogThreshold?: string; none?: boolean }) =>
         withServices(o, async (cli) => {
-          const [{ changeSignaturePolicy }, { makeRule }] = await Promise.all([import('../../settings/signature-policy'), import('../../signatures/policy')]);
           const kinds = [o.cosignKey, o.sigstoreIdentity, o.none].filter((x) => x !== undefined).length;
           if (kinds !== 1) throw new UsageError('Give exactly one of --cosign-key FILE, --sigstore-identity SAN (with --sigstore-issuer and --trusted-root), --none');
-          const rule = makeRule(
-            o.cosignKey
-              ? { match, require: 'cosign-key', publicKey: await readSmall(o.cosignKey, 64 * 1024, 'Key file') }
-              : o.none
-                ? { match, require: 'none' }
-                : { match, require: 'sigstore', identity: o.sigstoreIdentity, issuer: o.sigstoreIssuer, ...(o.trustedRoot ? { trustedRoot: await readSmall(o.trustedRoot, 4 << 20, 'Trusted root') } : {}), ...thresholds(o) },
-            'signature-policy add',
-          );
-          const acting = await actAsAdmin(cli, o, 'changing the signature policy');
-          const p = changeSignaturePolicy(cli.services, acting, { add: rule });
+          const add = o.cosignKey
+            ? { match, require: 'cosign-key' as const, publicKey: await readSmall(o.cosignKey, 64 * 1024, 'Key file') }
+            : o.none
+              ? { match, require: 'none' as const }
+              : { match, require: 'sigstore' as const, ...(o.sigstoreIdentity ? { identity: o.sigstoreIdentity } : {}), ...(o.sigstoreIssuer ? { issuer: o.sigstoreIssuer } : {}), ...(o.trustedRoot ? { trustedRoot: await readSmall(o.trustedRoot, 4 << 20, 'Trusted root') } : {}), ...thresholds(o) };
+          const p = await cli.handlers['signature-policy:change']({ add });
+          const rule = p.rules[p.rules.length - 1]!; // the added rule goes last (settings/signature-policy.ts)
           print(cli, p, () => `Rule for ${rule.match}: ${rule.require}${rule.require === 'cosign-key' ? ` (key sha256:${rule.keyFingerprint})` : ''}`);
         }),
       ),
@@ -76,9 +71,7 @@ export function signaturePolicyCommand(): Command {
       .argument('<match>')
       .action(async (match: string, o: SigningOptions) =>
         withServices(o, async (cli) => {
-          const { changeSignaturePolicy } = await import('../../settings/signature-policy');
-          const acting = await actAsAdmin(cli, o, 'changing the signature policy');
-          print(cli, changeSignaturePolicy(cli.services, acting, { remove: match }), () => `Removed the rule for ${match}`);
+          print(cli, await cli.handlers['signature-policy:change']({ remove: match }), () => `Removed the rule for ${match}`);
         }),
       ),
   );
@@ -89,9 +82,7 @@ export function signaturePolicyCommand(): Command {
       .action(async (mode: string, o: SigningOptions) =>
         withServices(o, async (cli) => {
           if (mode !== 'refuse' && mode !== 'none') throw new UsageError(`Unknown mode "${mode}"`, 'Use refuse or none.');
-          const { changeSignaturePolicy } = await import('../../settings/signature-policy');
-          const acting = await actAsAdmin(cli, o, 'changing the signature policy');
-          print(cli, changeSignaturePolicy(cli.services, acting, { unmatched: mode }), () => `Images no rule matches: ${mode}`);
+          print(cli, await cli.handlers['signature-policy:change']({ unmatched: mode }), () => `Images no rule matches: ${mode}`);
         }),
       ),
   );

@@ -1,8 +1,7 @@
 import { Command } from 'commander';
-import { readFile, stat } from 'node:fs/promises';
 import { UsageError } from '../../../shared/errors';
 import { EXIT, print, withCommon, withServices, type CommonOptions } from '../context';
-import { actAsAdmin, withSigning, type SigningOptions } from './identity';
+import { withSigning, type SigningOptions } from './identity';
 
 export function trustCommand(): Command {
   const trust = new Command('trust').description('reviewer keys pinned on this station, and the approval policy');
@@ -15,20 +14,15 @@ export function trustCommand(): Command {
       .option('--role <role>', 'role to pin it with (default: the file\'s, else reviewer)')
       .action(async (file: string, o: SigningOptions & { confirm?: string; name?: string; role?: string }) =>
         withServices(o, async (cli) => {
-          const [{ formatFingerprint }, { parseKeyFile, TrustStore }] = await Promise.all([import('../../identity/keys'), import('../../identity/trust-store')]);
-          const st = await stat(file);
-          if (st.size > 64 * 1024) throw new UsageError(`${file} is too large to be a key file.`);
-          const key = parseKeyFile(await readFile(file, 'utf8'), { name: o.name, role: o.role });
-          if (!o.confirm) {
+          const r = await cli.handlers['trust:add']({ path: file, ...(o.confirm ? { confirm: o.confirm } : {}), ...(o.name ? { name: o.name } : {}), ...(o.role ? { role: o.role } : {}) });
+          if (!r.pinned) {
+            const key = r.candidate;
             throw new UsageError(
-              `Not pinned: the key of ${key.name} (${key.role}) has fingerprint ${formatFingerprint(key.fingerprint)}.`,
+              `Not pinned: the key of ${key.name} (${key.role}) has fingerprint ${key.display}.`,
               `Compare it with ${key.name} over a trusted channel, then repeat with --confirm "<fingerprint>".`,
             );
           }
-          await actAsAdmin(cli, o, 'pinning keys');
-          const pinned = new TrustStore(cli.services.db).add(key, o.confirm, cli.services.custody.acting.actor);
-          cli.services.custody.append({ type: 'key-pinned', role: 'admin', details: { name: pinned.name, role: pinned.role, fingerprint: pinned.fingerprint } });
-          print(cli, pinned, () => `Pinned ${pinned.name} (${pinned.role}) ${formatFingerprint(pinned.fingerprint)}`);
+          print(cli, r.key, () => `Pinned ${r.key.name} (${r.key.role}) ${r.key.display}`);
         }),
       ),
   );
@@ -37,12 +31,11 @@ export function trustCommand(): Command {
       .description('list pinned keys (revoked ones too)')
       .action(async (o: CommonOptions) =>
         withServices(o, async (cli) => {
-          const [{ formatFingerprint }, { TrustStore }] = await Promise.all([import('../../identity/keys'), import('../../identity/trust-store')]);
-          const keys = new TrustStore(cli.services.db).list();
+          const keys = await cli.handlers['trust:list']({});
           print(cli, keys, () =>
             keys.length === 0
               ? 'No pinned keys.'
-              : keys.map((k) => `${k.name.padEnd(20)} ${k.role.padEnd(9)} ${formatFingerprint(k.fingerprint)}  pinned ${k.pinnedAt} by ${k.pinnedBy}${k.revokedAt ? `  REVOKED ${k.revokedAt}: ${k.revokeReason ?? ''}` : ''}`).join('\n'),
+              : keys.map((k) => `${k.name.padEnd(20)} ${k.role.padEnd(9)} ${k.display}  pinned ${k.pinnedAt ?? ''} by ${k.pinnedBy ?? ''}${k.revokedAt ? `  REVOKED ${k.revokedAt}: ${k.revokeReason ?? ''}` : ''}`).join('\n'),
           );
         }),
       ),
@@ -54,11 +47,8 @@ export function trustCommand(): Command {
       .option('--reason <text>', 'why', '')
       .action(async (fp: string, o: SigningOptions & { reason: string }) =>
         withServices(o, async (cli) => {
-          const [{ formatFingerprint }, { TrustStore }] = await Promise.all([import('../../identity/keys'), import('../../identity/trust-store')]);
-          await actAsAdmin(cli, o, 'revoking keys');
-          const k = new TrustStore(cli.services.db).revoke(fp, o.reason);
-          cli.services.custody.append({ type: 'key-revoked', role: 'admin', details: { name: k.name, fingerprint: k.fingerprint, reason: o.reason } });
-          print(cli, k, () => `Revoked ${k.name} ${formatFingerprint(k.fingerprint)}`);
+          const k = await cli.handlers['trust:revoke']({ fingerprint: fp, reason: o.reason });
+          print(cli, k, () => `Revoked ${k.name} ${k.display}`);
         }),
       ),
   );
@@ -68,10 +58,8 @@ export function trustCommand(): Command {
       .argument('<dir>', 'bundle directory')
       .action(async (dir: string, o: CommonOptions) =>
         withServices(o, async (cli) => {
-          const [{ approvalPolicy }, { TrustStore }, { verifyApprovals }] = await Promise.all([import('../../identity/station'), import('../../identity/trust-store'), import('../../review/verify-approvals')]);
-          const policy = approvalPolicy(cli.services.db);
-          const v = await verifyApprovals(dir, new TrustStore(cli.services.db).lookup(), policy);
-          print(cli, { ...v, policy }, () =>
+          const v = await cli.handlers['trust:check']({ dir });
+          print(cli, v, () =>
             v.ok
               ? [`OK: approved by ${v.approvedBy.map((a) => a.name).join(', ')} (${v.approvedBy.length} of ${v.required} required)`, ...v.notes.map((n) => `  note: ${n}`)].join('\n')
               : [`REFUSED: bundle ${v.bundleId}`, ...v.reasons.map((r) => `  ${r}`)].join('\n'),
@@ -88,23 +76,12 @@ export function trustCommand(): Command {
       .option('--require-clean-antivirus <mode>', 'on | off: whether approving a bundle needs a clean antivirus result (default on)')
       .action(async (o: SigningOptions & { requiredApprovals?: string; requireApprovals?: string; requireCleanAntivirus?: string }) =>
         withServices(o, async (cli) => {
-          const [{ approvalPolicy }, { checkPolicyRequest, setApprovalPolicy }, { requireCleanAntivirus }, { saveAntivirusPolicy }] = await Promise.all([
-            import('../../identity/station'),
-            import('../../identity/station-admin'),
-            import('../../settings/antivirus-policy'),
-            import('../../settings/station-settings'),
-          ]);
-          const db = cli.services.db;
-          if (o.requiredApprovals !== undefined || o.requireApprovals !== undefined) {
-            const req = { requiredApprovals: o.requiredApprovals, requireApprovals: o.requireApprovals };
-            checkPolicyRequest(req);
-            setApprovalPolicy(cli.services, await actAsAdmin(cli, o, 'changing the approval policy'), req);
-          }
-          if (o.requireCleanAntivirus !== undefined) {
-            if (!['on', 'off'].includes(o.requireCleanAntivirus)) throw new UsageError('--require-clean-antivirus must be on or off.');
-            saveAntivirusPolicy(cli.services, await actAsAdmin(cli, o, 'changing the antivirus approval policy'), o.requireCleanAntivirus === 'on');
-          }
-          const p = { ...approvalPolicy(db), requireCleanAntivirus: requireCleanAntivirus(db) };
+          if (o.requireCleanAntivirus !== undefined && !['on', 'off'].includes(o.requireCleanAntivirus)) throw new UsageError('--require-clean-antivirus must be on or off.');
+          const p = await cli.handlers['trust:policy']({
+            ...(o.requiredApprovals !== undefined ? { requiredApprovals: o.requiredApprovals } : {}),
+            ...(o.requireApprovals !== undefined ? { requireApprovals: o.requireApprovals } : {}),
+            ...(o.requireCleanAntivirus !== undefined ? { requireCleanAntivirus: o.requireCleanAntivirus === 'on' } : {}),
+          });
           print(cli, p, () => `Approvals ${p.requireApprovals ? 'required' : 'not required'} for import (${p.source}); ${p.requiredApprovals} distinct pinned reviewer(s); approval ${p.requireCleanAntivirus ? 'needs' : 'does not need'} a clean antivirus result (requireCleanAntivirus)`);
         }),
       ),

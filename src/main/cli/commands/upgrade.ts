@@ -1,18 +1,13 @@
 import { Command } from 'commander';
 import { UsageError } from '../../../shared/errors';
 import type { UpgradeDiff, UpgradeResult } from '../../../shared/upgrade-types';
-import { cliActing, followJob, jobResult, print, withCommon, withServices, type CommonOptions } from '../context';
+import { followJob, jobResult, print, withCommon, withServices, type CommonOptions } from '../context';
+import { readStdin } from '../stdin';
 import { withSigning } from './identity';
 
 interface Opts extends CommonOptions {
   passwordStdin?: boolean;
   plan?: boolean;
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin as AsyncIterable<Buffer>) chunks.push(c);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
 function resultText(r: UpgradeResult, diffText: (d: UpgradeDiff) => string[]): string {
@@ -35,17 +30,10 @@ export function upgradeCommand(): Command {
       if (sources.length === 0) throw new UsageError('No bundle given.', 'Give the new bundle folder or the volume mount paths.');
       const password = o.passwordStdin ? await readStdin() : undefined;
       await withServices(o, async (cli) => {
-        const [{ isVolumeDir }, { diffText }, { UpgradeService }] = await Promise.all([import('../../media/media-service'), import('../../upgrade/upgrade-diff'), import('../../upgrade/upgrade-service')]);
-        cliActing(cli, ['operator', 'admin']); // --as NAME once the station has identities
-        const s = cli.services;
-        const svc = new UpgradeService({ db: s.db, custody: s.custody, pool: s.pool, dataDir: s.dataDir });
+        const [{ isVolumeDir }, { diffText }] = await Promise.all([import('../../media/label'), import('../../upgrade/upgrade-diff')]);
         const src = sources.length === 1 && !isVolumeDir(sources[0]!) ? { dir: sources[0] } : { volumes: sources };
-        const started = s.jobs.start('upgrade.run', o.plan ? 'Upgrade plan' : 'Upgrade', { installId }, (ctx) =>
-          svc.upgrade({ installId, ...src, ...(password !== undefined ? { password } : {}), ...(o.plan ? { planOnly: true } : {}) }, ctx, (line) => {
-            if (!cli.json) process.stderr.write(`  | ${line}\n`);
-          }),
-        );
-        const r = jobResult<UpgradeResult>(await followJob(cli, started));
+        const started = await cli.handlers['upgrade:run']({ installId, ...src, ...(password !== undefined ? { password } : {}), ...(o.plan ? { planOnly: true } : {}) });
+        const r = jobResult<UpgradeResult>(await followJob(cli, started)); // the upgrade's log lines show as its phases
         print(cli, r, () => resultText(r, diffText));
       });
     });
