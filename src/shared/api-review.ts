@@ -270,6 +270,12 @@ export interface DecisionResult {
   custodySeq: number;
   reviewer: string;
   exportedEvents: number;
+  /** The in-toto statement in a DSSE envelope (checkable with openssl). */
+  envelopeFile: string;
+  /** The bundle's custody log written into custody/, its head signed by the reviewer. */
+  custody: { bundleId: string; count: number; headHash: string | null; signed: boolean; files: string[] };
+  /** The offline kit's digest, signed with the decision, when the folder carries one. */
+  kitSha256?: string;
 }
 
 export interface TrustedKeyView {

@@ -43,7 +43,7 @@ export function reviewHandlers(s: Services): Fns {
     'review:decide': async ({ dir, decision, reason }, ctx) => {
       const acting = requireActing(ctx, ['reviewer', 'admin']);
       const r = await reviewBundle({ dir, decision, reason }, { db: s.db, custody: s.custody, acting, dataDir: s.dataDir });
-      // DecisionResult, plus what the CLI prints: the DSSE envelope, the kit digest, the custody export.
+      // The decision, with what the CLI prints: the DSSE envelope, the kit digest, the custody export.
       return { ...r, reviewer: acting.name, exportedEvents: r.custody.count };
     },
     'trust:list': async () => new TrustStore(s.db).list().map(keyView),

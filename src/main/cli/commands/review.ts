@@ -2,10 +2,7 @@ import { Command } from 'commander';
 import { UsageError } from '../../../shared/errors';
 import { print, withCommon, withServices } from '../context';
 import { withSigning, type SigningOptions } from './identity';
-import type { DecisionResult } from '../../../shared/api-review';
-import type { ReviewResult } from '../../review/review';
 
-type Decision = DecisionResult & Pick<ReviewResult, 'envelopeFile' | 'custody' | 'kitSha256'>;
 
 interface Opts extends SigningOptions {
   approve?: boolean;
@@ -41,8 +38,7 @@ export function reviewCommand(): Command {
       }
       await withServices(o, async (cli) => {
         const { formatFingerprint } = await import('../../identity/keys');
-        // DecisionResult, plus the envelope, kit digest and custody export the handler returns with it.
-        const r = (await cli.handlers['review:decide']({ dir, decision: o.approve ? 'approve' : 'reject', reason: o.reason ?? '' })) as Decision;
+        const r = await cli.handlers['review:decide']({ dir, decision: o.approve ? 'approve' : 'reject', reason: o.reason ?? '' });
         const acting = (await cli.handlers['identity:current']({})).acting!;
         print(cli, r, () =>
           [
