@@ -3,6 +3,7 @@
 // `node -e 0` of the same Node.js, as the median of paired runs after a warm-up.
 //   FERRY_BENCH_STARTUP_RUNS (default 11; 3 with FERRY_BENCH_QUICK=1)  paired runs per row (at least 3)
 //   FERRY_BENCH_KIT_DIR                    use this kit instead of building one with `ferry kit build`
+//                                          (a QUICK run builds none: its kit rows are n/a without this)
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -76,6 +77,8 @@ const diff = (a: number[], b: number[]): string => signed(median(a.map((x, i) =>
 /** A kit to time: FERRY_BENCH_KIT_DIR, else one built now into `tmp`; a reason when there is none. */
 function kitDir(root: string, tmp: string): { dir: string } | { na: string } {
   if (process.env.FERRY_BENCH_KIT_DIR) return { dir: process.env.FERRY_BENCH_KIT_DIR };
+  // Building a kit takes longer than the whole QUICK run may.
+  if (process.env.FERRY_BENCH_QUICK === '1') return { na: 'not built in a QUICK run (FERRY_BENCH_KIT_DIR=DIR times an existing kit)' };
   const out = join(tmp, 'kit');
   const r = spawnSync(process.execPath, [join(root, 'bin/ferry.js'), 'kit', 'build', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   if (r.status !== 0 || !existsSync(join(out, 'ferry'))) return { na: (r.stderr || r.stdout).trim().split('\n')[0] ?? `ferry kit build exited ${r.status}` };

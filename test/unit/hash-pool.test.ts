@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HashPool } from '../../src/main/hash/hash-pool';
@@ -55,5 +56,44 @@ describe('HashPool with one long-lived signal', () => {
       process.off('warning', onWarning);
       await p2.close();
     }
+  });
+});
+
+describe('HashPool on hostile files', () => {
+  const p3 = new HashPool(2);
+  afterAll(() => p3.close());
+
+  it('refuses a file whose size is not the expected one, before reading it', async () => {
+    const path = join(t.path, 'sized');
+    writeFileSync(path, randomBytes(5000));
+    await expect(p3.hashFile(path, { size: 4999 })).rejects.toMatchObject({ code: 'ESIZE', message: expect.stringMatching(/sized: is 5000 bytes, expected 4999/) });
+    expect((await p3.hashFile(path, { size: 5000 })).size).toBe(5000);
+  });
+
+  it('refuses a symbolic link and a FIFO instead of following or blocking', async () => {
+    const target = join(t.path, 'target');
+    writeFileSync(target, 'secret');
+    const link = join(t.path, 'link');
+    symlinkSync(target, link);
+    await expect(p3.hashFile(link)).rejects.toMatchObject({ code: 'ELOOP' });
+    const fifo = join(t.path, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    await expect(p3.hashFile(fifo)).rejects.toMatchObject({ code: 'ENOTREG' });
+  });
+
+  it('reads around the page cache where the filesystem allows O_DIRECT, with the same hash, or says it cannot', async () => {
+    // Over one 8 MiB read and not a multiple of the block size: the short last read ends the file.
+    const data = randomBytes((9 << 20) + 1234);
+    const path = join(t.path, 'direct');
+    writeFileSync(path, data);
+    const want = createHash('sha256').update(data).digest('hex');
+    let progressed = 0;
+    const got = await p3.hashFile(path, { direct: true, size: data.length, onBytes: (n) => (progressed += n) }).catch((err: { code?: string }) => err);
+    if ('code' in got) expect(got.code).toBe('ENODIRECT'); // e.g. tmpfs
+    else {
+      expect(got).toEqual({ sha256: want, size: data.length, direct: true });
+      expect(progressed).toBe(data.length);
+    }
+    expect(await p3.hashFile(path)).toEqual({ sha256: want, size: data.length });
   });
 });

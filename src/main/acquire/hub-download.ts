@@ -6,8 +6,15 @@ import { assertSafeModelPath, encodeModelPath } from '../hub/model-path';
 import { writeVerified, writeVerifiedResumable, type Expected, type ResumeOptions, type Written } from '../io/verified-write';
 import type { LockModel, LockModelFile } from '../recipes/lock-schema';
 import { createProxyDispatcher, proxyConfigured } from './proxy';
+import { rangedStream } from './ranged-source';
 import { TransientError } from './retry';
 import { stallTimeouts } from './stall-timeout';
+
+/** Files larger than this are fetched as several ranges at once (where the server answers ranges). */
+export const RANGED_ABOVE = 1 << 30;
+/** Bytes per range request, and requests in flight: at most (RANGE_PARALLEL − 1) × RANGE_SEGMENT wait in memory. */
+const RANGE_SEGMENT = 16 << 20;
+const RANGE_PARALLEL = 4;
 
 export function modelFileExpected(file: LockModelFile): Expected {
   if (file.sha256) return { sha256: file.sha256, size: file.size };
@@ -48,13 +55,14 @@ async function hubGet(url: string, headers: Record<string, string>, signal?: Abo
 /**
  * Downloads one model file at the locked commit, resumably: a partial `.tmp` from an earlier
  * (killed or canceled) run is continued with `Range: bytes=N-`, through the hub's redirect to
- * its storage. 5xx/429 answers and dropped connections are TransientErrors (retried by the caller).
+ * its storage. A file over `rangedAbove` (default RANGED_ABOVE) is fetched as several ranges at
+ * once, handed on in order (ranged-source.ts), so it is still hashed in the same pass. 5xx/429 answers and dropped connections are TransientErrors (retried by the caller).
  */
 export async function downloadModelFileResumable(
   model: Pick<LockModel, 'repo' | 'revision'>,
   file: LockModelFile,
   destPath: string,
-  opts: HubOptions & ResumeOptions,
+  opts: HubOptions & ResumeOptions & { rangedAbove?: number },
 ): Promise<Written> {
   assertSafeModelPath(file.path);
   const expected = modelFileExpected(file);
@@ -65,34 +73,56 @@ export async function downloadModelFileResumable(
   try {
     if (opts.signal?.aborted) throw new CanceledError();
     if (file.size === 0) return await writeVerified((async function* () {})(), destPath, expected, opts);
+    // One GET (with `Range` from `start`, up to `end` when given), answered 200 or 206 with the
+    // range asked for and the size the lock says; anything else is refused or retried.
+    const get = async (start: number, end: number | undefined, signal: AbortSignal | undefined): Promise<{ body: AsyncIterable<Uint8Array>; start: number; ranged: boolean }> => {
+      const headers: Record<string, string> = {};
+      if (start > 0 || end !== undefined) headers.range = `bytes=${start}-${end ?? ''}`;
+      if (s.accessToken) headers.authorization = `Bearer ${s.accessToken}`;
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await hubGet(url, headers, signal);
+      } catch (err) {
+        if (opts.signal?.aborted) throw new CanceledError();
+        if (err instanceof FerryError) throw err;
+        throw new TransientError(`${what}: cannot reach the hub at ${s.hubUrl}: ${(err as { code?: string }).code ?? (err as Error).message}`);
+      }
+      const status = res.statusCode;
+      if (status !== 200 && status !== 206) {
+        await res.body.dump().catch(() => undefined);
+        if (status >= 500 || status === 429) throw new TransientError(`${what}: the hub answered HTTP ${status}`);
+        throw toHubError(new Error(`HTTP ${status}`), ctx, status);
+      }
+      const range = String(res.headers['content-range'] ?? '');
+      const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(range);
+      const got = status === 206 ? { start: Number(m?.[1] ?? NaN), end: Number(m?.[2] ?? NaN), total: Number(m?.[3] ?? NaN) } : { start: 0, end: file.size - 1, total: Number(res.headers['content-length'] ?? file.size) };
+      const wantEnd = status === 206 ? (end ?? file.size - 1) : got.end;
+      if ((status === 206 && (got.start !== start || got.end !== wantEnd)) || got.total !== file.size) {
+        await res.body.dump().catch(() => undefined);
+        throw new FerryError(`${what}: the hub serves ${got.total} bytes from ${got.start} (HTTP ${status} ${range}), the lock says ${file.size} bytes`, 'Resolve the recipe again; the listing and the files disagree.');
+      }
+      return { body: guarded(res.body, what, opts.signal), start: got.start, ranged: status === 206 };
+    };
     return await writeVerifiedResumable(
       async (offset) => {
-        const headers: Record<string, string> = {};
-        if (offset > 0) headers.range = `bytes=${offset}-`;
-        if (s.accessToken) headers.authorization = `Bearer ${s.accessToken}`;
-        let res: Dispatcher.ResponseData;
-        try {
-          res = await hubGet(url, headers, opts.signal);
-        } catch (err) {
-          if (opts.signal?.aborted) throw new CanceledError();
-          if (err instanceof FerryError) throw err;
-          throw new TransientError(`${what}: cannot reach the hub at ${s.hubUrl}: ${(err as { code?: string }).code ?? (err as Error).message}`);
-        }
-        const status = res.statusCode;
-        if (status !== 200 && status !== 206) {
-          await res.body.dump().catch(() => undefined);
-          if (status >= 500 || status === 429) throw new TransientError(`${what}: the hub answered HTTP ${status}`);
-          throw toHubError(new Error(`HTTP ${status}`), ctx, status);
-        }
-        const range = String(res.headers['content-range'] ?? '');
-        const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(range);
-        const start = status === 206 ? Number(m?.[1] ?? NaN) : 0;
-        const total = status === 206 ? Number(m?.[3] ?? NaN) : Number(res.headers['content-length'] ?? file.size);
-        if ((status === 206 && start !== offset) || total !== file.size) {
-          await res.body.dump().catch(() => undefined);
-          throw new FerryError(`${what}: the hub serves ${total} bytes from ${start} (HTTP ${status} ${range}), the lock says ${file.size} bytes`, 'Resolve the recipe again; the listing and the files disagree.');
-        }
-        return { body: guarded(res.body, what, opts.signal), start };
+        if (file.size <= (opts.rangedAbove ?? RANGED_ABOVE) || file.size - offset <= RANGE_SEGMENT) return get(offset, undefined, opts.signal);
+        // Large files: several ranges at once where the hub (or its storage) answers ranges; else one stream.
+        const first = await get(offset, offset + RANGE_SEGMENT - 1, opts.signal);
+        if (!first.ranged) return first;
+        let firstUsed = false;
+        const body = rangedStream(
+          (start, end, signal) => {
+            if (!firstUsed && start === offset) {
+              firstUsed = true;
+              return Promise.resolve(first);
+            }
+            return get(start, end, signal);
+          },
+          offset,
+          file.size,
+          { segment: RANGE_SEGMENT, parallel: RANGE_PARALLEL, what, ...(opts.signal ? { signal: opts.signal } : {}) },
+        );
+        return { body, start: offset };
       },
       destPath,
       expected,

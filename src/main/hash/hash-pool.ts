@@ -2,39 +2,95 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { CanceledError } from '../../shared/errors';
 
-// The worker body is plain JavaScript so it runs the same from sources (tests) and from
-// the bundled build. It reads in 4 MiB blocks and reports progress every 64 MiB.
+// The worker body is plain JavaScript so it runs the same from sources (tests) and from the bundled
+// build. Hostile media (docs/security.md): the file is opened O_NOFOLLOW | O_NONBLOCK (no symlink, never
+// blocking on a FIFO) and must be a regular file by fstat of that descriptor; with an expected size it
+// must measure exactly that, and a file growing past it while read is refused.
+// Reads are 8 MiB and run ahead: the next block is read (libuv's thread pool) while this one is hashed,
+// so disk and core work at once. With `direct`, the file is read with O_DIRECT (the medium, not the page
+// cache) into a block-aligned window of the buffer; where the filesystem refuses it the answer is an
+// ENODIRECT error before any byte is read (the caller then reads another way). Progress goes out every 64 MiB; content never leaves the worker.
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const crypto = require('node:crypto');
-const buf = Buffer.allocUnsafe(4 << 20);
-parentPort.on('message', ({ id, path }) => {
+const BLOCK = 8 << 20, ALIGN = 4096;
+const raw = [Buffer.allocUnsafeSlow(BLOCK + ALIGN), Buffer.allocUnsafeSlow(BLOCK + ALIGN)];
+const plain = raw.map((b) => b.subarray(0, BLOCK));
+let aligned; // block-aligned windows of raw, found by trying (Node does not expose addresses)
+const readAt = (fd, buf, pos) => new Promise((res, rej) => fs.read(fd, buf, 0, buf.length, pos, (e, n) => (e ? rej(e) : res(n))));
+const fail = (message, code) => Object.assign(new Error(message), { code });
+/** Finds block-aligned windows of the buffers by trying an O_DIRECT read of fd (Node does not expose addresses). */
+function findAligned(fd) {
+  for (let off = 0; off < ALIGN && !aligned; off += 16) {
+    try { fs.readSync(fd, raw[0], off, ALIGN, 0); aligned = raw.map((b) => b.subarray(off, off + BLOCK)); }
+    catch (e) { if (e.code !== 'EINVAL') throw e; }
+  }
+  return aligned;
+}
+async function hashOnce(id, path, want, direct) {
   let fd;
   try {
-    // Hostile media (docs/security.md): never block on a FIFO or read a device; regular files only.
-    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-    if (!fs.fstatSync(fd).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
+    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK | (direct ? fs.constants.O_DIRECT : 0));
+  } catch (e) {
+    throw e.code === 'EINVAL' ? fail('this filesystem does not allow O_DIRECT reads', 'ENODIRECT') : e;
+  }
+  let next;
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw fail('not a regular file', 'ENOTREG');
+    if (want !== undefined && st.size !== want) throw fail('is ' + st.size + ' bytes, expected ' + want, 'ESIZE');
+    if (direct && (st.size === 0 || !findAligned(fd))) throw fail('O_DIRECT reads of this file are not possible here', 'ENODIRECT');
+    const bufs = direct ? aligned : plain;
     const h = crypto.createHash('sha256');
-    let size = 0, reported = 0, n;
-    while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) {
-      h.update(buf.subarray(0, n));
+    let size = 0, reported = 0, cur = 0;
+    next = readAt(fd, bufs[cur], 0);
+    for (;;) {
+      const n = await next;
+      next = undefined;
+      if (n === 0) break;
+      const chunk = bufs[cur].subarray(0, n);
       size += n;
+      if (want !== undefined && size > want) throw fail('grew past the expected ' + want + ' bytes while being read', 'ESIZE');
+      cur ^= 1;
+      // O_DIRECT reads only at aligned offsets: a short read is the end of the file.
+      next = direct && n < BLOCK ? Promise.resolve(0) : readAt(fd, bufs[cur], size);
+      h.update(chunk);
       if (size - reported >= (64 << 20)) { parentPort.postMessage({ id, progress: size - reported }); reported = size; }
     }
     parentPort.postMessage({ id, progress: size - reported });
-    parentPort.postMessage({ id, sha256: h.digest('hex'), size });
-  } catch (e) {
-    parentPort.postMessage({ id, error: String(e && e.message || e), code: e && e.code });
+    return { id, sha256: h.digest('hex'), size, direct };
   } finally {
-    if (fd !== undefined) fs.closeSync(fd);
+    if (next) await next.catch(() => 0);
+    fs.closeSync(fd);
   }
-});
+}
+async function hash({ id, path, size, direct }) {
+  if (direct && !fs.constants.O_DIRECT) throw fail('this system has no O_DIRECT reads', 'ENODIRECT');
+  try {
+    return await hashOnce(id, path, size, direct);
+  } catch (e) {
+    // A device wanting larger alignment than found: the caller reads it another way.
+    throw direct && e.code === 'EINVAL' ? fail('O_DIRECT reads of this file are not possible here', 'ENODIRECT') : e;
+  }
+}
+parentPort.on('message', (m) => hash(m).then((r) => parentPort.postMessage(r), (e) => parentPort.postMessage({ id: m.id, error: String((e && e.message) || e), code: e && e.code })));
 `;
 
 export interface FileHash {
   sha256: string;
   size: number;
+  /** Read with O_DIRECT (from the medium, not the page cache). */
+  direct?: boolean;
+}
+
+export interface HashFileOptions {
+  signal?: AbortSignal;
+  onBytes?: (n: number) => void;
+  /** The size the file must have (a manifest's or label's): anything else is refused before reading, growth while reading too. */
+  size?: number;
+  /** Read around the page cache (O_DIRECT): a read-back of what was just written. Where the filesystem does not allow it the promise rejects with code ENODIRECT, nothing read. */
+  direct?: boolean;
 }
 
 interface Task {
@@ -45,6 +101,8 @@ interface Task {
   reject: (e: Error) => void;
   onBytes?: (n: number) => void;
   signal?: AbortSignal;
+  size?: number;
+  direct?: boolean;
 }
 
 interface Slot {
@@ -60,10 +118,11 @@ export class HashPool {
 
   constructor(private readonly size = Math.max(1, availableParallelism())) {}
 
-  hashFile(path: string, opts: { signal?: AbortSignal; onBytes?: (n: number) => void } = {}): Promise<FileHash> {
+  /** Hashes one file; files are taken in the order asked, so a caller wanting largest-first asks in that order. */
+  hashFile(path: string, opts: HashFileOptions = {}): Promise<FileHash> {
     if (opts.signal?.aborted) return Promise.reject(new CanceledError());
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, path, resolve, reject, onBytes: opts.onBytes, signal: opts.signal });
+      this.queue.push({ id: this.nextId++, path, resolve, reject, onBytes: opts.onBytes, signal: opts.signal, size: opts.size, direct: opts.direct });
       this.pump();
     });
   }
@@ -89,7 +148,7 @@ export class HashPool {
   private spawn(): Slot {
     const slot: Slot = { worker: new Worker(WORKER_SOURCE, { eval: true }) };
     slot.worker.unref();
-    slot.worker.on('message', (m: { id: number; progress?: number; sha256?: string; size?: number; error?: string; code?: string }) => {
+    slot.worker.on('message', (m: { id: number; progress?: number; sha256?: string; size?: number; direct?: boolean; error?: string; code?: string }) => {
       const task = slot.task;
       if (!task || task.id !== m.id) return;
       if (m.progress !== undefined) return task.onBytes?.(m.progress);
@@ -98,7 +157,7 @@ export class HashPool {
         const e = new Error(`${task.path}: ${m.error}`) as Error & { code?: string };
         e.code = m.code;
         task.reject(e);
-      } else task.resolve({ sha256: m.sha256!, size: m.size! });
+      } else task.resolve({ sha256: m.sha256!, size: m.size!, ...(m.direct ? { direct: true } : {}) });
     });
     slot.worker.on('error', (e) => {
       const task = slot.task;
@@ -119,7 +178,7 @@ export class HashPool {
     };
     task.signal?.addEventListener('abort', onAbort, { once: true });
     task.detach = () => task.signal?.removeEventListener('abort', onAbort);
-    slot.worker.postMessage({ id: task.id, path: task.path });
+    slot.worker.postMessage({ id: task.id, path: task.path, size: task.size, direct: task.direct === true });
   }
 
   private finish(slot: Slot): void {
