@@ -23,8 +23,9 @@ export interface MediaPlanView {
   kit?: { files: number; bytes: number };
 }
 
-export interface VolumeWriteView {
-  volume: number;
+/** What a volume's label says about it, as written and as read back. */
+export interface VolumeLabelSummary {
+  /** Volumes in the set. */
   count: number;
   dir: string;
   volumeId: string;
@@ -33,6 +34,10 @@ export interface VolumeWriteView {
   note?: string;
   files: number;
   bytes: number;
+}
+
+export interface VolumeWriteView extends VolumeLabelSummary {
+  volume: number;
   readBackOk: boolean;
   /** The offline kit this volume carries under ferry/ (volume 1 of a write with the kit). */
   kit?: { dir: string; version: string; platform: string; nodeVersion: string; sha256: string; files: number; bytes: number };

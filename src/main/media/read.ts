@@ -6,6 +6,7 @@ import type { Progress } from '../jobs/progress';
 import { walk } from '../bundle/walk';
 import type { HashPool } from '../hash/hash-pool';
 import type { KitCoverageView } from '../../shared/api-review';
+import type { VolumeLabelSummary } from '../../shared/api-media';
 import { volumeKitProblems } from './kit-check';
 import { LABEL_FILE, labelFileName, type LabelFile, type LabelKit } from './label';
 import { loadVolumeSet, type LoadedVolume, type VolumeProblem } from './volume-set';
@@ -13,17 +14,9 @@ import { loadVolumeSet, type LoadedVolume, type VolumeProblem } from './volume-s
 export { assembleBundle, type AssembleResult } from './assemble';
 export type { VolumeProblem, VolumeProblemKind } from './volume-set';
 
-export interface VolumeSummary {
-  dir: string;
+export interface VolumeSummary extends VolumeLabelSummary {
   index: number;
-  count: number;
   last: boolean;
-  volumeId: string;
-  mediaSerial?: string;
-  state: 'complete' | 'incomplete';
-  note?: string;
-  files: number;
-  bytes: number;
   /** The offline kit under ferry/ this volume's label names (volume 1 of a set written with the kit). */
   kit?: LabelKit;
 }

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import type { AntivirusStateView, OverrideDocumentPart, OverrideRequest, OverrideView, UnresolvedFinding } from '../../shared/api-overrides';
+import type { AntivirusStateView, OverrideDocumentPart, OverrideRequest, OverrideResultView, OverrideView, UnresolvedFinding } from '../../shared/api-overrides';
 import { FerryError, UsageError } from '../../shared/errors';
 import { canonicalJson } from '../bundle/canonical-json';
 import { readManifest } from '../bundle/manifest-io';
@@ -183,15 +183,7 @@ export async function refuseUnresolved(dir: string, what: string, opts: Override
 
 export type { OverrideRequest };
 
-export interface OverrideResult {
-  bundleId: string;
-  manifestSha256: string;
-  overrideFile: string;
-  custodySeq: number;
-  override: OverrideView;
-  /** Blocking findings still without an override. */
-  unresolved: UnresolvedFinding[];
-}
+export type OverrideResult = OverrideResultView;
 
 /**
  * Records a reviewer's override of one blocking finding of exactly this manifest: a signed
