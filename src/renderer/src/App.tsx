@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { useConnection } from './api/connection';
+import { EngineStatus } from './components/EngineStatus';
 import { JobList } from './components/JobList';
 import { LoginControl } from './components/LoginControl';
 import { Bundles } from './screens/Bundles';
@@ -10,15 +11,26 @@ import { Install } from './screens/Install';
 import { Media } from './screens/Media';
 import { NoToken } from './screens/NoToken';
 import { Onboarding, useOnboardingGate } from './screens/Onboarding';
+import { Receive } from './screens/Receive';
 import { Settings } from './screens/Settings';
 import { Trust } from './screens/Trust';
+import { Upgrade } from './screens/Upgrade';
 import { VerifyImport } from './screens/VerifyImport';
 import { useApp, type Screen } from './state/app';
 
 const NAV: { role: string; items: { screen: Screen; label: string }[] }[] = [
   { role: 'Operator', items: [{ screen: 'create', label: 'Create bundle' }, { screen: 'media', label: 'Media' }] },
   { role: 'Reviewer', items: [{ screen: 'review', label: 'Review bundle' }] },
-  { role: 'Offline admin', items: [{ screen: 'verify', label: 'Verify & import' }, { screen: 'install', label: 'Guided install' }, { screen: 'trust', label: 'Trusted keys' }] },
+  {
+    role: 'Offline admin',
+    items: [
+      { screen: 'receive', label: 'Receive' },
+      { screen: 'verify', label: 'Verify & import' },
+      { screen: 'install', label: 'Guided install' },
+      { screen: 'upgrade', label: 'Upgrade' },
+      { screen: 'trust', label: 'Trusted keys' },
+    ],
+  },
   { role: 'Everyone', items: [{ screen: 'custody', label: 'Custody log' }, { screen: 'settings', label: 'Settings' }] },
 ];
 
@@ -26,8 +38,10 @@ const SCREENS: Record<Screen, () => React.JSX.Element> = {
   create: CreateBundle,
   review: Bundles,
   media: Media,
+  receive: Receive,
   verify: VerifyImport,
   install: Install,
+  upgrade: Upgrade,
   custody: CustodyLog,
   trust: Trust,
   settings: Settings,
@@ -51,6 +65,7 @@ function TopBar() {
           <span className="fact-label">OS user</span>
           <span className="fact-value" data-testid="app-actor">{info?.actor ?? '…'}</span>
         </span>
+        <EngineStatus variant="fact" />
         <LoginControl />
         <span className={`conn conn-${conn}`} data-testid="connection" title="Event stream from the Ferry service">
           <span className="conn-dot" />

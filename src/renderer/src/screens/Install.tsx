@@ -1,78 +1,58 @@
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import type { InstallView } from '../../../shared/api-install';
-import { api } from '../api/client';
-import { ErrorBox, toShape } from '../components/ErrorBox';
 import { AgentConfigPanel, agentConfigOf } from '../components/install/AgentConfigPanel';
+import { ComposeExport } from '../components/install/ComposeExport';
 import { GitLabValues } from '../components/install/GitLabValues';
+import { InstallList } from '../components/install/InstallList';
 import { InstallSettings } from '../components/install/InstallSettings';
 import { InstallSource } from '../components/install/InstallSource';
+import { EngineStatus } from '../components/EngineStatus';
 import { StepList } from '../components/install/StepList';
-import { ShortId } from '../components/Mono';
 import { stamp } from '../components/time';
 import { useApp } from '../state/app';
-import { useInstall } from '../state/install';
-
-/** Earlier installs on this station, to resume or re-check one after a restart. */
-function Earlier({ current }: { current: string | null }) {
-  const [list, setList] = useState<InstallView[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  useEffect(() => {
-    api.invoke('install:list', {}).then(setList, setError);
-  }, [current]);
-  const others = (list ?? []).filter((i) => i.installId !== current);
-  if (error != null) return <ErrorBox title="Could not list earlier installs" error={toShape(error)} />;
-  if (others.length === 0) return null;
-  return (
-    <details className="panel earlier">
-      <summary>Earlier installs ({others.length})</summary>
-      <table className="table">
-        <tbody>
-          {others.map((i) => {
-            const done = i.steps.filter((s) => s.state === 'done' || s.state === 'skipped').length;
-            return (
-              <tr key={i.installId} data-testid="install-earlier">
-                <td>{i.recipe.title}</td>
-                <td className="muted">{i.recipe.version}</td>
-                <td>
-                  <ShortId value={i.bundleId} />
-                </td>
-                <td className="num nowrap">{stamp(i.updatedAt)}</td>
-                <td className="num">
-                  {done} of {i.steps.length} done
-                </td>
-                <td>
-                  <button type="button" className="btn btn-small" onClick={() => useInstall.setState({ install: i, jobId: null })}>
-                    Open
-                  </button>
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </details>
-  );
-}
+import { isGitLabRecipe, restoreOpenInstall, useInstall } from '../state/install';
 
 function Finish({ install }: { install: InstallView }) {
   const agent = agentConfigOf(install.steps.find((s) => s.kind === 'agent-config')?.result);
   return (
     <>
       <div className="panel-title finish-title">
-        <h2>4 · Finish</h2>
+        <h2>Finish</h2>
         <button type="button" className="btn btn-small" data-testid="install-custody-link" onClick={() => useApp.getState().showCustody(install.bundleId)}>
           Custody log for this bundle
         </button>
       </div>
-      <GitLabValues outputs={install.outputs} />
+      {(install.outputs.length > 0 || isGitLabRecipe(install)) && <GitLabValues outputs={install.outputs} />}
       {agent && <AgentConfigPanel config={agent} />}
+      <ComposeExport installId={install.installId} />
     </>
+  );
+}
+
+/** Source and settings of a new install; folded away while an install's steps are shown. */
+function NewInstall({ folded }: { folded: boolean }) {
+  const form = (
+    <>
+      <InstallSource />
+      <InstallSettings />
+    </>
+  );
+  if (!folded) return form;
+  return (
+    <details className="panel install-new-form" data-testid="install-new-form">
+      <summary>Plan another install (source and settings)</summary>
+      {form}
+    </details>
   );
 }
 
 /** Offline admin: the guided install of a received bundle's recipe, step by step. */
 export function Install() {
   const install = useInstall((s) => s.install);
+  const draftHost = useInstall((s) => s.draft.dockerHost);
+  useEffect(() => {
+    void restoreOpenInstall();
+  }, []);
   return (
     <div className="screen install-screen">
       <header className="screen-head">
@@ -83,9 +63,9 @@ export function Install() {
           recorded in the custody log.
         </p>
       </header>
-      <Earlier current={install?.installId ?? null} />
-      <InstallSource />
-      <InstallSettings />
+      <InstallList />
+      {/* Where no container engine is reachable it says so, with the command to start one, before step 1 runs. */}
+      <EngineStatus dockerHost={install ? install.request.dockerHost : draftHost} />
       {install && (
         <>
           <div className="install-id muted small" data-testid="install-id">
@@ -95,6 +75,7 @@ export function Install() {
           <Finish install={install} />
         </>
       )}
+      <NewInstall folded={install !== null} />
     </div>
   );
 }

@@ -3,7 +3,7 @@ import { create } from 'zustand';
 import type { AppInfo } from '../../../shared/api';
 import { api } from '../api/client';
 
-export type Screen = 'create' | 'media' | 'review' | 'verify' | 'install' | 'custody' | 'trust' | 'settings';
+export type Screen = 'create' | 'media' | 'review' | 'receive' | 'verify' | 'install' | 'upgrade' | 'custody' | 'trust' | 'settings';
 
 interface AppStore {
   info: AppInfo | null;

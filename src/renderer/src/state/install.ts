@@ -1,6 +1,8 @@
 // The guided install wizard: the form draft, what Inspect found, the planned install and the
-// job running its steps. Kept across navigation. The registry password lives only here, in
-// memory: it is never persisted, never put in the draft, and gone when the page closes.
+// job running its steps. Kept across navigation; which install is open survives a reload (its id
+// in this tab's session storage; the install itself is re-read from the service). The registry
+// password lives only here, in memory: it is never persisted, never put in the draft, and gone
+// when the page closes.
 import { create } from 'zustand';
 import type { InstallInspectView, InstallRequest, InstallView } from '../../../shared/api-install';
 import { api } from '../api/client';
@@ -89,9 +91,78 @@ export const useInstall = create<InstallStore>((set) => ({
       }
       return { inspect: view, inspectedKey: key, draft: { ...s.draft, params } };
     }),
-  setInstall: (install) => set({ install }),
+  setInstall: (install) => {
+    rememberOpen(install?.installId ?? null);
+    set({ install });
+  },
   setJob: (jobId) => set({ jobId }),
 }));
+
+const OPEN_KEY = 'ferry.install.open';
+
+function rememberOpen(installId: string | null): void {
+  try {
+    if (installId) sessionStorage.setItem(OPEN_KEY, installId);
+    else sessionStorage.removeItem(OPEN_KEY);
+  } catch {
+    // Storage unavailable (private mode): the list still offers the install after a reload.
+  }
+}
+
+/** Opens an install (from the list): its steps show at the top; the job it follows is cleared. */
+export function openInstall(view: InstallView): void {
+  useInstall.getState().setInstall(view);
+  useInstall.setState({ jobId: null });
+}
+
+/** Closes the open install (back to the list and a new install's form). */
+export function closeInstall(): void {
+  useInstall.getState().setInstall(null);
+  useInstall.setState({ jobId: null });
+}
+
+/** After a reload: re-opens the install this tab had open, if the service still has it. */
+export async function restoreOpenInstall(): Promise<void> {
+  let id: string | null = null;
+  try {
+    id = sessionStorage.getItem(OPEN_KEY);
+  } catch {
+    return;
+  }
+  if (!id || useInstall.getState().install) return;
+  try {
+    const view = await api.invoke('install:get', { installId: id });
+    if (!useInstall.getState().install) openInstall(view);
+  } catch {
+    rememberOpen(null); // removed meanwhile, or another station's data dir
+  }
+}
+
+/**
+ * GitLab recipes (GitLab Duo) take a GitLab CA and flow-execution settings (agent-config.yml);
+ * other recipes (plain vLLM, Ollama, …) have neither, so their form leaves them out.
+ */
+export function isGitLabRecipe(view: Pick<InstallInspectView, 'recipe' | 'parameters'> | null): boolean {
+  if (!view) return false;
+  return view.recipe.id.startsWith('gitlab-') || view.parameters.some((p) => p.name === 'gitlab_domain');
+}
+
+/** A planned install nothing has run on yet (or everything was undone): it can be removed. */
+export function isRemovable(view: InstallView): boolean {
+  return view.steps.every((s) => s.state === 'pending' || s.state === 'undone');
+}
+
+export type InstallStatus = 'planned' | 'running' | 'failed' | 'partly done' | 'done';
+
+/** One word for an install's state, from its steps. */
+export function installStatus(view: InstallView): InstallStatus {
+  const states = view.steps.map((s) => s.state);
+  if (states.includes('running')) return 'running';
+  if (states.includes('failed')) return 'failed';
+  if (states.every((s) => s === 'done' || s === 'skipped')) return 'done';
+  if (states.every((s) => s === 'pending' || s === 'undone')) return 'planned';
+  return 'partly done';
+}
 
 /** The source as the API takes it, and a key that changes whenever the source does. */
 export function sourceOf(d: InstallDraft): { arg: { dir?: string; volumes?: string[] }; key: string } {
@@ -132,12 +203,13 @@ export function planRequest(d: InstallDraft, password: string, view: InstallInsp
     if (d.insecure) req.insecureRegistries = [registry.split('/')[0]!];
   }
   if (t(d.dockerHost)) req.dockerHost = t(d.dockerHost);
-  if (t(d.gitlabCaFile)) req.gitlabCaFile = t(d.gitlabCaFile);
+  const gitlab = isGitLabRecipe(view);
+  if (gitlab && t(d.gitlabCaFile)) req.gitlabCaFile = t(d.gitlabCaFile);
   if (d.healthTimeout.trim() && Number.isInteger(timeout) && timeout > 0) req.healthTimeout = timeout;
   const setupScript = lines(d.setupScript);
   const paths = lines(d.cachePaths);
   const files = lines(d.cacheKeyFiles);
-  if (setupScript.length || paths.length) {
+  if (gitlab && (setupScript.length || paths.length)) {
     req.agentConfig = { ...(setupScript.length ? { setupScript } : {}), ...(paths.length ? { cache: { paths, ...(files.length ? { key: { files } } : {}) } } : {}) };
   }
   return req;

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { api } from '../../api/client';
 import { lines } from '../../state/drafts';
-import { missingParams, planRequest, sourceOf, useInstall } from '../../state/install';
+import { isGitLabRecipe, missingParams, planRequest, sourceOf, useInstall } from '../../state/install';
 import { ErrorBox, toShape } from '../ErrorBox';
 import { Field } from '../Field';
 import { InstallParams } from './InstallParams';
@@ -18,6 +18,8 @@ export function InstallSettings() {
   const [error, setError] = useState<unknown>(null);
 
   const inspected = inspect !== null && inspectedKey === sourceOf(d).key;
+  // GitLab CA and flow execution belong to GitLab recipes only; hidden (and not sent) for others.
+  const gitlab = inspected && isGitLabRecipe(inspect);
   const registry = d.registry.trim();
   const badRegistry = d.useRegistry && registry !== '' && !REGISTRY_RE.test(registry);
   const outside = lines(d.egressOutside);
@@ -31,8 +33,8 @@ export function InstallSettings() {
     outside.length === 0 && 'at least one outside target',
     badOutside.length > 0 && `outside targets as HOST:PORT (${badOutside.join(', ')})`,
     missing.length > 0 && `parameters ${missing.join(', ')}`,
-    lines(d.cacheKeyFiles).length > 0 && lines(d.cachePaths).length === 0 && 'cache paths for the cache key files',
-    lines(d.cacheKeyFiles).length > 2 && 'at most two cache key files',
+    gitlab && lines(d.cacheKeyFiles).length > 0 && lines(d.cachePaths).length === 0 && 'cache paths for the cache key files',
+    gitlab && lines(d.cacheKeyFiles).length > 2 && 'at most two cache key files',
   ].filter(Boolean) as string[];
 
   const submit = async (e: FormEvent) => {
@@ -99,9 +101,11 @@ export function InstallSettings() {
             <option value="none">none (stand-ins)</option>
           </select>
         </Field>
-        <Field label="GitLab CA file" htmlFor="install-gitlab-ca" hint="When GitLab's certificate chains to a private CA; mounted as REQUESTS_CA_BUNDLE.">
-          <input id="install-gitlab-ca" data-testid="install-gitlab-ca" spellCheck={false} value={d.gitlabCaFile} onChange={(e) => setDraft({ gitlabCaFile: e.target.value })} placeholder="/etc/pki/gitlab-ca.pem" />
-        </Field>
+        {gitlab && (
+          <Field label="GitLab CA file" htmlFor="install-gitlab-ca" hint="When GitLab's certificate chains to a private CA; mounted as REQUESTS_CA_BUNDLE.">
+            <input id="install-gitlab-ca" data-testid="install-gitlab-ca" spellCheck={false} value={d.gitlabCaFile} onChange={(e) => setDraft({ gitlabCaFile: e.target.value })} placeholder="/etc/pki/gitlab-ca.pem" />
+          </Field>
+        )}
         <Field label="Health timeout (seconds)" htmlFor="install-health-timeout" hint="Per container; default 600 (the model server loads weights for minutes).">
           <input id="install-health-timeout" data-testid="install-health-timeout" inputMode="numeric" value={d.healthTimeout} onChange={(e) => setDraft({ healthTimeout: e.target.value })} placeholder="600" />
         </Field>
@@ -115,18 +119,22 @@ export function InstallSettings() {
           <textarea id="install-egress-internal" data-testid="install-egress-internal" rows={2} spellCheck={false} value={d.egressInternal} onChange={(e) => setDraft({ egressInternal: e.target.value })} placeholder="https://gitlab.internal.example" />
         </Field>
       </div>
-      <h3>Flow execution (optional)</h3>
-      <div className="form-grid">
-        <Field label="Setup script" htmlFor="install-setup-script" hint="agent-config.yml setup_script: commands run before each flow, one per line.">
-          <textarea id="install-setup-script" data-testid="install-setup-script" rows={2} spellCheck={false} value={d.setupScript} onChange={(e) => setDraft({ setupScript: e.target.value })} placeholder="npm ci --offline" />
-        </Field>
-        <Field label="Cache paths" htmlFor="install-cache-paths" hint="cache.paths, one per line; key files (at most two) below.">
-          <textarea id="install-cache-paths" data-testid="install-cache-paths" rows={2} spellCheck={false} value={d.cachePaths} onChange={(e) => setDraft({ cachePaths: e.target.value })} placeholder="node_modules" />
-        </Field>
-        <Field label="Cache key files" htmlFor="install-cache-key-files" hint="cache.key.files, one per line (at most two).">
-          <textarea id="install-cache-key-files" data-testid="install-cache-key-files" rows={2} spellCheck={false} value={d.cacheKeyFiles} onChange={(e) => setDraft({ cacheKeyFiles: e.target.value })} placeholder="package-lock.json" />
-        </Field>
-      </div>
+      {gitlab && (
+        <>
+          <h3>Flow execution (optional)</h3>
+          <div className="form-grid">
+            <Field label="Setup script" htmlFor="install-setup-script" hint="agent-config.yml setup_script: commands run before each flow, one per line.">
+              <textarea id="install-setup-script" data-testid="install-setup-script" rows={2} spellCheck={false} value={d.setupScript} onChange={(e) => setDraft({ setupScript: e.target.value })} placeholder="npm ci --offline" />
+            </Field>
+            <Field label="Cache paths" htmlFor="install-cache-paths" hint="cache.paths, one per line; key files (at most two) below.">
+              <textarea id="install-cache-paths" data-testid="install-cache-paths" rows={2} spellCheck={false} value={d.cachePaths} onChange={(e) => setDraft({ cachePaths: e.target.value })} placeholder="node_modules" />
+            </Field>
+            <Field label="Cache key files" htmlFor="install-cache-key-files" hint="cache.key.files, one per line (at most two).">
+              <textarea id="install-cache-key-files" data-testid="install-cache-key-files" rows={2} spellCheck={false} value={d.cacheKeyFiles} onChange={(e) => setDraft({ cacheKeyFiles: e.target.value })} placeholder="package-lock.json" />
+            </Field>
+          </div>
+        </>
+      )}
       <h3>Install parameters</h3>
       {inspect && inspected ? <InstallParams parameters={inspect.parameters} /> : <p className="muted">Shown once the bundle is inspected.</p>}
       <div className="form-actions">
