@@ -44,6 +44,7 @@ test('the offline admin installs the GitLab Duo stand-in stack with the guided i
   await expect(page.getByTestId('install-image')).toHaveCount(4);
   await expect(page.getByTestId('install-model')).toContainText('mistralai/Mistral-Small-3.2-24B-Instruct-2506');
   await expect(page.getByLabel('gitlab_domain (required)', { exact: true })).toHaveAttribute('aria-required', 'true');
+  await expect(page.getByLabel('GitLab CA file', { exact: true })).toBeVisible(); // a GitLab recipe, by the server's inspect
   await expect(page.getByLabel('served_model_name', { exact: true })).toHaveValue(DUO_SERVED_NAME);
 
   // 2 · Settings and the recipe's install parameters; Plan stays off until the required ones are there.

@@ -88,6 +88,8 @@ export interface InstallInspectView {
   neededBytes?: number;
   images: { id: string; target: string; tag?: string; digest: string }[];
   models: { id: string; repo: string; revision: string; size: number }[];
+  /** Whether the recipe installs for GitLab (a flow executor image or a gitlab_domain parameter): then a GitLab CA and flow-execution settings apply. */
+  gitlab: boolean;
 }
 
 /** What `install:plan` takes (its schema in src/shared/channels/install.ts is the declaration). */

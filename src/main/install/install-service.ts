@@ -14,6 +14,7 @@ import { readBundleRecipeInfo, normalizeSource } from './plan/bundle-source';
 import { gpuPreflight } from './engine/gpu-preflight';
 import { bindInstallParams, bundleArtifacts, layoutSteps, requireAllowances, runtimeRisks, withRegistryParam } from './plan/install-plan';
 import { installDir } from './plan/install-refs';
+import { agentConfigImageId } from './steps/step-finish';
 import { runStep, type RunnerDeps } from './install-runner';
 import { InstallStore, storableRequest, type InstallRecord } from './install-store';
 import type { StoredPlan } from './install-types';
@@ -58,6 +59,7 @@ export class InstallService {
       ...(neededBytes !== undefined ? { neededBytes } : {}),
       images: images.map((i) => ({ id: i.id, target: i.target, ...(i.tag ? { tag: i.tag } : {}), digest: i.digest })),
       models: models.map((m) => ({ id: m.id, repo: m.repo, revision: m.revision, size: m.size })),
+      gitlab: agentConfigImageId(images) !== undefined || installDefs.some((p) => p.name === 'gitlab_domain'),
     };
   }
 

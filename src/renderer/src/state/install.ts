@@ -142,8 +142,9 @@ export async function restoreOpenInstall(): Promise<void> {
  * GitLab recipes (GitLab Duo) take a GitLab CA and flow-execution settings (agent-config.yml);
  * other recipes (plain vLLM, Ollama, …) have neither, so their form leaves them out.
  */
-export function isGitLabRecipe(view: Pick<InstallInspectView, 'recipe' | 'parameters'> | null): boolean {
+export function isGitLabRecipe(view: (Pick<InstallInspectView, 'recipe' | 'parameters'> & { gitlab?: boolean }) | null): boolean {
   if (!view) return false;
+  if (view.gitlab !== undefined) return view.gitlab; // the server's answer, from the bundle (install:inspect)
   return view.recipe.id.startsWith('gitlab-') || view.parameters.some((p) => p.name === 'gitlab_domain');
 }
 
