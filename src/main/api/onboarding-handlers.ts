@@ -6,6 +6,7 @@ import { IdentityStore, type IdentityInfo } from '../identity/identity-store';
 import { formatFingerprint } from '../identity/keys';
 import { onboardingStatus, refreshStation, setupStation, stationView } from '../identity/onboarding';
 import { adminRoles, configureStation, createIdentity, policyMode, publicKeyFileText, setApprovalPolicy } from '../identity/station-admin';
+import { stationAdmin } from './station-admin-access';
 import { requireActing, type CallContext } from './call-context';
 
 // First launch and station administration in the app (src/shared/api-onboarding.ts). Acting
@@ -29,7 +30,7 @@ export function onboardingHandlers(s: Services): { [K in C]: Fn<K> } {
       return { identity: created(identity), station: stationView(s) };
     },
     'station:set': async (req, ctx) => {
-      configureStation(s, requireActing(ctx, adminRoles(s.db)), req);
+      configureStation(s, stationAdmin(ctx, s.db, 'changing the station name or location'), req); // the one admin rule (station-admin-access.ts)
       refreshStation(s);
       return stationView(s);
     },
