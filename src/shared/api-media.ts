@@ -39,6 +39,10 @@ export interface VolumeLabelSummary {
 export interface VolumeWriteView extends VolumeLabelSummary {
   volume: number;
   readBackOk: boolean;
+  /** Files whose read-back did not match what was written (by their name on the medium). */
+  readBackMismatches?: string[];
+  /** The read-back may have come from the page cache (neither O_DIRECT nor dropping the cached pages worked here). */
+  readBackFromCache?: true;
   /** The offline kit this volume carries under ferry/ (volume 1 of a write with the kit). */
   kit?: { dir: string; version: string; platform: string; nodeVersion: string; sha256: string; files: number; bytes: number };
 }

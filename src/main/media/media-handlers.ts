@@ -75,6 +75,8 @@ export function mediaHandlers(s: Services): MediaHandlers {
             files: v.files.length,
             bytes: v.bytes,
             readBackOk: v.readBack.ok,
+            ...(v.readBack.mismatches.length > 0 ? { readBackMismatches: v.readBack.mismatches } : {}),
+            ...(v.readBack.cacheDropped ? {} : { readBackFromCache: true }),
             ...(v.kit ? { kit: v.kit } : {}),
           })),
         };

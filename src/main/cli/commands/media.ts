@@ -72,7 +72,7 @@ function writeText(r: MediaWriteView, isos: { file: string; volumeId: string }[]
     `${r.complete ? 'Wrote' : 'INCOMPLETE:'} bundle ${r.bundleId} onto ${r.volumes.length} volume(s), ${formatBytes(r.bytes)}`,
     ...r.volumes.map(
       (v) =>
-        `  volume ${v.volume} of ${v.count}  ${v.dir}  ${v.state}  ${v.files} files, ${formatBytes(v.bytes)}  read back ${v.readBackOk ? 'OK' : 'FAILED'}  id ${v.volumeId}${v.mediaSerial ? `  serial ${v.mediaSerial}` : ''}${v.note ? `\n    note: ${v.note}` : ''}`,
+        `  volume ${v.volume} of ${v.count}  ${v.dir}  ${v.state}  ${v.files} files, ${formatBytes(v.bytes)}  read back ${v.readBackOk ? 'OK' : `FAILED (${(v.readBackMismatches ?? []).join(', ')})`}${v.readBackFromCache ? ' (from cache)' : ''}  id ${v.volumeId}${v.mediaSerial ? `  serial ${v.mediaSerial}` : ''}${v.note ? `\n    note: ${v.note}` : ''}`,
     ),
     ...r.volumes.flatMap((v) => (v.kit ? [`  offline kit on volume ${v.volume}: ${v.dir}/${v.kit.dir}/  ferry ${v.kit.version}, ${v.kit.platform}, node ${v.kit.nodeVersion}, kit ${v.kit.sha256}`] : [])),
     ...r.skipped.map((s) => `  skipped ${s.dir}: ${s.reason}`),
