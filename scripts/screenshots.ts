@@ -1,14 +1,22 @@
 // Regenerates the screenshots in docs/ from the real UI against a real stack on loopback:
 //   npm run build && node --import tsx scripts/screenshots.ts
+// The README's pictures (docs/screenshot-*.png), then every screen of the side navigation at
+// 1024×700 and 1920×1080 (docs/screenshots/SCREEN-WIDTHxHEIGHT.png). With --screens, only the
+// latter, on a stack with one small approved bundle (a minute instead of several).
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDemoStack } from '../test/harness/demo-stack';
 import { ferry } from '../test/harness/ferry-cli';
 import { pushStandIn, randomLayer, standIn } from '../test/integration/acquire-helpers';
 
 const docs = join(__dirname, '..', 'docs');
+const everyScreen = join(docs, 'screenshots');
+const SIZES = [
+  { width: 1024, height: 700 },
+  { width: 1920, height: 1080 },
+];
 const PASS = 'correct horse battery staple';
 
 /** Creates identity NAME on the stack's station with the CLI (it shares the server's database). */
@@ -51,13 +59,78 @@ async function shootWhole(page: Page, file: string): Promise<void> {
   await page.setViewportSize({ width: 1280, height: 800 });
 }
 
-async function main(): Promise<void> {
-  // A model large enough that the job is still running when the first screenshot is taken.
-  const stack = await startDemoStack({ modelBytes: 3 * 1024 ** 3 });
-  const browser = await chromium.launch({
+/** Every screen of the side navigation (read from the page) at each size, as it opens; Review with BUNDLE open. */
+async function shootEveryScreen(page: Page, bundle: string): Promise<string[]> {
+  mkdirSync(everyScreen, { recursive: true });
+  const screens = await page
+    .locator('nav[aria-label="Screens"] [data-testid^="nav-"]')
+    .evaluateAll((els) => els.map((el) => (el as unknown as { dataset: { testid: string } }).dataset.testid.slice('nav-'.length)));
+  const written: string[] = [];
+  for (const size of SIZES) {
+    await page.setViewportSize(size);
+    for (const screen of screens) {
+      await page.getByTestId(`nav-${screen}`).click();
+      await page.locator('main h1').waitFor();
+      if (screen === 'review') {
+        await page.getByTestId('review-dir').fill(bundle);
+        await page.getByTestId('review-open').click();
+        await page.getByTestId('review-artifacts').waitFor();
+      }
+      if (screen === 'custody') await page.getByTestId('custody-row').first().waitFor();
+      await page.locator('main.content').evaluate((el) => el.scrollTo(0, 0));
+      const file = join(everyScreen, `${screen}-${size.width}x${size.height}.png`);
+      await page.screenshot({ path: file });
+      written.push(file);
+    }
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+  return written;
+}
+
+/** --screens: one small bundle made by jane in the app and approved by ravi, then every screen at both sizes. */
+async function screensOnly(): Promise<void> {
+  const stack = await startDemoStack();
+  const browser = await launch();
+  try {
+    await createIdentity(stack.dataDir, 'jane', 'operator');
+    await createIdentity(stack.dataDir, 'ravi', 'reviewer');
+    await pinKey(stack.dataDir, stack.workDir, 'ravi');
+    const page = await signedInPage(browser, stack.url, 'jane');
+    const reviewer = await signedInPage(browser, stack.url, 'ravi');
+    const out = join(stack.workDir, 'tiny-bundle');
+    await page.getByTestId('nav-create').click();
+    await page.getByTestId('create-tab-custom').click();
+    await page.getByTestId('create-images').fill(stack.images[0]!.ref);
+    await page.getByTestId('create-models').fill(stack.model);
+    await page.getByTestId('create-hub-url').fill(stack.hubUrl);
+    await page.getByTestId('create-out-dir').fill(out);
+    await page.getByTestId('create-submit').click();
+    await page.getByTestId('job-panel').getByTestId('job-state').filter({ hasText: 'succeeded' }).waitFor({ timeout: 300_000 });
+    await reviewer.getByTestId('nav-review').click();
+    await reviewer.getByTestId('review-dir').fill(out);
+    await reviewer.getByTestId('review-open').click();
+    await reviewer.getByTestId('review-reason').fill('digests match; licence apache-2.0; no findings');
+    await reviewer.getByTestId('review-approve').click();
+    await reviewer.getByTestId('review-outcome').filter({ hasText: 'Approved by ravi' }).waitFor();
+    for (const f of await shootEveryScreen(page, out)) console.log(f);
+  } finally {
+    await browser.close();
+    await stack.stop();
+  }
+}
+
+async function launch(): Promise<Browser> {
+  return chromium.launch({
     executablePath: process.env.FERRY_CHROMIUM ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   });
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--screens')) return screensOnly();
+  // A model large enough that the job is still running when the first screenshot is taken.
+  const stack = await startDemoStack({ modelBytes: 3 * 1024 ** 3 });
+  const browser = await launch();
   try {
     // Acting needs a signed-in identity per browser session: the operator jane creates, verifies and
     // writes media; the reviewer ravi (a different key, as the two-person rule needs) reviews and approves.
@@ -152,6 +225,9 @@ async function main(): Promise<void> {
     await page.getByTestId('media-write-submit').click();
     await page.getByTestId('media-write-result').filter({ hasText: 'WRITTEN' }).waitFor({ timeout: 300_000 });
     await shootWhole(page, 'screenshot-media.png');
+
+    // Every screen at 1024×700 and 1920×1080, with the approved bundle open on Review.
+    for (const f of await shootEveryScreen(page, out)) console.log(f);
   } catch (err) {
     // What each browser showed when it failed, for whoever runs this next.
     let i = 0;
@@ -163,6 +239,10 @@ async function main(): Promise<void> {
   }
   // The guided install needs a networked engine, an internal registry and the GitLab Duo stand-in
   // bundle: its end-to-end spec takes docs/screenshot-install.png when FERRY_SCREENSHOTS is set.
+  if (!existsSync('/var/run/docker.sock') && !process.env.DOCKER_HOST) {
+    console.log('No container engine here (no /var/run/docker.sock, no DOCKER_HOST): docs/screenshot-install.png is left as it is.');
+    return;
+  }
   execFileSync('npx', ['playwright', 'test', 'e2e/install-wizard.spec.ts'], { stdio: 'inherit', env: { ...process.env, FERRY_SCREENSHOTS: '1' } });
 }
 

@@ -28,7 +28,7 @@ export function LoginControl() {
       ) : (
         <>
           <span className="fact-value muted" data-testid="session-none">nobody (read only)</span>
-          <button type="button" className="btn btn-small" data-testid="login-open" onClick={() => setOpen(true)}>
+          <button type="button" className="btn btn-small" data-testid="login-open" aria-haspopup="dialog" onClick={() => setOpen(true)}>
             Log in
           </button>
         </>

@@ -34,7 +34,9 @@ export function useFocusTrap(ref: RefObject<HTMLElement | null>, onClose: () => 
     const active = document.activeElement;
     if (active instanceof HTMLElement && !root.contains(active)) openerRef.current = active;
     const opener = openerRef.current;
-    const first = root.querySelector<HTMLElement>('[data-autofocus]') ?? focusables(root)[0] ?? root;
+    // The [data-autofocus] control when it can take focus now (a disabled one cannot), else the first control.
+    const wanted = root.querySelector<HTMLElement>('[data-autofocus]');
+    const first = (wanted && focusables(root).includes(wanted) ? wanted : null) ?? focusables(root)[0] ?? root;
     first.focus();
 
     const onKey = (e: KeyboardEvent) => {

@@ -7,6 +7,7 @@ import { ErrorBox, toShape } from '../ErrorBox';
 import { ShortId } from '../Mono';
 import { stamp } from '../time';
 import { RemoveInstallDialog } from './RemoveInstallDialog';
+import { DataTable } from '../DataTable';
 
 const TONE: Record<InstallStatus, 'pending' | 'running' | 'failed' | 'ok' | 'neutral'> = {
   planned: 'pending',
@@ -54,58 +55,41 @@ export function InstallList() {
         )}
       </div>
       {list.length > 0 && (
-        <div className="table-scroll">
-          <table className="table">
-            <thead>
-              <tr>
-                <th>Recipe</th>
-                <th>Version</th>
-                <th>Bundle</th>
-                <th>Status</th>
-                <th className="num">Steps</th>
-                <th className="num">Updated</th>
-                <th>
-                  <span className="visually-hidden">Actions</span>
-                </th>
+        <DataTable scroll columns={['Recipe', 'Version', 'Bundle', 'Status', { label: 'Steps', className: 'num' }, { label: 'Updated', className: 'num' }, { label: <span className="visually-hidden">Actions</span> }]}>
+          {list.map((i) => {
+            const status = installStatus(i);
+            const done = i.steps.filter((s) => s.state === 'done' || s.state === 'skipped').length;
+            const current = i.installId === openId;
+            return (
+              <tr key={i.installId} data-testid="install-row" data-install-id={i.installId} data-status={status} aria-current={current || undefined} className={current ? 'row-current' : undefined}>
+                <td>{i.recipe.title}</td>
+                <td className="muted">{i.recipe.version}</td>
+                <td>
+                  <ShortId value={i.bundleId} />
+                </td>
+                <td>
+                  <Badge state={TONE[status]} testId="install-row-status">
+                    {status}
+                  </Badge>
+                </td>
+                <td className="num">
+                  {done} of {i.steps.length}
+                </td>
+                <td className="num nowrap">{stamp(i.updatedAt)}</td>
+                <td className="nowrap">
+                  <button type="button" className="btn btn-small" data-testid="install-open" aria-label={`Open install ${i.recipe.title} ${i.recipe.version} (${i.installId})`} disabled={current} onClick={() => openInstall(i)}>
+                    {current ? 'Shown' : 'Open'}
+                  </button>{' '}
+                  {isRemovable(i) && (
+                    <button type="button" className="btn btn-small btn-danger" data-testid="install-remove" aria-haspopup="dialog" aria-label={`Remove planned install ${i.recipe.title} ${i.recipe.version} (${i.installId})`} onClick={() => setRemoving(i)}>
+                      Remove
+                    </button>
+                  )}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {list.map((i) => {
-                const status = installStatus(i);
-                const done = i.steps.filter((s) => s.state === 'done' || s.state === 'skipped').length;
-                const current = i.installId === openId;
-                return (
-                  <tr key={i.installId} data-testid="install-row" data-install-id={i.installId} data-status={status} aria-current={current || undefined} className={current ? 'row-current' : undefined}>
-                    <td>{i.recipe.title}</td>
-                    <td className="muted">{i.recipe.version}</td>
-                    <td>
-                      <ShortId value={i.bundleId} />
-                    </td>
-                    <td>
-                      <Badge state={TONE[status]} testId="install-row-status">
-                        {status}
-                      </Badge>
-                    </td>
-                    <td className="num">
-                      {done} of {i.steps.length}
-                    </td>
-                    <td className="num nowrap">{stamp(i.updatedAt)}</td>
-                    <td className="nowrap">
-                      <button type="button" className="btn btn-small" data-testid="install-open" aria-label={`Open install ${i.recipe.title} ${i.recipe.version} (${i.installId})`} disabled={current} onClick={() => openInstall(i)}>
-                        {current ? 'Shown' : 'Open'}
-                      </button>{' '}
-                      {isRemovable(i) && (
-                        <button type="button" className="btn btn-small btn-danger" data-testid="install-remove" aria-haspopup="dialog" aria-label={`Remove planned install ${i.recipe.title} ${i.recipe.version} (${i.installId})`} onClick={() => setRemoving(i)}>
-                          Remove
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+            );
+          })}
+        </DataTable>
       )}
       {removing && (
         <RemoveInstallDialog
