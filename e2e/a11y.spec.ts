@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { signIn } from './identities';
@@ -9,8 +10,8 @@ import { eachState, fixtureBundle, openScreen, startStation, type Station } from
 // without editing this file; dialogs are found by their openers' aria-haspopup="dialog".
 //
 // The rules of serious and critical impact are checked in e2e/page-checks.ts after axe-core's rules
-// of the same names, plus Chromium's own accessible-name computation (the ARIA snapshot). When
-// @axe-core/playwright is installed (it is not a dependency yet), axe-core runs as well.
+// of the same names, plus Chromium's own accessible-name computation (the ARIA snapshot), and
+// axe-core itself (@axe-core/playwright) on the same page.
 
 let station: Station;
 
@@ -20,19 +21,8 @@ test.beforeAll(async () => {
 
 test.afterAll(() => station?.stop());
 
-type AxeResults = { violations: { id: string; impact?: string | null; help: string; nodes: { target: unknown[] }[] }[] };
-type AxeBuilderClass = new (o: { page: Page }) => { include(s: string): unknown; analyze(): Promise<AxeResults> };
-
-/** axe-core's serious and critical violations, or null where @axe-core/playwright is not installed. */
-async function axe(page: Page, include?: string): Promise<string[] | null> {
-  let AxeBuilder: AxeBuilderClass;
-  try {
-    const name = '@axe-core/playwright'; // a variable, so type-checking does not need the package
-    AxeBuilder = ((await import(name)) as { default: AxeBuilderClass }).default;
-  } catch {
-    test.info().annotations.push({ type: 'axe-core', description: 'not installed: the rules in e2e/page-checks.ts ran alone' });
-    return null;
-  }
+/** axe-core's serious and critical violations on the page (or inside `include`). */
+async function axe(page: Page, include?: string): Promise<string[]> {
   const builder = new AxeBuilder({ page });
   if (include) builder.include(include);
   const { violations } = await builder.analyze();
@@ -41,7 +31,7 @@ async function axe(page: Page, include?: string): Promise<string[] | null> {
 
 /** Every serious or critical problem on the page (or inside `root`), from both checkers. */
 async function problems(page: Page, root?: string): Promise<string[]> {
-  return [...(await a11yProblems(page, root)), ...((await axe(page, root)) ?? [])];
+  return [...(await a11yProblems(page, root)), ...(await axe(page, root))];
 }
 
 test('every screen in the navigation, signed out and signed in: no serious or critical accessibility problem', async ({ page }) => {
