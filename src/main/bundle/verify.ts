@@ -145,7 +145,8 @@ export function layerListProblems(a: ImageArtifact, bytes: Buffer, path: string)
 }
 
 /** Each artifact must be fully backed by listed files with matching hashes. */
-function consistencyProblems(m: BundleManifest): VerifyProblem[] {
+/** The manifest agrees with itself: reviewed fields derivable, blob names their sha256, every artifact backed by the file list (import's precheck uses it too). */
+export function consistencyProblems(m: BundleManifest): VerifyProblem[] {
   const problems: VerifyProblem[] = [];
   // Reviewed identity and delivery fields must agree, and every destination must be derivable.
   const all = [...m.artifacts, ...(m.extraArtifacts ?? [])];

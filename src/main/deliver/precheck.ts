@@ -1,9 +1,8 @@
 import type { VerifyProblem } from '../../shared/api';
 import { FerryError } from '../../shared/errors';
-import { identityProblems } from '../bundle/destinations';
-import { IMAGES_DIR, MANIFEST_FILE, RESERVED_DIRS, type BundleManifest, type ImageArtifact } from '../bundle/manifest-schema';
+import { MANIFEST_FILE, RESERVED_DIRS, type BundleManifest, type ImageArtifact } from '../bundle/manifest-schema';
 import { unsafePathReason } from '../bundle/safe-path';
-import { layerListProblems } from '../bundle/verify';
+import { consistencyProblems, layerListProblems } from '../bundle/verify';
 import { walk } from '../bundle/walk';
 import { KIT_DIR } from '../kit/kit-schema';
 import { signatureProblems } from '../signatures/verify-carried';
@@ -17,7 +16,7 @@ import { bundleBlobPath, readImageManifests, type ImageManifestRead } from './de
  * layers the manifest shows, carried signatures complete. `ferry verify` remains the full re-hash.
  */
 export async function precheckBundle(dir: string, m: BundleManifest, signal: AbortSignal): Promise<Map<string, ImageManifestRead>> {
-  const problems: VerifyProblem[] = [...fieldProblems(m), ...(await fileProblems(dir, m)), ...backingProblems(m)];
+  const problems: VerifyProblem[] = [...consistencyProblems(m), ...(await fileProblems(dir, m))];
   const images = m.artifacts.filter((a): a is ImageArtifact => a.kind === 'image');
   let manifests = new Map<string, ImageManifestRead>();
   if (problems.length === 0) {
@@ -34,14 +33,6 @@ export async function precheckBundle(dir: string, m: BundleManifest, signal: Abo
     );
   }
   return manifests;
-}
-
-function fieldProblems(m: BundleManifest): VerifyProblem[] {
-  const all = [...m.artifacts, ...(m.extraArtifacts ?? [])];
-  return all.flatMap((a, i) => {
-    const at = i < m.artifacts.length ? `artifacts.${i}` : `extraArtifacts.${i - m.artifacts.length}`;
-    return identityProblems(a).map((p): VerifyProblem => ({ kind: 'manifest', path: `${MANIFEST_FILE}#${at}.${p.field}`, detail: `${p.artifact}: field ${p.field}: ${p.detail}` }));
-  });
 }
 
 /** Every entry on disk: a safe path, a regular file, listed (or in a folder with its own checks), of the listed size. */
@@ -62,28 +53,5 @@ async function fileProblems(dir: string, m: BundleManifest): Promise<VerifyProbl
   }
   const seen = new Set(present.map((e) => e.path));
   for (const f of m.files) if (!seen.has(f.path)) out.push({ kind: 'missing', path: f.path, detail: `listed in the manifest (${f.size} bytes) but not present` });
-  return out;
-}
-
-/** Each artifact's files are in the file list with the same size and sha256 (a delta's omissions excepted). */
-function backingProblems(m: BundleManifest): VerifyProblem[] {
-  const listed = new Map(m.files.map((f) => [f.path, f]));
-  const omitted = new Set(m.delta?.omitted.map((o) => o.digest));
-  const omittedModel = new Set(m.delta?.omittedModelFiles.map((f) => `${f.repo}/${f.path}`));
-  const out: VerifyProblem[] = [];
-  const need = (path: string, what: string, f?: { size: number; sha256: string }): void => {
-    const l = listed.get(path);
-    if (!l || (f && (l.size !== f.size || l.sha256 !== f.sha256))) out.push({ kind: 'manifest', path, detail: `${what} does not match the file list` });
-  };
-  for (const f of m.files) {
-    const hex = new RegExp(`^${IMAGES_DIR}/blobs/sha256/([a-f0-9]{64})$`).exec(f.path)?.[1];
-    if (hex && hex !== f.sha256) out.push({ kind: 'manifest', path: f.path, detail: 'blob file name and recorded sha256 differ' });
-  }
-  for (const a of m.artifacts) {
-    if (a.kind === 'image') {
-      for (const d of [a.digest, a.config, ...a.layers]) if (d === a.digest || !omitted.has(d)) need(bundleBlobPath(d), `image ${a.source} needs this blob but it`);
-    } else for (const f of a.files) if (!omittedModel.has(`${a.repo}/${f.path}`)) need(`${a.dir}/${f.path}`, `model ${a.repo} file`, f);
-  }
-  for (const a of m.extraArtifacts ?? []) for (const f of a.files) need(`${a.dir}/${f.path}`, `${a.kind} ${a.name} file`, f);
   return out;
 }
