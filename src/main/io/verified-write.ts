@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, mkdir, open, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CanceledError, FerryError } from '../../shared/errors';
 
@@ -41,11 +41,6 @@ export class IntegrityError extends FerryError {
   }
 }
 
-/**
- * Streams `source` into `dest`, hashing every byte once as it passes. The data lands in
- * `dest.tmp`, is fsynced, and is renamed over `dest` only when size and hashes match;
- * on any failure the temp file is removed and `dest` is untouched.
- */
 /** Throws IntegrityError naming `dest` when a computed digest differs from the expected one. */
 function checkDigests(dest: string, expected: Expected, sha256: string, gitSha1: string | undefined): void {
   if (expected.sha256 !== undefined && sha256 !== expected.sha256.toLowerCase()) {
@@ -56,6 +51,23 @@ function checkDigests(dest: string, expected: Expected, sha256: string, gitSha1:
   }
 }
 
+/**
+ * Makes a verified temp file visible: fsyncs and closes it, then renames it over `dest`.
+ * `closed` runs once the handle is closed, so the caller's cleanup neither closes it again nor
+ * removes a file that is complete.
+ */
+async function publish(fh: FileHandle, tmp: string, dest: string, closed: () => void): Promise<void> {
+  await fh.sync();
+  await fh.close();
+  closed();
+  await rename(tmp, dest);
+}
+
+/**
+ * Streams `source` into `dest`, hashing every byte once as it passes. The data lands in
+ * `dest.tmp`, is fsynced, and is renamed over `dest` only when size and hashes match;
+ * on any failure the temp file is removed and `dest` is untouched.
+ */
 export async function writeVerified(
   source: AsyncIterable<Uint8Array>,
   dest: string,
@@ -93,10 +105,7 @@ export async function writeVerified(
       throw new IntegrityError(`${dest}: expected ${expected.size} bytes, received ${size}`, dest);
     }
     checkDigests(dest, expected, sha256, git && expected.gitSha1 !== undefined ? git.digest('hex') : undefined);
-    await fh.sync();
-    await fh.close();
-    ok = true;
-    await rename(tmp, dest);
+    await publish(fh, tmp, dest, () => (ok = true));
     return { sha256, size };
   } finally {
     if (!ok) {
@@ -243,10 +252,7 @@ export async function writeVerifiedResumable(
     bad = false;
     await syncing;
     await fh.truncate(size);
-    await fh.sync();
-    await fh.close();
-    ok = true;
-    await rename(tmp, dest);
+    await publish(fh, tmp, dest, () => (ok = true));
     return { sha256, size };
   } finally {
     if (!ok) {

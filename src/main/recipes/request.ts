@@ -1,9 +1,7 @@
-import type Dockerode from 'dockerode';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { LockEntry, RecipeInfo } from '../../shared/api';
 import { FerryError, UsageError } from '../../shared/errors';
-import type { RegistryPool } from '../acquire/registry-pool';
 import { parseModelRef } from '../hub/model-ref';
 import { parseImageSource } from '../sources/image-source';
 import { expandRecipe, type Plan } from './expand';
@@ -11,7 +9,7 @@ import { parseLock, type Lock } from './lock-schema';
 import { bindParams } from './params';
 import { getRecipe, type LoadedRecipe } from './recipe-catalog';
 import type { ParamValues } from './recipe-schema';
-import { resolvePlan, type LockMeta } from './resolve';
+import { resolvePlan, type ArtifactSources, type LockMeta } from './resolve';
 import { DEFAULT_UNMATCHED, type StationSignaturePolicy } from '../signatures/policy';
 import { recipeSignatureRules } from '../signatures/recipe-rules';
 import { checkLockAgainstStation } from '../signatures/check';
@@ -27,15 +25,8 @@ export interface LockRequest {
   lockFile?: string;
 }
 
-export interface LockContext {
+export interface LockContext extends ArtifactSources {
   dataDir: string;
-  platform: string;
-  hubUrl: string;
-  hubToken?: string;
-  hfCache?: string;
-  ollamaDir?: string;
-  registries: RegistryPool;
-  docker?: () => Dockerode;
   /** The station's signature policy (settings); the recipe's `signatures:` rules are added to it. */
   signatures?: StationSignaturePolicy;
   signal?: AbortSignal;

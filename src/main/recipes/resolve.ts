@@ -19,7 +19,8 @@ import { newestMatching } from './version-sort';
 import { resolveSignatures } from '../signatures/check';
 import { hasPolicy, type SignaturePolicy } from '../signatures/policy';
 
-export interface ResolveOptions {
+/** Where artifacts are looked up: the hub, local caches, registries, the local engine. */
+export interface ArtifactSources {
   platform: string;
   hubUrl: string;
   hubToken?: string;
@@ -30,6 +31,9 @@ export interface ResolveOptions {
   registries: RegistryPool;
   /** The local Docker engine, for docker-daemon: sources. */
   docker?: () => Dockerode;
+}
+
+export interface ResolveOptions extends ArtifactSources {
   /** Where docker-daemon: images are saved to (one tar per image id). */
   spoolDir: string;
   /** Signature policy (station + recipe rules); absent or empty: signatures are not looked up. */

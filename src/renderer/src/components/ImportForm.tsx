@@ -9,6 +9,7 @@ import { Field } from './Field';
 import { Path } from './Mono';
 import { ActingOnly } from './SignInHint';
 import { OverrideNotice } from './review/OverrideNotice';
+import { useAction } from '../state/useAction';
 
 const REGISTRY_RE = /^[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._/-]+)?$/;
 
@@ -17,8 +18,7 @@ export function ImportForm({ dir }: { dir: string | null }) {
   const d = useDrafts(useShallow((s) => s.import));
   const setD = useDrafts((s) => s.setImport);
   const [password, setPassword] = useState('');
-  const [submitting, setSubmitting] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy: submitting, error, run } = useAction();
   const job = useJob(d.jobId);
 
   const registry = d.registry.trim();
@@ -37,17 +37,11 @@ export function ImportForm({ dir }: { dir: string | null }) {
     if (password) req.password = password;
     if (d.docker) req.docker = true;
     if (d.modelsDir.trim()) req.modelsDir = d.modelsDir.trim();
-    setSubmitting(true);
-    setError(null);
-    try {
+    await run(async () => {
       const created = await api.invoke('bundle:import', req);
       useJobs.getState().seed(created);
       setD({ jobId: created.id });
-    } catch (err) {
-      setError(err);
-    } finally {
-      setSubmitting(false);
-    }
+    });
   };
 
   return (

@@ -2,6 +2,7 @@ import type { ImportResult } from '../../../shared/api';
 import { formatBytes } from '../../../shared/format';
 import { Digest, Path } from './Mono';
 import { importedCount, nothingImportedWhy } from './verdict';
+import { DataTable } from './DataTable';
 
 const TARGET: Record<string, string> = { registry: 'Registry', docker: 'Docker', models: 'Models folder', ollama: 'Ollama' };
 
@@ -47,88 +48,55 @@ export function ImportResultView({ result }: { result: ImportResult }) {
       {result.registry.length > 0 && (
         <>
           <h3>Registry</h3>
-          <table className="table" data-testid="import-registry-table">
-            <thead>
-              <tr>
-                <th>Source</th>
-                <th aria-label="to" />
-                <th>Target</th>
-                <th>Digest</th>
-                <th className="num">Blobs pushed</th>
-                <th className="num">Already present</th>
+          <DataTable testId="import-registry-table" columns={['Source', { ariaLabel: 'to' }, 'Target', 'Digest', { label: 'Blobs pushed', className: 'num' }, { label: 'Already present', className: 'num' }]}>
+            {result.registry.map((r) => (
+              <tr key={r.target} data-testid="import-row">
+                <td className="mono">{r.source}</td>
+                <td className="arrow">→</td>
+                <td className="mono">{r.target}</td>
+                <td>
+                  <Digest value={r.digest} />
+                </td>
+                <td className="num">{r.blobsUploaded}</td>
+                <td className="num">{r.blobsSkipped}</td>
               </tr>
-            </thead>
-            <tbody>
-              {result.registry.map((r) => (
-                <tr key={r.target} data-testid="import-row">
-                  <td className="mono">{r.source}</td>
-                  <td className="arrow">→</td>
-                  <td className="mono">{r.target}</td>
-                  <td>
-                    <Digest value={r.digest} />
-                  </td>
-                  <td className="num">{r.blobsUploaded}</td>
-                  <td className="num">{r.blobsSkipped}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </DataTable>
         </>
       )}
       {result.docker.length > 0 && (
         <>
           <h3>Docker</h3>
-          <table className="table" data-testid="import-docker-table">
-            <thead>
-              <tr>
-                <th>Source</th>
-                <th aria-label="to" />
-                <th>Tag</th>
-                <th>Image id</th>
+          <DataTable testId="import-docker-table" columns={['Source', { ariaLabel: 'to' }, 'Tag', 'Image id']}>
+            {result.docker.map((r) => (
+              <tr key={r.tag} data-testid="import-row">
+                <td className="mono">{r.source}</td>
+                <td className="arrow">→</td>
+                <td className="mono">{r.tag}</td>
+                <td>
+                  <Digest value={r.imageId} />
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {result.docker.map((r) => (
-                <tr key={r.tag} data-testid="import-row">
-                  <td className="mono">{r.source}</td>
-                  <td className="arrow">→</td>
-                  <td className="mono">{r.tag}</td>
-                  <td>
-                    <Digest value={r.imageId} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </DataTable>
         </>
       )}
       {result.models.length > 0 && (
         <>
           <h3>Models</h3>
-          <table className="table" data-testid="import-models-table">
-            <thead>
-              <tr>
-                <th>Repository</th>
-                <th aria-label="to" />
-                <th>Directory</th>
-                <th className="num">Files</th>
-                <th className="num">Size</th>
+          <DataTable testId="import-models-table" columns={['Repository', { ariaLabel: 'to' }, 'Directory', { label: 'Files', className: 'num' }, { label: 'Size', className: 'num' }]}>
+            {result.models.map((m) => (
+              <tr key={m.dir} data-testid="import-row">
+                <td className="mono">{m.repo}</td>
+                <td className="arrow">→</td>
+                <td>
+                  <Path value={m.dir} />
+                </td>
+                <td className="num">{m.files}</td>
+                <td className="num">{formatBytes(m.bytes)}</td>
               </tr>
-            </thead>
-            <tbody>
-              {result.models.map((m) => (
-                <tr key={m.dir} data-testid="import-row">
-                  <td className="mono">{m.repo}</td>
-                  <td className="arrow">→</td>
-                  <td>
-                    <Path value={m.dir} />
-                  </td>
-                  <td className="num">{m.files}</td>
-                  <td className="num">{formatBytes(m.bytes)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </DataTable>
         </>
       )}
     </div>

@@ -2,6 +2,7 @@ import type { JobItem } from '../../../shared/api';
 import { formatBytes } from '../../../shared/format';
 import { Badge } from './Badge';
 import { Progress, percent } from './Progress';
+import { DataTable } from './DataTable';
 
 const TONE = { pending: 'muted', running: 'info', done: 'good', skipped: 'muted', failed: 'bad', canceled: 'muted' } as const;
 
@@ -22,39 +23,27 @@ export function JobItems({ items }: { items: JobItem[] }) {
         <span>Items ({items.length})</span>
         <span className="muted">{counts(items)}</span>
       </div>
-      <div className="table-scroll">
-        <table className="table">
-          <thead>
-            <tr>
-              <th>Item</th>
-              <th className="num">Size</th>
-              <th className="col-progress">Progress</th>
-              <th className="col-state">State</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((it) => (
-              <tr key={it.id} data-testid="job-item" data-state={it.state} data-item-id={it.id}>
-                <td className="mono cell-label" title={it.id}>
-                  {it.label}
-                </td>
-                <td className="num">{it.bytesTotal > 0 ? formatBytes(it.bytesTotal) : '—'}</td>
-                <td>
-                  <div className="cell-progress">
-                    <Progress done={it.bytesDone} total={it.bytesTotal} tone={TONE[it.state]} slim />
-                    <span className="num muted">
-                      {it.state === 'skipped' ? '—' : percent(it.bytesDone, it.bytesTotal)}
-                    </span>
-                  </div>
-                </td>
-                <td>
-                  <Badge state={it.state} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable scroll columns={['Item', { label: 'Size', className: 'num' }, { label: 'Progress', className: 'col-progress' }, { label: 'State', className: 'col-state' }]}>
+        {items.map((it) => (
+          <tr key={it.id} data-testid="job-item" data-state={it.state} data-item-id={it.id}>
+            <td className="mono cell-label" title={it.id}>
+              {it.label}
+            </td>
+            <td className="num">{it.bytesTotal > 0 ? formatBytes(it.bytesTotal) : '—'}</td>
+            <td>
+              <div className="cell-progress">
+                <Progress done={it.bytesDone} total={it.bytesTotal} tone={TONE[it.state]} slim />
+                <span className="num muted">
+                  {it.state === 'skipped' ? '—' : percent(it.bytesDone, it.bytesTotal)}
+                </span>
+              </div>
+            </td>
+            <td>
+              <Badge state={it.state} />
+            </td>
+          </tr>
+        ))}
+      </DataTable>
     </div>
   );
 }

@@ -2,6 +2,7 @@ import type { MediaPlanView, MediaWriteView } from '../../../shared/api-media';
 import { formatBytes } from '../../../shared/format';
 import { Badge } from './Badge';
 import { Path, ShortId } from './Mono';
+import { DataTable } from './DataTable';
 
 export function PlanTable({ plan }: { plan: MediaPlanView }) {
   return (
@@ -14,28 +15,17 @@ export function PlanTable({ plan }: { plan: MediaPlanView }) {
           {plan.kit ? `offline kit: ${plan.kit.files} files, ${formatBytes(plan.kit.bytes)} on volume 1` : 'without the offline kit'}
         </span>
       </div>
-      <table className="table">
-        <thead>
-          <tr>
-            <th>Volume</th>
-            <th className="num">Capacity</th>
-            <th className="num">Files</th>
-            <th className="num">Parts</th>
-            <th className="num">Bytes</th>
+      <DataTable columns={['Volume', { label: 'Capacity', className: 'num' }, { label: 'Files', className: 'num' }, { label: 'Parts', className: 'num' }, { label: 'Bytes', className: 'num' }]}>
+        {plan.volumes.map((v) => (
+          <tr key={v.index} data-testid="media-plan-volume">
+            <td>{v.index}</td>
+            <td className="num">{formatBytes(v.capacity)}</td>
+            <td className="num">{v.files}</td>
+            <td className="num">{v.parts}</td>
+            <td className="num">{formatBytes(v.bytes)}</td>
           </tr>
-        </thead>
-        <tbody>
-          {plan.volumes.map((v) => (
-            <tr key={v.index} data-testid="media-plan-volume">
-              <td>{v.index}</td>
-              <td className="num">{formatBytes(v.capacity)}</td>
-              <td className="num">{v.files}</td>
-              <td className="num">{v.parts}</td>
-              <td className="num">{formatBytes(v.bytes)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </DataTable>
       {plan.split.map((s) => (
         <p className="field-hint" key={s.path}>
           Split: <code className="mono">{s.path}</code> across volume {s.volumes.join(', ')}
@@ -72,42 +62,29 @@ export function WriteResultView({ r }: { r: MediaWriteView }) {
             ))}
         </div>
       </div>
-      <table className="table">
-        <thead>
-          <tr>
-            <th>Volume</th>
-            <th>Target</th>
-            <th className="num">Files</th>
-            <th className="num">Bytes</th>
-            <th>Read back</th>
-            <th>State</th>
-            <th>Volume id / serial</th>
+      <DataTable columns={['Volume', 'Target', { label: 'Files', className: 'num' }, { label: 'Bytes', className: 'num' }, 'Read back', 'State', 'Volume id / serial']}>
+        {r.volumes.map((v) => (
+          <tr key={v.volumeId} data-testid="media-volume" title={v.note}>
+            <td>
+              {v.volume} of {v.count}
+            </td>
+            <td>
+              <Path value={v.dir} />
+            </td>
+            <td className="num">{v.files}</td>
+            <td className="num">{formatBytes(v.bytes)}</td>
+            <td>
+              <Badge state={v.readBackOk ? 'ok' : 'bad'}>{v.readBackOk ? 'identical' : 'MISMATCH'}</Badge>
+            </td>
+            <td>
+              <Badge state={v.state === 'complete' ? 'ok' : 'bad'}>{v.state}</Badge>
+            </td>
+            <td>
+              <ShortId value={v.volumeId} n={8} /> {v.mediaSerial && <span className="muted">· {v.mediaSerial}</span>}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {r.volumes.map((v) => (
-            <tr key={v.volumeId} data-testid="media-volume" title={v.note}>
-              <td>
-                {v.volume} of {v.count}
-              </td>
-              <td>
-                <Path value={v.dir} />
-              </td>
-              <td className="num">{v.files}</td>
-              <td className="num">{formatBytes(v.bytes)}</td>
-              <td>
-                <Badge state={v.readBackOk ? 'ok' : 'bad'}>{v.readBackOk ? 'identical' : 'MISMATCH'}</Badge>
-              </td>
-              <td>
-                <Badge state={v.state === 'complete' ? 'ok' : 'bad'}>{v.state}</Badge>
-              </td>
-              <td>
-                <ShortId value={v.volumeId} n={8} /> {v.mediaSerial && <span className="muted">· {v.mediaSerial}</span>}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </DataTable>
     </div>
   );
 }

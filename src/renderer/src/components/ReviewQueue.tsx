@@ -6,6 +6,7 @@ import { useCustody } from '../state/custody';
 import { Badge } from './Badge';
 import { ErrorBox, toShape } from './ErrorBox';
 import { Path, ShortId } from './Mono';
+import { DataTable } from './DataTable';
 
 /** Bundles this station created: pending review first, then recent decisions. */
 export function ReviewQueue({ onOpen }: { onOpen: (dir: string) => void }) {
@@ -26,44 +27,30 @@ export function ReviewQueue({ onOpen }: { onOpen: (dir: string) => void }) {
       {error !== null && <ErrorBox error={toShape(error)} />}
       {items && items.length === 0 && <p className="muted">No bundles created on this station yet. A bundle from elsewhere can be opened by its directory below.</p>}
       {items && items.length > 0 && (
-        <div className="table-scroll">
-          <table className="table">
-            <thead>
-              <tr>
-                <th>State</th>
-                <th>Bundle</th>
-                <th>Directory</th>
-                <th className="num">Size</th>
-                <th>Created</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((i) => (
-                <tr key={i.bundleId} data-testid="review-queue-item" data-status={i.status}>
-                  <td>
-                    <Badge state={i.status === 'pending' ? 'running' : i.status === 'approved' ? 'ok' : 'bad'}>{i.status}</Badge>
-                  </td>
-                  <td>
-                    <ShortId value={i.bundleId} n={8} />
-                  </td>
-                  <td>
-                    <Path value={i.dir} />
-                  </td>
-                  <td className="num">{formatBytes(i.bytes)}</td>
-                  <td className="muted" title={i.decidedBy ? `${i.status} by ${i.decidedBy} at ${i.decidedAt}` : undefined}>
-                    {i.createdAt.slice(0, 16).replace('T', ' ')} by {i.createdBy}
-                  </td>
-                  <td>
-                    <button className="btn" type="button" data-testid="review-queue-open" onClick={() => onOpen(i.dir)}>
-                      Open
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable scroll columns={['State', 'Bundle', 'Directory', { label: 'Size', className: 'num' }, 'Created', '']}>
+          {items.map((i) => (
+            <tr key={i.bundleId} data-testid="review-queue-item" data-status={i.status}>
+              <td>
+                <Badge state={i.status === 'pending' ? 'running' : i.status === 'approved' ? 'ok' : 'bad'}>{i.status}</Badge>
+              </td>
+              <td>
+                <ShortId value={i.bundleId} n={8} />
+              </td>
+              <td>
+                <Path value={i.dir} />
+              </td>
+              <td className="num">{formatBytes(i.bytes)}</td>
+              <td className="muted" title={i.decidedBy ? `${i.status} by ${i.decidedBy} at ${i.decidedAt}` : undefined}>
+                {i.createdAt.slice(0, 16).replace('T', ' ')} by {i.createdBy}
+              </td>
+              <td>
+                <button className="btn" type="button" data-testid="review-queue-open" onClick={() => onOpen(i.dir)}>
+                  Open
+                </button>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </section>
   );

@@ -2,6 +2,8 @@ import type { ModelArtifactView, Severity } from '../../../shared/api-review';
 import { formatBytes } from '../../../shared/format';
 import type { AntivirusStateView } from '../../../shared/api-overrides';
 import { ANTIVIRUS_STATE, signaturesText } from '../../../shared/antivirus-text';
+import { DataTable } from './DataTable';
+import { FindingCells } from './FindingCells';
 
 /** 24.0 B, 8.4 M, 4,096: parameter counts as people say them. */
 function formatCount(n: number): string {
@@ -82,35 +84,17 @@ export function ScanPanel({ model }: { model: ModelArtifactView }) {
           No suspicious or dangerous findings in {model.files.length} files{av.status === 'clean' ? '.' : ` — but antivirus ${ANTIVIRUS_STATE[av.status]} (above).`}
         </div>
       ) : (
-        <div className="table-scroll">
-          <table className="table">
-            <thead>
-              <tr>
-                <th>Severity</th>
-                <th>File</th>
-                <th>What was found</th>
-                <th>What it means</th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((f, i) => (
-                <tr key={`${f.file}\u0000${f.rule}\u0000${i}`} data-testid="finding" data-severity={f.severity}>
-                  <td>
-                    <Sev s={f.severity} />
-                  </td>
-                  <td>
-                    <code className="mono">{f.file}</code>
-                  </td>
-                  <td>
-                    <div className="mono small">{f.rule}</div>
-                    {f.detail}
-                  </td>
-                  <td className="muted">{f.explanation}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable scroll columns={['Severity', 'File', 'What was found', 'What it means']}>
+          {shown.map((f, i) => (
+            <tr key={`${f.file}\u0000${f.rule}\u0000${i}`} data-testid="finding" data-severity={f.severity}>
+              <td>
+                <Sev s={f.severity} />
+              </td>
+              <FindingCells file={f.file} rule={f.rule} detail={f.detail} />
+              <td className="muted">{f.explanation}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       {scan.errors.length > 0 && (
         <div className="alert alert-bad">

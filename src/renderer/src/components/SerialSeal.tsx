@@ -5,6 +5,8 @@ import { api } from '../api/client';
 import { ErrorBox, toShape } from './ErrorBox';
 import { Fields, SignedMark } from './EventFields';
 import { ActingOnly } from './SignInHint';
+import { useAction } from '../state/useAction';
+import { DataTable } from './DataTable';
 
 /** Seal numbers as typed: separated by commas, spaces or new lines. */
 const seals = (text: string): string[] => [...new Set(text.split(/[\s,;]+/).map((s) => s.trim()).filter(Boolean))];
@@ -17,17 +19,14 @@ export function SerialSeal({ write }: { write: MediaWriteView }) {
   const [serials, setSerials] = useState<string[]>(() => write.volumes.map((v) => v.mediaSerial ?? ''));
   const [sealText, setSealText] = useState('');
   const [recorded, setRecorded] = useState<CustodyEvent[]>([]);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   const sealList = seals(sealText);
   const missing = serials.findIndex((s) => !s.trim());
   const done = recorded.length === 2;
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       // `written` may already be recorded when `sealed` failed: it is not recorded twice.
       const written =
         recorded[0] ??
@@ -47,11 +46,7 @@ export function SerialSeal({ write }: { write: MediaWriteView }) {
         details: { seals: sealList, serials: serials.map((s) => s.trim()) },
       });
       setRecorded([written, sealed]);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -61,36 +56,27 @@ export function SerialSeal({ write }: { write: MediaWriteView }) {
         Write down the serial printed on each medium and the number of every seal you put on it. Both go into the custody log, signed
         by you, and the offline side checks them on receipt.
       </p>
-      <table className="table">
-        <thead>
-          <tr>
-            <th>Volume</th>
-            <th>Target</th>
-            <th>Serial on the medium</th>
+      <DataTable columns={['Volume', 'Target', 'Serial on the medium']}>
+        {write.volumes.map((v, i) => (
+          <tr key={v.volumeId}>
+            <td>
+              {v.volume} of {v.count}
+            </td>
+            <td className="mono">{v.dir}</td>
+            <td>
+              <input
+                aria-label={`Serial of volume ${v.volume}`}
+                data-testid="serial-input"
+                value={serials[i] ?? ''}
+                disabled={done}
+                onChange={(e) => setSerials((prev) => prev.map((s, j) => (j === i ? e.target.value : s)))}
+                maxLength={200}
+                spellCheck={false}
+              />
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {write.volumes.map((v, i) => (
-            <tr key={v.volumeId}>
-              <td>
-                {v.volume} of {v.count}
-              </td>
-              <td className="mono">{v.dir}</td>
-              <td>
-                <input
-                  aria-label={`Serial of volume ${v.volume}`}
-                  data-testid="serial-input"
-                  value={serials[i] ?? ''}
-                  disabled={done}
-                  onChange={(e) => setSerials((prev) => prev.map((s, j) => (j === i ? e.target.value : s)))}
-                  maxLength={200}
-                  spellCheck={false}
-                />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </DataTable>
       <div className="field field-wide">
         <label htmlFor="seal-numbers">Seal numbers</label>
         <input id="seal-numbers" data-testid="seal-input" value={sealText} onChange={(e) => setSealText(e.target.value)} disabled={done} spellCheck={false} />

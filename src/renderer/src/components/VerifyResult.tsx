@@ -2,6 +2,7 @@ import type { VerifyResult } from '../../../shared/api';
 import { formatBytes } from '../../../shared/format';
 import { Path, ShortId } from './Mono';
 import { OverrideApprovalState } from './review/OverrideApprovalState';
+import { DataTable } from './DataTable';
 
 export function isVerifyResult(v: unknown): v is VerifyResult {
   return typeof v === 'object' && v !== null && typeof (v as VerifyResult).ok === 'boolean' && Array.isArray((v as VerifyResult).problems);
@@ -27,30 +28,19 @@ export function VerifyResultView({ result }: { result: VerifyResult }) {
       </div>
       {result.approval && <OverrideApprovalState a={result.approval} />}
       {result.problems.length > 0 && (
-        <div className="table-scroll">
-          <table className="table">
-            <thead>
-              <tr>
-                <th className="col-kind">Kind</th>
-                <th>Path</th>
-                <th>Detail</th>
-              </tr>
-            </thead>
-            <tbody>
-              {result.problems.map((p, i) => (
-                <tr key={`${p.path}\u0000${i}`} data-testid="verify-problem" data-kind={p.kind}>
-                  <td>
-                    <span className="badge badge-bad">{p.kind}</span>
-                  </td>
-                  <td>
-                    <Path value={p.path} />
-                  </td>
-                  <td className="wrap">{p.detail}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable scroll columns={[{ label: 'Kind', className: 'col-kind' }, 'Path', 'Detail']}>
+          {result.problems.map((p, i) => (
+            <tr key={`${p.path}\u0000${i}`} data-testid="verify-problem" data-kind={p.kind}>
+              <td>
+                <span className="badge badge-bad">{p.kind}</span>
+              </td>
+              <td>
+                <Path value={p.path} />
+              </td>
+              <td className="wrap">{p.detail}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </div>
   );

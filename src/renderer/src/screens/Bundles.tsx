@@ -16,26 +16,21 @@ import { ArtifactDestinations } from '../components/review/ArtifactDestinations'
 import { BomPanel } from '../components/review/BomPanel';
 import { OfflineKitPanel } from '../components/review/OfflineKitPanel';
 import { RuntimeSurface } from '../components/review/RuntimeSurface';
+import { useAction } from '../state/useAction';
+import { DataTable } from '../components/DataTable';
 
 /** Reviewer screen: the manifest as a document — every artifact, digest, size, licence and finding. */
 export function Bundles() {
   const [dir, setDir] = useState('');
   const [doc, setDoc] = useState<BundleDocument | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [loading, setLoading] = useState(false);
+  const { busy: loading, error, run } = useAction();
 
   const load = async (target: string) => {
     if (!target) return;
-    setLoading(true);
-    setError(null);
-    try {
-      setDoc(await api.invoke('bundle:manifest', { dir: target }));
-    } catch (err) {
-      setDoc(null);
-      setError(err);
-    } finally {
-      setLoading(false);
-    }
+    await run(
+      async () => setDoc(await api.invoke('bundle:manifest', { dir: target })),
+      () => setDoc(null),
+    );
   };
   const open = (e: FormEvent) => {
     e.preventDefault();
@@ -126,36 +121,24 @@ function Document({ doc, onChanged }: { doc: BundleDocument; onChanged: () => vo
       <ArtifactDestinations doc={doc} />
       <OfflineKitPanel doc={doc} />
       <section className="panel panel-flush">
-        <table className="table" data-testid="review-artifacts">
-          <thead>
-            <tr>
-              <th>Kind</th>
-              <th>Source</th>
-              <th>Pinned to</th>
-              <th className="num">Size</th>
-              <th>Licence</th>
-              <th>Findings</th>
+        <DataTable testId="review-artifacts" columns={['Kind', 'Source', 'Pinned to', { label: 'Size', className: 'num' }, 'Licence', 'Findings']}>
+          {doc.artifacts.map((a) => (
+            <tr key={`${a.kind}:${a.name}`} data-testid="review-artifact">
+              <td>{a.kind}</td>
+              <td>
+                <Path value={a.source} />
+              </td>
+              <td>{a.kind === 'image' || a.kind === 'ollama' ? <Digest value={a.digest} /> : a.kind === 'model' ? <ShortId value={a.revision} n={12} /> : `${a.files.length} file(s)`}</td>
+              <td className="num">{formatBytes(a.size)}</td>
+              <td>{a.kind === 'model' ? (a.scan?.licence?.id ?? 'unknown') : '—'}</td>
+              <td>
+                {a.kind === 'model' && a.scan
+                  ? ['dangerous', 'suspicious'].map((s) => `${a.scan!.findings.filter((f) => f.severity === s).length} ${s}`).join(', ')
+                  : '—'}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {doc.artifacts.map((a) => (
-              <tr key={`${a.kind}:${a.name}`} data-testid="review-artifact">
-                <td>{a.kind}</td>
-                <td>
-                  <Path value={a.source} />
-                </td>
-                <td>{a.kind === 'image' || a.kind === 'ollama' ? <Digest value={a.digest} /> : a.kind === 'model' ? <ShortId value={a.revision} n={12} /> : `${a.files.length} file(s)`}</td>
-                <td className="num">{formatBytes(a.size)}</td>
-                <td>{a.kind === 'model' ? (a.scan?.licence?.id ?? 'unknown') : '—'}</td>
-                <td>
-                  {a.kind === 'model' && a.scan
-                    ? ['dangerous', 'suspicious'].map((s) => `${a.scan!.findings.filter((f) => f.severity === s).length} ${s}`).join(', ')
-                    : '—'}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       </section>
       {models.map((m) => (
         <section className="panel" key={m.repo}>

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import type { FormEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { JobInfo } from '../../../shared/api';
 import { outputFolderPathProblem } from '../../../shared/output-folder';
@@ -17,6 +17,7 @@ import { useJob, useJobs } from '../state/jobs';
 import { useRecipe, type CreateTab } from '../state/recipe';
 import { ActingOnly } from '../components/SignInHint';
 import { Tabs, type TabItem } from '../components/Tabs';
+import { useAction } from '../state/useAction';
 
 const MODEL_RE = /^[\w.-]+\/[\w.-]+(@[\w./-]+)?$/;
 
@@ -75,8 +76,7 @@ export function CreateBundle() {
   const d = useDrafts(useShallow((s) => s.create));
   const setD = useDrafts((s) => s.setCreate);
   const job = useJob(d.jobId);
-  const [submitting, setSubmitting] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy: submitting, error, run } = useAction();
 
   const hubUrl = d.hubUrl ?? info?.defaultHubUrl ?? '';
   const platform = d.platform ?? info?.defaultPlatform ?? 'linux/amd64';
@@ -92,9 +92,7 @@ export function CreateBundle() {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!canSubmit) return;
-    setSubmitting(true);
-    setError(null);
-    try {
+    await run(async () => {
       const created = await api.invoke('bundle:create', {
         images,
         models,
@@ -104,11 +102,7 @@ export function CreateBundle() {
       });
       useJobs.getState().seed(created);
       setD({ jobId: created.id });
-    } catch (err) {
-      setError(err);
-    } finally {
-      setSubmitting(false);
-    }
+    });
   };
 
   return (

@@ -7,6 +7,7 @@ import { CustodyChainPanel } from '../components/CustodyChainPanel';
 import { useApp } from '../state/app';
 import { Fields, isFailedCheck, SignedMark } from '../components/EventFields';
 import { useCustody, useCustodyView } from '../state/custody';
+import { DataTable } from '../components/DataTable';
 
 function matches(e: CustodyEvent, q: string): boolean {
   if (!q) return true;
@@ -73,71 +74,56 @@ export function CustodyLog() {
         </div>
       )}
       <div className="panel panel-flush">
-        <table className="table table-custody">
-          <thead>
-            <tr>
-              <th className="num">Seq</th>
-              <th>Time</th>
-              <th>Type</th>
-              <th>Actor (role)</th>
-              <th>Station</th>
-              <th>Bundle</th>
-              <th>Details</th>
-              <th>Signed</th>
-              <th>Hash</th>
+        <DataTable className="table-custody" columns={[{ label: 'Seq', className: 'num' }, 'Time', 'Type', 'Actor (role)', 'Station', 'Bundle', 'Details', 'Signed', 'Hash']}>
+          {shown.map((e) => (
+            <tr
+              key={e.seq}
+              data-testid="custody-row"
+              data-type={e.type}
+              data-seq={e.seq}
+              data-failed={isFailedCheck(e) ? 'true' : undefined}
+              className={[baseline !== null && e.seq > baseline ? 'row-new' : '', isFailedCheck(e) ? 'row-failed' : ''].filter(Boolean).join(' ') || undefined}
+            >
+              <td className="num muted">{e.seq}</td>
+              <td className="num nowrap cell-time" title={e.at}>
+                <span className="nowrap">{stamp(e.at).split(' ')[0]}</span> <span className="nowrap">{stamp(e.at).split(' ')[1]}</span>
+              </td>
+              <td>
+                <code className="event-type" data-type={e.type}>
+                  {e.type}
+                </code>
+              </td>
+              <td>
+                <span className="nowrap">{e.actor}</span> <span className="muted nowrap">({e.role})</span>
+              </td>
+              <td className="nowrap">{e.station}</td>
+              <td>
+                <ShortId value={e.bundleId} n={10} />
+              </td>
+              <td className="cell-details">
+                {isFailedCheck(e) && (
+                  <span className="badge badge-bad" data-testid="custody-failed-check">
+                    check failed
+                  </span>
+                )}
+                <Fields details={e.details} />
+              </td>
+              <td className="cell-signed">
+                <SignedMark e={e} />
+              </td>
+              <td className="cell-hash">
+                <Digest value={e.hash} />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {shown.map((e) => (
-              <tr
-                key={e.seq}
-                data-testid="custody-row"
-                data-type={e.type}
-                data-seq={e.seq}
-                data-failed={isFailedCheck(e) ? 'true' : undefined}
-                className={[baseline !== null && e.seq > baseline ? 'row-new' : '', isFailedCheck(e) ? 'row-failed' : ''].filter(Boolean).join(' ') || undefined}
-              >
-                <td className="num muted">{e.seq}</td>
-                <td className="num nowrap cell-time" title={e.at}>
-                  <span className="nowrap">{stamp(e.at).split(' ')[0]}</span> <span className="nowrap">{stamp(e.at).split(' ')[1]}</span>
-                </td>
-                <td>
-                  <code className="event-type" data-type={e.type}>
-                    {e.type}
-                  </code>
-                </td>
-                <td>
-                  <span className="nowrap">{e.actor}</span> <span className="muted nowrap">({e.role})</span>
-                </td>
-                <td className="nowrap">{e.station}</td>
-                <td>
-                  <ShortId value={e.bundleId} n={10} />
-                </td>
-                <td className="cell-details">
-                  {isFailedCheck(e) && (
-                    <span className="badge badge-bad" data-testid="custody-failed-check">
-                      check failed
-                    </span>
-                  )}
-                  <Fields details={e.details} />
-                </td>
-                <td className="cell-signed">
-                  <SignedMark e={e} />
-                </td>
-                <td className="cell-hash">
-                  <Digest value={e.hash} />
-                </td>
-              </tr>
-            ))}
-            {shown.length === 0 && (
-              <tr>
-                <td colSpan={9} className="empty">
-                  {!loaded ? 'Loading…' : q ? 'No events match the filter.' : 'No custody events yet.'}
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
+          ))}
+          {shown.length === 0 && (
+            <tr>
+              <td colSpan={9} className="empty">
+                {!loaded ? 'Loading…' : q ? 'No events match the filter.' : 'No custody events yet.'}
+              </td>
+            </tr>
+          )}
+        </DataTable>
       </div>
     </div>
   );

@@ -7,6 +7,7 @@ import { EMPTY_PAIR, pairReady, PassphraseFields, type PassphrasePair } from '..
 import '../components/settings/settings.css';
 import { loadAppInfo, useApp } from '../state/app';
 import { useSession } from '../state/session';
+import { useAction } from '../state/useAction';
 
 const SKIP_KEY = 'ferry.onboarding.skipped';
 
@@ -34,8 +35,7 @@ export function Onboarding({ onDone, onSkip }: { onDone: () => void; onSkip: () 
   const [location, setLocation] = useState('');
   const [name, setName] = useState('');
   const [pair, setPair] = useState<PassphrasePair>(EMPTY_PAIR);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   const [result, setResult] = useState<{ setup: SetupResult; signedIn: boolean } | null>(null);
   const context = [name, stationName];
   const ready = !busy && stationName.trim() !== '' && name.trim() !== '' && pairReady(pair, context);
@@ -43,9 +43,7 @@ export function Onboarding({ onDone, onSkip }: { onDone: () => void; onSkip: () 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!ready) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const setup = await api.invoke('onboarding:setup', { stationName: stationName.trim(), ...(location.trim() ? { location: location.trim() } : {}), name: name.trim(), passphrase: pair.first });
       let signedIn = false;
       try {
@@ -57,11 +55,7 @@ export function Onboarding({ onDone, onSkip }: { onDone: () => void; onSkip: () 
       setPair(EMPTY_PAIR);
       setResult({ setup, signedIn });
       void loadAppInfo();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   if (result) {

@@ -8,15 +8,16 @@ import { PolicyPanel } from '../components/settings/PolicyPanel';
 import { StationPanel } from '../components/settings/StationPanel';
 import { useStationStatus } from '../components/settings/useStationStatus';
 import { lines } from '../state/drafts';
+import { useAction } from '../state/useAction';
+import { DataTable } from '../components/DataTable';
 
 const MIRROR_RE = /^[A-Za-z0-9.:[\]-]+=[^\s=]+$/;
 
 function MirrorsPanel() {
   const [settings, setSettings] = useState<StationSettings | null>(null);
   const [text, setText] = useState('');
-  const [error, setError] = useState<unknown>(null);
+  const { busy: saving, error, setError, run } = useAction();
   const [saved, setSaved] = useState(false);
-  const [saving, setSaving] = useState(false);
   useEffect(() => {
     api.invoke('settings:get', {}).then(
       (s) => {
@@ -30,19 +31,13 @@ function MirrorsPanel() {
   const bad = mirrors.filter((m) => !MIRROR_RE.test(m));
   const save = async (e: FormEvent) => {
     e.preventDefault();
-    setSaving(true);
-    setError(null);
     setSaved(false);
-    try {
+    await run(async () => {
       const s = await api.invoke('settings:set', { mirrors });
       setSettings(s);
       setText(s.mirrors.join('\n'));
       setSaved(true);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setSaving(false);
-    }
+    });
   };
   return (
     <form className="panel form" onSubmit={save} noValidate data-testid="settings-mirrors-form">
@@ -94,8 +89,7 @@ function CredentialsPanel() {
   const [registry, setRegistry] = useState('');
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, setError, run } = useAction();
   const refresh = () => api.invoke('credentials:list', {}).then(setList, setError);
   useEffect(() => {
     void refresh();
@@ -104,19 +98,13 @@ function CredentialsPanel() {
   const save = async (e: FormEvent) => {
     e.preventDefault();
     if (!canSave) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await api.invoke('credentials:set', { registry: registry.trim(), username: username.trim(), password });
       setRegistry('');
       setUsername('');
       await refresh();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setPassword('');
-      setBusy(false);
-    }
+    });
+    setPassword('');
   };
   const remove = async (reg: string) => {
     setError(null);
@@ -136,30 +124,20 @@ function CredentialsPanel() {
         Ferry never shows a stored secret again.
       </p>
       {list && list.length > 0 ? (
-        <table className="table">
-          <thead>
-            <tr>
-              <th>Registry</th>
-              <th>User</th>
-              <th>Updated</th>
-              <th />
+        <DataTable columns={['Registry', 'User', 'Updated', '']}>
+          {list.map((c) => (
+            <tr key={c.registry} data-testid="credential-row" data-registry={c.registry}>
+              <td className="mono">{c.registry}</td>
+              <td className="mono">{c.username}</td>
+              <td className="num">{c.updatedAt}</td>
+              <td>
+                <button type="button" className="btn btn-small btn-danger" data-testid="credential-remove" onClick={() => void remove(c.registry)}>
+                  Remove
+                </button>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {list.map((c) => (
-              <tr key={c.registry} data-testid="credential-row" data-registry={c.registry}>
-                <td className="mono">{c.registry}</td>
-                <td className="mono">{c.username}</td>
-                <td className="num">{c.updatedAt}</td>
-                <td>
-                  <button type="button" className="btn btn-small btn-danger" data-testid="credential-remove" onClick={() => void remove(c.registry)}>
-                    Remove
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       ) : (
         <div className="muted">{list ? 'No stored credentials.' : 'Loading…'}</div>
       )}

@@ -8,6 +8,8 @@ import { stamp } from '../components/time';
 import { AdminLock } from '../components/settings/AdminLock';
 import '../components/settings/settings.css';
 import { useStationStatus } from '../components/settings/useStationStatus';
+import { useAction } from '../state/useAction';
+import { DataTable } from '../components/DataTable';
 
 type Acting = { name: string; role: string } | null;
 
@@ -41,32 +43,18 @@ export function Trust() {
       <PinForm onPinned={reload} disabled={!mayAdminister} />
       {error !== null && <ErrorBox title="Could not list the pinned keys" error={toShape(error)} />}
       <section className="panel panel-flush">
-        <table className="table" data-testid="trust-keys">
-          <thead>
+        <DataTable testId="trust-keys" columns={['Name', 'Role', 'Fingerprint', 'Pinned', 'State', { label: <span className="visually-hidden">Revoke</span> }]}>
+          {keys.map((k) => (
+            <KeyRow key={k.fingerprint} k={k} onChange={reload} disabled={!mayAdminister} acting={acting} />
+          ))}
+          {keys.length === 0 && (
             <tr>
-              <th>Name</th>
-              <th>Role</th>
-              <th>Fingerprint</th>
-              <th>Pinned</th>
-              <th>State</th>
-              <th>
-                <span className="visually-hidden">Revoke</span>
-              </th>
+              <td colSpan={6} className="empty">
+                No keys pinned: import does not require approvals until one is (unless the policy says always).
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {keys.map((k) => (
-              <KeyRow key={k.fingerprint} k={k} onChange={reload} disabled={!mayAdminister} acting={acting} />
-            ))}
-            {keys.length === 0 && (
-              <tr>
-                <td colSpan={6} className="empty">
-                  No keys pinned: import does not require approvals until one is (unless the policy says always).
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
+          )}
+        </DataTable>
       </section>
     </div>
   );
@@ -129,19 +117,16 @@ function PinForm({ onPinned, disabled }: { onPinned: () => void; disabled: boole
   const [role, setRole] = useState('');
   const [candidate, setCandidate] = useState<TrustedKeyView | null>(null);
   const [confirm, setConfirm] = useState('');
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   const [done, setDone] = useState<TrustedKeyView | null>(null);
-  const [busy, setBusy] = useState(false);
   const reset = () => {
     setCandidate(null);
     setConfirm('');
   };
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setError(null);
     setDone(null);
-    setBusy(true);
-    try {
+    await run(async () => {
       const r = await api.invoke('trust:add', { path: path.trim(), ...(owner.trim() ? { name: owner.trim() } : {}), ...(role ? { role } : {}), ...(candidate ? { confirm } : {}) });
       if (r.pinned) {
         setDone(r.key);
@@ -151,11 +136,7 @@ function PinForm({ onPinned, disabled }: { onPinned: () => void; disabled: boole
         setRole('');
         onPinned();
       } else setCandidate(r.candidate);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form className="panel form" onSubmit={submit} noValidate data-testid="trust-pin-form">

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import type { FormEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { JobInfo } from '../../../shared/api';
 import { api } from '../api/client';
@@ -11,6 +11,7 @@ import { VerifyResultView, isVerifyResult } from '../components/VerifyResult';
 import { useDrafts } from '../state/drafts';
 import { useJob, useJobs } from '../state/jobs';
 import { ActingOnly } from '../components/SignInHint';
+import { useAction } from '../state/useAction';
 
 function verifyResult(job: JobInfo) {
   return isVerifyResult(job.result) ? <VerifyResultView result={job.result} /> : null;
@@ -26,8 +27,7 @@ export function VerifyImport() {
   const importJobId = useDrafts((s) => s.import.jobId);
   const setImportJob = (jobId: string | null) => useDrafts.getState().setImport({ jobId });
   const job = useJob(v.jobId);
-  const [submitting, setSubmitting] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy: submitting, error, run } = useAction();
 
   const dir = v.dir.trim();
   const running = job?.state === 'running';
@@ -38,18 +38,12 @@ export function VerifyImport() {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!dir || running || submitting) return;
-    setSubmitting(true);
-    setError(null);
-    try {
+    await run(async () => {
       const created = await api.invoke('bundle:verify', { dir });
       useJobs.getState().seed(created);
       setV({ jobId: created.id, jobDir: dir });
       setImportJob(null);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setSubmitting(false);
-    }
+    });
   };
 
   return (

@@ -1,6 +1,6 @@
 import type { AgentConfigView, ChecklistItem } from '../../../../shared/api-install';
 import { Path } from '../Mono';
-import { CopyButton } from './CopyButton';
+import { CommandBlock } from './CommandBlock';
 
 /** The agent-config step's result, when it has the expected shape. */
 export function agentConfigOf(result: Record<string, unknown> | undefined): AgentConfigView | null {
@@ -19,15 +19,7 @@ export function AgentConfigPanel({ config }: { config: AgentConfigView }) {
           Commit as <code className="mono">.gitlab/duo/agent-config.yml</code> in the project; written to <Path value={config.path} />
         </span>
       </div>
-      <div className="step-command">
-        <div className="step-command-head">
-          <span className="muted small">agent-config.yml</span>
-          <CopyButton value={config.yaml} label="agent-config.yml" testId="install-agent-copy" />
-        </div>
-        <pre className="mono command" data-testid="install-agent-yaml">
-          {config.yaml}
-        </pre>
-      </div>
+      <CommandBlock caption="agent-config.yml" value={config.yaml} copyLabel="agent-config.yml" copyTestId="install-agent-copy" testId="install-agent-yaml" />
       {config.checklist.length > 0 && (
         <>
           <h3>Runner checklist</h3>

@@ -3,7 +3,8 @@ import type { ComposeExportView, ComposeFileView } from '../../../../shared/chan
 import { api } from '../../api/client';
 import { ErrorBox, toShape } from '../ErrorBox';
 import { downloadText } from '../settings/download';
-import { CopyButton } from './CopyButton';
+import { CommandBlock } from './CommandBlock';
+import { useAction } from '../../state/useAction';
 
 const MEDIA: Record<ComposeFileView['name'], string> = { 'docker-compose.yml': 'application/yaml', '.env': 'text/plain' };
 
@@ -18,18 +19,11 @@ function savedName(f: ComposeFileView, project: string): string {
  */
 export function ComposeExport({ installId }: { installId: string }) {
   const [view, setView] = useState<ComposeExportView | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   const load = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       setView(await api.invoke('install:export-compose', { installId }));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   const shown = view?.installId === installId ? view : null;
   return (
@@ -69,15 +63,7 @@ export function ComposeExport({ installId }: { installId: string }) {
               </li>
             ))}
           </ul>
-          <div className="step-command">
-            <div className="step-command-head">
-              <span className="muted small">Start it from the folder holding both files (project {shown.project})</span>
-              <CopyButton value={shown.command} label="compose command" testId="install-compose-copy" />
-            </div>
-            <pre className="mono command" data-testid="install-compose-command">
-              {shown.command}
-            </pre>
-          </div>
+          <CommandBlock caption={<>Start it from the folder holding both files (project {shown.project})</>} value={shown.command} copyLabel="compose command" copyTestId="install-compose-copy" testId="install-compose-command" />
         </>
       )}
     </section>

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import type { FormEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { api } from '../../api/client';
 import { lines } from '../../state/drafts';
@@ -6,6 +6,7 @@ import { isGitLabRecipe, missingParams, planRequest, sourceOf, useInstall } from
 import { ErrorBox, toShape } from '../ErrorBox';
 import { Field } from '../Field';
 import { InstallParams } from './InstallParams';
+import { useAction } from '../../state/useAction';
 
 const REGISTRY_RE = /^[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._/-]+)?$/;
 const HOSTPORT_RE = /^[A-Za-z0-9.-]+:\d{1,5}$/;
@@ -14,8 +15,7 @@ const HOSTPORT_RE = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 export function InstallSettings() {
   const { d, password, inspect, inspectedKey } = useInstall(useShallow((s) => ({ d: s.draft, password: s.password, inspect: s.inspect, inspectedKey: s.inspectedKey })));
   const { setDraft, setPassword } = useInstall.getState();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
 
   const inspected = inspect !== null && inspectedKey === sourceOf(d).key;
   // GitLab CA and flow execution belong to GitLab recipes only; hidden (and not sent) for others.
@@ -40,16 +40,10 @@ export function InstallSettings() {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (problems.length || busy) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const view = await api.invoke('install:plan', planRequest(d, password, inspect));
       useInstall.setState({ install: view, jobId: null });
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import type { FormEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { InstallInspectView } from '../../../../shared/api-install';
 import { formatBytes } from '../../../../shared/format';
@@ -7,6 +7,8 @@ import { sourceOf, useInstall } from '../../state/install';
 import { ErrorBox, toShape } from '../ErrorBox';
 import { Field } from '../Field';
 import { Digest, ShortId } from '../Mono';
+import { useAction } from '../../state/useAction';
+import { DataTable } from '../DataTable';
 
 function Contents({ view }: { view: InstallInspectView }) {
   return (
@@ -28,41 +30,30 @@ function Contents({ view }: { view: InstallInspectView }) {
           </>
         )}
       </dl>
-      <table className="table">
-        <thead>
-          <tr>
-            <th className="col-kind">Kind</th>
-            <th>Artifact</th>
-            <th>Installs as</th>
-            <th>Pinned</th>
-            <th className="num">Size</th>
+      <DataTable columns={[{ label: 'Kind', className: 'col-kind' }, 'Artifact', 'Installs as', 'Pinned', { label: 'Size', className: 'num' }]}>
+        {view.images.map((i) => (
+          <tr key={`i:${i.id}`} data-testid="install-image">
+            <td className="muted">image</td>
+            <td className="mono">{i.id}</td>
+            <td className="mono">{i.tag ? `${i.target}:${i.tag}` : i.target}</td>
+            <td>
+              <Digest value={i.digest} />
+            </td>
+            <td className="num muted">—</td>
           </tr>
-        </thead>
-        <tbody>
-          {view.images.map((i) => (
-            <tr key={`i:${i.id}`} data-testid="install-image">
-              <td className="muted">image</td>
-              <td className="mono">{i.id}</td>
-              <td className="mono">{i.tag ? `${i.target}:${i.tag}` : i.target}</td>
-              <td>
-                <Digest value={i.digest} />
-              </td>
-              <td className="num muted">—</td>
-            </tr>
-          ))}
-          {view.models.map((m) => (
-            <tr key={`m:${m.id}`} data-testid="install-model">
-              <td className="muted">model</td>
-              <td className="mono">{m.id}</td>
-              <td className="mono">{m.repo}</td>
-              <td>
-                <ShortId value={m.revision} n={12} />
-              </td>
-              <td className="num">{formatBytes(m.size)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+        {view.models.map((m) => (
+          <tr key={`m:${m.id}`} data-testid="install-model">
+            <td className="muted">model</td>
+            <td className="mono">{m.id}</td>
+            <td className="mono">{m.repo}</td>
+            <td>
+              <ShortId value={m.revision} n={12} />
+            </td>
+            <td className="num">{formatBytes(m.size)}</td>
+          </tr>
+        ))}
+      </DataTable>
     </div>
   );
 }
@@ -71,8 +62,7 @@ function Contents({ view }: { view: InstallInspectView }) {
 export function InstallSource() {
   const { draft, inspect, inspectedKey } = useInstall(useShallow((s) => ({ draft: s.draft, inspect: s.inspect, inspectedKey: s.inspectedKey })));
   const setDraft = useInstall((s) => s.setDraft);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   const { arg, key } = sourceOf(draft);
   const empty = !arg.dir && !arg.volumes;
   const stale = inspect !== null && inspectedKey !== key;
@@ -80,15 +70,9 @@ export function InstallSource() {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (empty || busy) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       useInstall.getState().setInspect(await api.invoke('install:inspect', arg), key);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

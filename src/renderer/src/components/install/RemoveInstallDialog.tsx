@@ -1,23 +1,17 @@
-import { useState } from 'react';
 import type { InstallView } from '../../../../shared/api-install';
 import { api } from '../../api/client';
 import { Dialog } from '../Dialog';
 import { ErrorBox, toShape } from '../ErrorBox';
+import { useAction } from '../../state/useAction';
 
 /** Confirms removing a planned install's record (nothing on the host is touched). */
 export function RemoveInstallDialog({ install, onClose, onRemoved }: { install: InstallView; onClose: () => void; onRemoved: () => void }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   const remove = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await api.invoke('install:remove', { installId: install.installId });
       onRemoved();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
+    });
   };
   return (
     <Dialog title="Remove this planned install?" onClose={onClose} testId="install-remove-dialog" describedBy="install-remove-what" returnFocus={() => document.querySelector<HTMLElement>('[data-testid="install-list"] h2')}>

@@ -6,8 +6,8 @@ import { ErrorBox } from '../ErrorBox';
 import { JobItems } from '../JobItems';
 import { Progress, percent } from '../Progress';
 import { clock, duration } from '../time';
-import { CopyButton } from './CopyButton';
 import { StepResult } from './StepResult';
+import { CommandBlock } from './CommandBlock';
 
 const BADGE: Record<InstallStepState, 'pending' | 'running' | 'done' | 'failed' | 'skipped' | 'neutral'> = {
   pending: 'pending',
@@ -78,15 +78,7 @@ export function StepCard({ step, index, job, busy, actions }: { step: InstallSte
       </header>
       <p className="step-desc">{step.description}</p>
       {step.command && (
-        <div className="step-command">
-          <div className="step-command-head">
-            <span className="muted small">Equivalent command</span>
-            <CopyButton value={step.command} label={`command for ${step.title}`} testId="step-copy-command" />
-          </div>
-          <pre className="mono command" data-testid="step-command">
-            {step.command}
-          </pre>
-        </div>
+        <CommandBlock caption="Equivalent command" value={step.command} copyLabel={`command for ${step.title}`} copyTestId="step-copy-command" testId="step-command" />
       )}
       {step.state === 'running' && job && <Live job={job} kind={step.kind} />}
       {step.error && <ErrorBox title={`${step.title} failed`} error={{ name: 'Error', message: step.error.message, ...(step.error.hint ? { hint: step.error.hint } : {}) }} testId="step-error" />}

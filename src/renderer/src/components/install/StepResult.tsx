@@ -1,4 +1,5 @@
 import type { EgressResultView } from '../../../../shared/api-install';
+import { DataTable } from '../DataTable';
 
 function isEgress(v: unknown): v is EgressResultView[] {
   return Array.isArray(v) && v.every((r) => typeof r === 'object' && r !== null && 'target' in r && 'expect' in r && 'outcome' in r);
@@ -6,30 +7,19 @@ function isEgress(v: unknown): v is EgressResultView[] {
 
 function Egress({ results }: { results: EgressResultView[] }) {
   return (
-    <table className="table" data-testid="install-egress-results">
-      <thead>
-        <tr>
-          <th>Container</th>
-          <th>Target</th>
-          <th>Expected</th>
-          <th>Outcome</th>
-          <th>Detail</th>
+    <DataTable testId="install-egress-results" columns={['Container', 'Target', 'Expected', 'Outcome', 'Detail']}>
+      {results.map((r) => (
+        <tr key={`${r.container} ${r.target}`} data-ok={r.ok}>
+          <td className="mono">{r.container}</td>
+          <td className="mono">{r.target}</td>
+          <td>{r.expect}</td>
+          <td>
+            <span className={`badge badge-${r.ok ? 'good' : 'bad'}`}>{r.outcome}</span>
+          </td>
+          <td className="muted wrap">{r.detail}</td>
         </tr>
-      </thead>
-      <tbody>
-        {results.map((r) => (
-          <tr key={`${r.container} ${r.target}`} data-ok={r.ok}>
-            <td className="mono">{r.container}</td>
-            <td className="mono">{r.target}</td>
-            <td>{r.expect}</td>
-            <td>
-              <span className={`badge badge-${r.ok ? 'good' : 'bad'}`}>{r.outcome}</span>
-            </td>
-            <td className="muted wrap">{r.detail}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+      ))}
+    </DataTable>
   );
 }
 

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import type { FormEvent } from 'react';
 import type { CustodyImportResult } from '../../../../shared/channels/custody-admin';
 import { api } from '../../api/client';
 import { ErrorBox, toShape } from '../ErrorBox';
@@ -6,6 +6,7 @@ import { Field } from '../Field';
 import { Digest, ShortId } from '../Mono';
 import { ActingOnly } from '../SignInHint';
 import { useReceive } from './receive-state';
+import { useAction } from '../../state/useAction';
 
 function Imported({ r }: { r: CustodyImportResult }) {
   const signer = r.headSigner;
@@ -55,24 +56,19 @@ function Imported({ r }: { r: CustodyImportResult }) {
 export function CustodyImportPanel() {
   const dir = useReceive((s) => s.dir);
   const imported = useReceive((s) => s.imported);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const d = dir.trim();
     if (!d || busy) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const r = await api.invoke('custody:import', { dir: d });
-      useReceive.setState({ imported: r, recorded: null });
-      useReceive.getState().setReceipt({ bundleId: r.bundleId });
-    } catch (err) {
-      setError(err);
-      useReceive.setState({ imported: null });
-    } finally {
-      setBusy(false);
-    }
+    await run(
+      async () => {
+        const r = await api.invoke('custody:import', { dir: d });
+        useReceive.setState({ imported: r, recorded: null });
+        useReceive.getState().setReceipt({ bundleId: r.bundleId });
+      },
+      () => useReceive.setState({ imported: null }),
+    );
   };
   return (
     <form className="panel form" onSubmit={submit} noValidate aria-labelledby="receive-import-title">

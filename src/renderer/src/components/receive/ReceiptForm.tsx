@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import type { FormEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { api } from '../../api/client';
 import { useActing } from '../../state/session';
@@ -7,14 +7,14 @@ import { Field } from '../Field';
 import { ActingOnly } from '../SignInHint';
 import { clock } from '../time';
 import { receiptDetails, splitList, useReceive } from './receive-state';
+import { useAction } from '../../state/useAction';
 
 /** Records the receipt by hand: which media, which seals, whether they were intact; signed by whoever is signed in. */
 export function ReceiptForm() {
   const { r, recorded } = useReceive(useShallow((s) => ({ r: s.receipt, recorded: s.recorded })));
   const setReceipt = useReceive((s) => s.setReceipt);
   const acting = useActing();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   const problems = [
     !r.bundleId.trim() && 'the bundle id (import the custody log first, or type it)',
     splitList(r.serials).length === 0 && 'at least one media serial',
@@ -25,16 +25,10 @@ export function ReceiptForm() {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (problems.length || busy) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const event = await api.invoke('custody:record', { type: 'received', bundleId: r.bundleId.trim(), details: receiptDetails(r), role: 'admin' });
       useReceive.setState({ recorded: event });
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

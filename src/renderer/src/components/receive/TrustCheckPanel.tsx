@@ -1,9 +1,10 @@
-import { useState } from 'react';
 import type { TrustCheckView } from '../../../../shared/channels/trust-check';
 import { api } from '../../api/client';
 import { ErrorBox, toShape } from '../ErrorBox';
 import { ShortId } from '../Mono';
 import { useReceive } from './receive-state';
+import { useAction } from '../../state/useAction';
+import { DataTable } from '../DataTable';
 
 function Verdict({ v }: { v: TrustCheckView }) {
   return (
@@ -23,31 +24,19 @@ function Verdict({ v }: { v: TrustCheckView }) {
         )}
       </div>
       {v.checks.length > 0 && (
-        <table className="table">
-          <caption className="visually-hidden">Approval statements in the bundle</caption>
-          <thead>
-            <tr>
-              <th>Statement</th>
-              <th>Reviewer</th>
-              <th>Decision</th>
-              <th>Counts</th>
-              <th>Problem</th>
+        <DataTable caption={<caption className="visually-hidden">Approval statements in the bundle</caption>} columns={['Statement', 'Reviewer', 'Decision', 'Counts', 'Problem']}>
+          {v.checks.map((c) => (
+            <tr key={c.path} data-testid="receive-trust-check" data-valid={c.valid ? 'yes' : 'no'} className={c.valid ? undefined : 'row-bad'}>
+              <td className="mono wrap">{c.path}</td>
+              <td>
+                {c.reviewer ?? <span className="muted">unknown</span>} {c.fingerprint && <ShortId value={c.fingerprint} n={12} />}
+              </td>
+              <td>{c.decision ?? '—'}</td>
+              <td>{c.valid ? <span className="badge badge-good">yes</span> : <span className="badge badge-bad">no</span>}</td>
+              <td className="wrap">{c.problem ?? ''}</td>
             </tr>
-          </thead>
-          <tbody>
-            {v.checks.map((c) => (
-              <tr key={c.path} data-testid="receive-trust-check" data-valid={c.valid ? 'yes' : 'no'} className={c.valid ? undefined : 'row-bad'}>
-                <td className="mono wrap">{c.path}</td>
-                <td>
-                  {c.reviewer ?? <span className="muted">unknown</span>} {c.fingerprint && <ShortId value={c.fingerprint} n={12} />}
-                </td>
-                <td>{c.decision ?? '—'}</td>
-                <td>{c.valid ? <span className="badge badge-good">yes</span> : <span className="badge badge-bad">no</span>}</td>
-                <td className="wrap">{c.problem ?? ''}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       )}
       {v.notes.length > 0 && (
         <>
@@ -68,20 +57,13 @@ export function TrustCheckPanel() {
   const dir = useReceive((s) => s.dir.trim());
   const trust = useReceive((s) => s.trust);
   const trustDir = useReceive((s) => s.trustDir);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   const check = async () => {
     if (!dir || busy) return;
-    setBusy(true);
-    setError(null);
-    try {
-      useReceive.setState({ trust: await api.invoke('trust:check', { dir }), trustDir: dir });
-    } catch (err) {
-      setError(err);
-      useReceive.setState({ trust: null, trustDir: null });
-    } finally {
-      setBusy(false);
-    }
+    await run(
+      async () => useReceive.setState({ trust: await api.invoke('trust:check', { dir }), trustDir: dir }),
+      () => useReceive.setState({ trust: null, trustDir: null }),
+    );
   };
   return (
     <section className="panel" aria-labelledby="receive-trust-title">

@@ -1,5 +1,6 @@
 import type { LockEntry, ResolvedRecipe } from '../../../../shared/api';
 import { formatBytes, shortDigest } from '../../../../shared/format';
+import { DataTable } from '../DataTable';
 
 const KIND_LABEL: Record<LockEntry['kind'], string> = { image: 'Image', model: 'Model', ollama: 'Ollama', files: 'Files' };
 
@@ -26,46 +27,36 @@ export function LockPreview({ resolved, stale }: { resolved: ResolvedRecipe; sta
         </span>
       </div>
       {stale && <div className="alert alert-muted">Parameters changed since this preview: resolve again before creating the bundle.</div>}
-      <div className="table-scroll">
-        <table className="table">
-          <thead>
-            <tr>
-              <th className="col-kind">Kind</th>
-              <th>Source</th>
-              <th>Pinned to</th>
-              <th>Details</th>
-              <th className="num">Size</th>
-            </tr>
-          </thead>
-          <tbody>
-            {resolved.entries.map((e) => (
-              <tr key={`${e.kind}:${e.id}`} data-testid="lock-entry" data-kind={e.kind} data-entry-id={e.id}>
-                <td>{KIND_LABEL[e.kind]}</td>
-                <td className="mono cell-label" title={e.source}>
-                  {e.source}
-                </td>
-                <td className="mono" title={e.pinned} data-testid="lock-pinned">
-                  {pinned(e)}
-                </td>
-                <td className="muted">{detail(e)}</td>
-                <td className="num nowrap" data-testid="lock-size">
-                  {formatBytes(e.size)}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-          <tfoot>
-            <tr>
-              <td colSpan={4}>
-                Total to acquire{shared > 0 ? <span className="muted"> (layers shared between images counted once: {formatBytes(shared)} less)</span> : null}
-              </td>
-              <td className="num nowrap" data-testid="lock-total" data-bytes={resolved.totalBytes}>
-                {formatBytes(resolved.totalBytes)}
-              </td>
-            </tr>
-          </tfoot>
-        </table>
-      </div>
+      <DataTable
+        scroll
+        columns={[{ label: 'Kind', className: 'col-kind' }, 'Source', 'Pinned to', 'Details', { label: 'Size', className: 'num' }]}
+        foot={
+          <tr>
+            <td colSpan={4}>
+              Total to acquire{shared > 0 ? <span className="muted"> (layers shared between images counted once: {formatBytes(shared)} less)</span> : null}
+            </td>
+            <td className="num nowrap" data-testid="lock-total" data-bytes={resolved.totalBytes}>
+              {formatBytes(resolved.totalBytes)}
+            </td>
+          </tr>
+        }
+      >
+        {resolved.entries.map((e) => (
+          <tr key={`${e.kind}:${e.id}`} data-testid="lock-entry" data-kind={e.kind} data-entry-id={e.id}>
+            <td>{KIND_LABEL[e.kind]}</td>
+            <td className="mono cell-label" title={e.source}>
+              {e.source}
+            </td>
+            <td className="mono" title={e.pinned} data-testid="lock-pinned">
+              {pinned(e)}
+            </td>
+            <td className="muted">{detail(e)}</td>
+            <td className="num nowrap" data-testid="lock-size">
+              {formatBytes(e.size)}
+            </td>
+          </tr>
+        ))}
+      </DataTable>
     </section>
   );
 }

@@ -11,6 +11,7 @@ import { Field } from '../Field';
 import { LockPreview } from './LockPreview';
 import { RecipeParams } from './RecipeParams';
 import { RecipePicker } from './RecipePicker';
+import { useAction } from '../../state/useAction';
 
 /** Mirrors saved in Settings apply to resolve and create from here; say so. */
 function MirrorsNote() {
@@ -38,8 +39,7 @@ export function RecipeForm() {
   const job = useJob(d.jobId);
   const r = useRecipe(useShallow((s) => ({ recipes: s.recipes, loadError: s.loadError, selected: s.selected, values: s.values, preview: s.preview, previewKey: s.previewKey, resolving: s.resolving, resolveError: s.resolveError })));
   const { select, setValue } = useRecipe(useShallow((s) => ({ select: s.select, setValue: s.setValue })));
-  const [submitting, setSubmitting] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy: submitting, error, run } = useAction();
   useEffect(() => {
     if (!useRecipe.getState().recipes) void loadRecipes();
   }, []);
@@ -63,17 +63,11 @@ export function RecipeForm() {
   };
   const createBundle = async () => {
     if (!canCreate || !args) return;
-    setSubmitting(true);
-    setError(null);
-    try {
+    await run(async () => {
       const created = await api.invoke('bundle:create', { images: [], models: [], outDir: d.outDir.trim(), ...args });
       useJobs.getState().seed(created);
       setD({ jobId: created.id });
-    } catch (err) {
-      setError(err);
-    } finally {
-      setSubmitting(false);
-    }
+    });
   };
 
   if (r.loadError != null) return <ErrorBox title="Could not list recipes" error={toShape(r.loadError)} testId="recipe-load-error" />;

@@ -1,6 +1,7 @@
 import type { ArtifactView, BundleDocument } from '../../../../shared/api-review';
 import { formatBytes } from '../../../../shared/format';
 import { Digest, Path, ShortId } from '../Mono';
+import { DataTable } from '../DataTable';
 
 const pinned = (a: ArtifactView) =>
   a.kind === 'image' || a.kind === 'ollama' ? <Digest value={a.digest} /> : a.kind === 'model' ? <ShortId value={a.revision} n={12} /> : `${a.files.length} file(s)`;
@@ -31,32 +32,21 @@ export function ArtifactDestinations({ doc }: { doc: BundleDocument }) {
             {c.kind} {c.name} now goes to <code className="mono">{c.destination}</code>; the approved bundle sent it to <code className="mono">{c.destinationBefore}</code>.
           </p>
         ))}
-      <table className="table">
-        <thead>
-          <tr>
-            <th>Kind</th>
-            <th>Source</th>
-            <th>Pinned to</th>
-            <th className="num">Size</th>
-            <th>Destination</th>
+      <DataTable columns={['Kind', 'Source', 'Pinned to', { label: 'Size', className: 'num' }, 'Destination']}>
+        {doc.artifacts.map((a) => (
+          <tr key={`${a.kind}:${a.name}`} data-testid="review-destination" data-kind={a.kind}>
+            <td>{a.kind}</td>
+            <td>
+              <Path value={a.source} />
+            </td>
+            <td>{pinned(a)}</td>
+            <td className="num">{formatBytes(a.size)}</td>
+            <td>
+              <Path value={a.destination} />
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {doc.artifacts.map((a) => (
-            <tr key={`${a.kind}:${a.name}`} data-testid="review-destination" data-kind={a.kind}>
-              <td>{a.kind}</td>
-              <td>
-                <Path value={a.source} />
-              </td>
-              <td>{pinned(a)}</td>
-              <td className="num">{formatBytes(a.size)}</td>
-              <td>
-                <Path value={a.destination} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </DataTable>
       {doc.artifacts.map((a) =>
         a.kind === 'image' ? (
           <details key={`layers:${a.name}`} className="panel" data-testid="review-image-layers">

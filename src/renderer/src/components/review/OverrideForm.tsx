@@ -4,6 +4,7 @@ import { api } from '../../api/client';
 import { useSession } from '../../state/session';
 import { ErrorBox, toShape } from '../ErrorBox';
 import { Field } from '../Field';
+import { useAction } from '../../state/useAction';
 
 /** Same floor as the main process (review/overrides.ts MIN_OVERRIDE_REASON); the server decides. */
 const MIN_REASON = 20;
@@ -12,20 +13,13 @@ const MIN_REASON = 20;
 export function OverrideForm({ dir, finding, onRecorded }: { dir: string; finding: UnresolvedFinding; onRecorded: () => void }) {
   const acting = useSession((s) => s.session?.acting ?? null);
   const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await api.invoke('review:override', { dir, file: finding.file, rule: finding.rule, detail: finding.detail, reason });
       onRecorded();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   const short = reason.trim().length < MIN_REASON;
   return (

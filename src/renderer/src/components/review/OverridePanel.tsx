@@ -3,6 +3,8 @@ import type { AntivirusStateView, OverrideView, UnresolvedFinding } from '../../
 import type { BundleDocument } from '../../../../shared/api-review';
 import { ANTIVIRUS_STATE, signaturesText } from '../../../../shared/antivirus-text';
 import { OverrideForm } from './OverrideForm';
+import { DataTable } from '../DataTable';
+import { FindingCells } from '../FindingCells';
 
 /**
  * What stands between this bundle and approval, each in the same weight: blocking findings
@@ -21,29 +23,17 @@ export function OverridePanel({ doc, onChanged }: { doc: BundleDocument; onChang
         <h2>Blocking findings and antivirus</h2>
         <span className="muted">Nothing here may be skipped: each needs a decision before the bundle is approved, written or imported.</span>
       </div>
-      <div className="table-scroll">
-        <table className="table" data-testid="blocking-table">
-          <thead>
-            <tr>
-              <th>State</th>
-              <th>File / model</th>
-              <th>What</th>
-              <th>Decision</th>
-            </tr>
-          </thead>
-          <tbody>
-            {av.map((s) => (
-              <AntivirusRow key={`av:${s.artifact}`} s={s} />
-            ))}
-            {unresolved.map((f, i) => (
-              <UnresolvedRow key={`u:${f.file}:${f.rule}:${i}`} f={f} open={open === i} onOpen={() => setOpen(open === i ? null : i)} />
-            ))}
-            {overrides.map((o, i) => (
-              <OverriddenRow key={`o:${o.file}:${o.rule}:${i}`} o={o} />
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable scroll testId="blocking-table" columns={['State', 'File / model', 'What', 'Decision']}>
+        {av.map((s) => (
+          <AntivirusRow key={`av:${s.artifact}`} s={s} />
+        ))}
+        {unresolved.map((f, i) => (
+          <UnresolvedRow key={`u:${f.file}:${f.rule}:${i}`} f={f} open={open === i} onOpen={() => setOpen(open === i ? null : i)} />
+        ))}
+        {overrides.map((o, i) => (
+          <OverriddenRow key={`o:${o.file}:${o.rule}:${i}`} o={o} />
+        ))}
+      </DataTable>
       {open !== null && unresolved[open] && (
         <OverrideForm
           dir={doc.dir}
@@ -83,13 +73,7 @@ function UnresolvedRow({ f, open, onOpen }: { f: UnresolvedFinding; open: boolea
       <td>
         <strong className="text-bad">BLOCKING</strong>
       </td>
-      <td>
-        <code className="mono">{f.file}</code>
-      </td>
-      <td>
-        <div className="mono small">{f.rule}</div>
-        {f.detail}
-      </td>
+      <FindingCells file={f.file} rule={f.rule} detail={f.detail} />
       <td>
         <button type="button" className="btn" data-testid="override-open" onClick={onOpen}>
           {open ? 'Cancel' : 'Override…'}
@@ -105,13 +89,7 @@ function OverriddenRow({ o }: { o: OverrideView }) {
       <td>
         <strong className="text-warn">OVERRIDDEN</strong>
       </td>
-      <td>
-        <code className="mono">{o.file}</code>
-      </td>
-      <td>
-        <div className="mono small">{o.rule}</div>
-        {o.detail}
-      </td>
+      <FindingCells file={o.file} rule={o.rule} detail={o.detail} />
       <td data-testid="override-reason-shown">
         <div>
           Accepted by <strong>{o.by.name}</strong> ({o.by.role}) at {o.at}

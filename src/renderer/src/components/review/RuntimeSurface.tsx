@@ -1,4 +1,5 @@
 import type { BundleDocument } from '../../../../shared/api-review';
+import { DataTable } from '../DataTable';
 
 /** What the recipe will run on the offline host; what reaches beyond the stack is listed first and loudly. */
 export function RuntimeSurface({ doc }: { doc: BundleDocument }) {
@@ -33,43 +34,29 @@ export function RuntimeSurface({ doc }: { doc: BundleDocument }) {
           </ul>
         </div>
       )}
-      <table className="table">
-        <thead>
-          <tr>
-            <th>Container</th>
-            <th>Image</th>
-            <th>Command</th>
-            <th>Env (names)</th>
-            <th>Ports</th>
-            <th>Mounts</th>
-            <th>GPU</th>
-            <th>Health</th>
+      <DataTable columns={['Container', 'Image', 'Command', 'Env (names)', 'Ports', 'Mounts', 'GPU', 'Health']}>
+        {r.containers.map((c) => (
+          <tr key={c.name} data-testid="review-runtime-container">
+            <td className="mono">{c.engineName}</td>
+            <td className="mono">{c.image}</td>
+            <td className="mono">{c.command.join(' ') || '—'}</td>
+            <td className="mono">{c.env.join(', ') || '—'}</td>
+            <td className="mono">{c.ports.join(', ') || '—'}</td>
+            <td className="mono">
+              {c.mounts.length === 0
+                ? '—'
+                : c.mounts.map((m) => (
+                    <div key={m.spec} className={m.kind === 'host' || m.kind === 'socket' ? 'diff-added' : ''}>
+                      {m.spec} ({m.kind}
+                      {m.readOnly ? ', ro' : ''})
+                    </div>
+                  ))}
+            </td>
+            <td>{c.gpu ?? '—'}</td>
+            <td className="mono">{c.health.join('; ') || '—'}</td>
           </tr>
-        </thead>
-        <tbody>
-          {r.containers.map((c) => (
-            <tr key={c.name} data-testid="review-runtime-container">
-              <td className="mono">{c.engineName}</td>
-              <td className="mono">{c.image}</td>
-              <td className="mono">{c.command.join(' ') || '—'}</td>
-              <td className="mono">{c.env.join(', ') || '—'}</td>
-              <td className="mono">{c.ports.join(', ') || '—'}</td>
-              <td className="mono">
-                {c.mounts.length === 0
-                  ? '—'
-                  : c.mounts.map((m) => (
-                      <div key={m.spec} className={m.kind === 'host' || m.kind === 'socket' ? 'diff-added' : ''}>
-                        {m.spec} ({m.kind}
-                        {m.readOnly ? ', ro' : ''})
-                      </div>
-                    ))}
-              </td>
-              <td>{c.gpu ?? '—'}</td>
-              <td className="mono">{c.health.join('; ') || '—'}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </DataTable>
       {r.verify.length > 0 && (
         <ul>
           {r.verify.map((v) => (

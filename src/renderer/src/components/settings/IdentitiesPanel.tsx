@@ -7,6 +7,8 @@ import { Field } from '../Field';
 import { AdminLock } from './AdminLock';
 import { downloadText } from './download';
 import { EMPTY_PAIR, pairReady, PassphraseFields, type PassphrasePair } from './PassphraseFields';
+import { useAction } from '../../state/useAction';
+import { DataTable } from '../DataTable';
 
 const ROLES: { value: CreateIdentityRequest['role']; hint: string }[] = [
   { value: 'operator', hint: 'creates bundles, writes media, imports and installs' },
@@ -31,28 +33,18 @@ export function IdentitiesPanel({ mayAdminister, acting, onChange }: { mayAdmini
         give it the reviewer's public key file and read the fingerprint aloud to its admin, who compares it before pinning.
       </p>
       {error != null && <ErrorBox title="Identities" error={toShape(error)} />}
-      <table className="table">
-        <thead>
+      <DataTable columns={['Name', 'Role', 'Created', 'Public key']}>
+        {(list ?? []).map((i) => (
+          <IdentityRow key={i.name} identity={i} />
+        ))}
+        {list?.length === 0 && (
           <tr>
-            <th>Name</th>
-            <th>Role</th>
-            <th>Created</th>
-            <th>Public key</th>
+            <td colSpan={4} className="empty">
+              No identities yet.
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {(list ?? []).map((i) => (
-            <IdentityRow key={i.name} identity={i} />
-          ))}
-          {list?.length === 0 && (
-            <tr>
-              <td colSpan={4} className="empty">
-                No identities yet.
-              </td>
-            </tr>
-          )}
-        </tbody>
-      </table>
+        )}
+      </DataTable>
       <CreateIdentityForm
         mayAdminister={mayAdminister}
         acting={acting}
@@ -137,27 +129,20 @@ function CreateIdentityForm({ mayAdminister, acting, onCreated }: { mayAdministe
   const [name, setName] = useState('');
   const [role, setRole] = useState<CreateIdentityRequest['role']>('operator');
   const [pair, setPair] = useState<PassphrasePair>(EMPTY_PAIR);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   const [created, setCreated] = useState<CreatedIdentity | null>(null);
   const ready = mayAdminister && !busy && name.trim() !== '' && pairReady(pair, [name]);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!ready) return;
-    setBusy(true);
-    setError(null);
     setCreated(null);
-    try {
+    await run(async () => {
       setCreated(await api.invoke('identity:create', { name: name.trim(), role, passphrase: pair.first }));
       setName('');
       setRole('operator');
       onCreated();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setPair(EMPTY_PAIR);
-      setBusy(false);
-    }
+    });
+    setPair(EMPTY_PAIR);
   };
   return (
     <form className="form" onSubmit={submit} noValidate autoComplete="off" data-testid="identity-create-form">

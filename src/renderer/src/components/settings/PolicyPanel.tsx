@@ -3,6 +3,7 @@ import type { PolicyView } from '../../../../shared/api-onboarding';
 import { api } from '../../api/client';
 import { ErrorBox, toShape } from '../ErrorBox';
 import { AdminLock } from './AdminLock';
+import { useAction } from '../../state/useAction';
 
 const MODES: { value: PolicyView['mode']; label: string; hint: string }[] = [
   { value: 'auto', label: 'Once a key is pinned', hint: 'Import needs approvals as soon as any reviewer key has been pinned on this station (default).' },
@@ -26,9 +27,8 @@ export function PolicyPanel({ policy, mayAdminister, acting, onChange }: { polic
       () => setAvStored(null),
     );
   }, []);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const [saved, setSaved] = useState<PolicyView | null>(null);
-  const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     if (!policy) return;
     setRequired(policy.requiredApprovals === 2 ? 2 : 1);
@@ -39,18 +39,12 @@ export function PolicyPanel({ policy, mayAdminister, acting, onChange }: { polic
   const changed = policyChanged || avChanged;
   const save = async (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
     setSaved(null);
-    try {
+    await run(async () => {
       if (avChanged) setAvStored((await api.invoke('settings:set', { requireCleanAntivirus: av })).requireCleanAntivirus);
       setSaved(policyChanged ? await api.invoke('policy:set', { requiredApprovals: required, requireApprovals: mode }) : (policy ?? null));
       onChange();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form className="panel form" onSubmit={save} noValidate data-testid="settings-policy">

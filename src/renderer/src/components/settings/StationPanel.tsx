@@ -5,14 +5,14 @@ import { loadAppInfo } from '../../state/app';
 import { ErrorBox, toShape } from '../ErrorBox';
 import { Field } from '../Field';
 import { AdminLock } from './AdminLock';
+import { useAction } from '../../state/useAction';
 
 /** The station's name and location, carried by every custody record. */
 export function StationPanel({ station, mayAdminister, acting, onChange }: { station: StationView | undefined; mayAdminister: boolean; acting: { name: string; role: string } | null; onChange: () => void }) {
   const [name, setName] = useState('');
   const [location, setLocation] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const [saved, setSaved] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     setName(station?.name ?? '');
     setLocation(station?.location ?? '');
@@ -20,19 +20,13 @@ export function StationPanel({ station, mayAdminister, acting, onChange }: { sta
   const changed = station !== undefined && (name.trim() !== (station.name ?? '') || location.trim() !== (station.location ?? ''));
   const save = async (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
     setSaved(false);
-    try {
+    await run(async () => {
       await api.invoke('station:set', { name: name.trim(), location: location.trim() });
       setSaved(true);
       onChange();
       void loadAppInfo();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form className="panel form" onSubmit={save} noValidate data-testid="settings-station">

@@ -1,6 +1,7 @@
 import type { Change, UpgradeDiff } from '../../../../shared/upgrade-types';
 import { formatBytes } from '../../../../shared/format';
 import { Digest, ShortId } from '../Mono';
+import { DataTable } from '../DataTable';
 
 const TONE: Record<Change, string> = { added: 'good', removed: 'bad', changed: 'info', unchanged: 'muted' };
 
@@ -44,39 +45,28 @@ export function UpgradeDiffView({ diff }: { diff: UpgradeDiff }) {
       </dl>
 
       <h3>Images</h3>
-      <table className="table">
-        <thead>
-          <tr>
-            <th>Image</th>
-            <th>Change</th>
-            <th>Installed</th>
-            <th />
-            <th>New</th>
+      <DataTable columns={['Image', 'Change', 'Installed', '', 'New']}>
+        {diff.images.map((i) => (
+          <tr key={i.id} data-testid="upgrade-image" data-id={i.id} data-change={i.change}>
+            <td className="mono">{i.id}</td>
+            <td>
+              <ChangeBadge change={i.change} />
+            </td>
+            <td className="wrap">{i.old ? <><span className="mono">{i.old.ref}</span> <Digest value={i.old.digest} /></> : <span className="muted">—</span>}</td>
+            <td className="arrow" aria-hidden="true">
+              →
+            </td>
+            <td className="wrap">{i.new ? <><span className="mono">{i.new.ref}</span> <Digest value={i.new.digest} /></> : <span className="muted">—</span>}</td>
           </tr>
-        </thead>
-        <tbody>
-          {diff.images.map((i) => (
-            <tr key={i.id} data-testid="upgrade-image" data-id={i.id} data-change={i.change}>
-              <td className="mono">{i.id}</td>
-              <td>
-                <ChangeBadge change={i.change} />
-              </td>
-              <td className="wrap">{i.old ? <><span className="mono">{i.old.ref}</span> <Digest value={i.old.digest} /></> : <span className="muted">—</span>}</td>
-              <td className="arrow" aria-hidden="true">
-                →
-              </td>
-              <td className="wrap">{i.new ? <><span className="mono">{i.new.ref}</span> <Digest value={i.new.digest} /></> : <span className="muted">—</span>}</td>
-            </tr>
-          ))}
-          {diff.images.length === 0 && (
-            <tr>
-              <td colSpan={5} className="empty">
-                No images.
-              </td>
-            </tr>
-          )}
-        </tbody>
-      </table>
+        ))}
+        {diff.images.length === 0 && (
+          <tr>
+            <td colSpan={5} className="empty">
+              No images.
+            </td>
+          </tr>
+        )}
+      </DataTable>
 
       <h3>Containers</h3>
       {changedContainers.length === 0 ? (
@@ -93,24 +83,14 @@ export function UpgradeDiffView({ diff }: { diff: UpgradeDiff }) {
               </span>
             </div>
             {c.fields.length > 0 && (
-              <table className="table">
-                <thead>
-                  <tr>
-                    <th>Field</th>
-                    <th>Installed</th>
-                    <th />
-                    <th>New</th>
+              <DataTable columns={['Field', 'Installed', '', 'New']}>
+                {c.fields.map((f) => (
+                  <tr key={f.field} data-testid="upgrade-field" data-field={f.field}>
+                    <td className="mono">{f.field}</td>
+                    <OldNew old={f.old} new={f.new} />
                   </tr>
-                </thead>
-                <tbody>
-                  {c.fields.map((f) => (
-                    <tr key={f.field} data-testid="upgrade-field" data-field={f.field}>
-                      <td className="mono">{f.field}</td>
-                      <OldNew old={f.old} new={f.new} />
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+                ))}
+              </DataTable>
             )}
           </div>
         ))
@@ -119,52 +99,31 @@ export function UpgradeDiffView({ diff }: { diff: UpgradeDiff }) {
       {diff.models.length > 0 && (
         <>
           <h3>Models</h3>
-          <table className="table">
-            <thead>
-              <tr>
-                <th>Model</th>
-                <th>Change</th>
-                <th>Installed</th>
-                <th />
-                <th>New</th>
+          <DataTable columns={['Model', 'Change', 'Installed', '', 'New']}>
+            {diff.models.map((m) => (
+              <tr key={m.id} data-testid="upgrade-model" data-change={m.change}>
+                <td className="mono">{m.id}</td>
+                <td>
+                  <ChangeBadge change={m.change} />
+                </td>
+                <OldNew old={m.old && `${m.old.repo}@${m.old.revision.slice(0, 12)} (${formatBytes(m.old.size)})`} new={m.new && `${m.new.repo}@${m.new.revision.slice(0, 12)} (${formatBytes(m.new.size)})`} />
               </tr>
-            </thead>
-            <tbody>
-              {diff.models.map((m) => (
-                <tr key={m.id} data-testid="upgrade-model" data-change={m.change}>
-                  <td className="mono">{m.id}</td>
-                  <td>
-                    <ChangeBadge change={m.change} />
-                  </td>
-                  <OldNew old={m.old && `${m.old.repo}@${m.old.revision.slice(0, 12)} (${formatBytes(m.old.size)})`} new={m.new && `${m.new.repo}@${m.new.revision.slice(0, 12)} (${formatBytes(m.new.size)})`} />
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </DataTable>
         </>
       )}
 
       {diff.params.length > 0 && (
         <>
           <h3>Parameters</h3>
-          <table className="table">
-            <thead>
-              <tr>
-                <th>Parameter</th>
-                <th>Installed</th>
-                <th />
-                <th>New</th>
+          <DataTable columns={['Parameter', 'Installed', '', 'New']}>
+            {diff.params.map((p) => (
+              <tr key={p.name} data-testid="upgrade-param">
+                <td className="mono">{p.name}</td>
+                <OldNew old={p.old} new={p.new} />
               </tr>
-            </thead>
-            <tbody>
-              {diff.params.map((p) => (
-                <tr key={p.name} data-testid="upgrade-param">
-                  <td className="mono">{p.name}</td>
-                  <OldNew old={p.old} new={p.new} />
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </DataTable>
         </>
       )}
 
