@@ -46,6 +46,31 @@ describe('JobRunner', () => {
     expect(jobs.get(started.id)).toMatchObject({ state: 'succeeded', result: { answer: 42 }, bytesDone: 150 });
   });
 
+  it('a change made within the update interval still reaches listeners while the job waits (no lost last update)', async () => {
+    const { jobs } = runner();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const started = jobs.start('bundle.create', 't', {}, async (ctx) => {
+      ctx.phase('acquiring'); // sent at once
+      ctx.item('m', 'model', 100); // within the interval: throttled
+      ctx.advance(10, 'm');
+      await held; // the transfer stalls: nothing else happens
+    });
+    const seen = await new Promise<JobInfo>((resolve) => {
+      const on = (j: JobInfo): void => {
+        if (j.id === started.id && j.items.some((i) => i.id === 'm' && i.bytesDone === 10)) {
+          jobs.off('update', on);
+          resolve(j);
+        }
+      };
+      jobs.on('update', on);
+    });
+    expect(seen).toMatchObject({ state: 'running', bytesTotal: 100, bytesDone: 10 });
+    expect(seen.items).toEqual([expect.objectContaining({ id: 'm', state: 'running', bytesDone: 10 })]);
+    release();
+    expect((await jobs.wait(started.id)).state).toBe('succeeded');
+  });
+
   it('cancels through the AbortSignal and records the canceled state', async () => {
     const { jobs } = runner();
     let reached!: () => void;

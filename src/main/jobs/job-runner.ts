@@ -21,6 +21,8 @@ interface Running {
   meter: RateMeter;
   items: Map<string, JobItem>;
   lastEmit: number;
+  /** A throttled update still owed to listeners: sent when the interval is up, so the last change is never lost. */
+  trailing?: NodeJS.Timeout;
   done: Promise<JobInfo>;
 }
 
@@ -148,17 +150,27 @@ export class JobRunner extends EventEmitter<{ update: [JobInfo] }> {
         final.error ? JSON.stringify(final.error) : null,
         final.id,
       );
+    clearTimeout(run.trailing);
     this.running.delete(run.info.id);
     this.emit('update', final);
     return final;
   }
 
   private context(run: Running): JobContext {
-    const touch = (force = false): void => {
-      const now = Date.now();
-      if (!force && now - run.lastEmit < EMIT_INTERVAL_MS) return;
-      run.lastEmit = now;
+    const send = (): void => {
+      clearTimeout(run.trailing);
+      run.trailing = undefined;
+      run.lastEmit = Date.now();
       this.emit('update', this.snapshot(run));
+    };
+    const touch = (force = false): void => {
+      const wait = EMIT_INTERVAL_MS - (Date.now() - run.lastEmit);
+      if (force || wait <= 0) return send();
+      // Throttled: the listeners still get this state once the interval is up (if nothing newer was sent by then).
+      run.trailing ??= setTimeout(() => {
+        run.trailing = undefined;
+        if (this.running.has(run.info.id)) send();
+      }, wait);
     };
     return {
       id: run.info.id,
