@@ -7,7 +7,7 @@ import { mediaCommand } from '../../src/main/cli/commands/media';
 import { writeManifest } from '../../src/main/bundle/manifest-io';
 import { BUNDLE_FORMAT, type BundleManifest } from '../../src/main/bundle/manifest-schema';
 import type { VolumeVerifyResult } from '../../src/main/media/read';
-import type { WriteResult } from '../../src/main/media/write';
+import type { MediaWriteView } from '../../src/shared/api-media';
 import { tempDir } from '../harness/temp';
 
 const MiB = 1024 * 1024;
@@ -66,7 +66,7 @@ describe('ferry media (folders as targets)', () => {
     vols.forEach((v) => mkdirSync(v));
     const w = await media(['write', bundle, '--no-kit', '--to', ...vols, '--volume-size', '4MiB', '--fs', 'exfat', '--json', '--data-dir', dataDir(), '--unapproved-reason', 'test bundle, no reviewer on this station']);
     expect(w.code).toBe(0);
-    const r = JSON.parse(w.out) as WriteResult;
+    const r = JSON.parse(w.out) as MediaWriteView;
     expect(r.complete).toBe(true);
     expect(r.volumes.map((v) => `${v.volume} of ${v.count}`)).toEqual(['1 of 3', '2 of 3', '3 of 3']);
     const ok = await media(['verify', vols[2]!, vols[0]!, vols[1]!, '--data-dir', dataDir()]);
