@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDockerd } from '../test/harness/dockerd';
 import { paired, sequence, type Row, type Timed } from './lib/bench-pairs';
-import { ociRef, run } from './lib/bench-run';
+import { ociRef, onFreshRegistry, run } from './lib/bench-run';
 
 type Ferry = (args: string[], opts?: { env?: NodeJS.ProcessEnv }) => Promise<Timed>;
 const NAMES = ['alpha', 'beta', 'gamma'];
@@ -52,9 +52,9 @@ export async function dockerRow(step: string, baselineLabel: string, o: { ferry:
 
 /**
  * `ferry install --resume ID --step push` vs skopeo copying the same images one by one. Untimed
- * per run: a new install (fresh data dir, fresh repository prefix) planned and its verify step run.
+ * per run: a registry of its own (onFreshRegistry), a new install planned for it and its verify step run.
  */
-export async function installPushRow(step: string, baselineLabel: string, o: { ferry: Ferry; sourceHost: string; target: string; fresh: (what: string) => string; bytes: number }): Promise<Row> {
+export async function installPushRow(step: string, baselineLabel: string, o: { ferry: Ferry; sourceHost: string; fresh: (what: string) => string; bytes: number }): Promise<Row> {
   // A user recipe naming the bench images; bench.example is mirrored to the loopback source registry.
   const recipeData = o.fresh('recipe-data');
   mkdirSync(join(recipeData, 'recipes'), { recursive: true });
@@ -73,20 +73,17 @@ export async function installPushRow(step: string, baselineLabel: string, o: { f
   ].join('\n'));
   const rbundle = o.fresh('recipe-bundle');
   await o.ferry(['bundle', 'create', '--recipe', 'bench-three', '--mirror', `bench.example=${o.sourceHost}`, '--out', rbundle, '--data-dir', recipeData]);
-  const prefix = (what: string): string => o.fresh(what).split('/').pop()!;
   return paired(step, {
     label: 'ferry',
-    once: async () => {
-      const dataDir = o.fresh('install-data');
-      const planned = await o.ferry(['install', rbundle, '--registry', `${o.target}/${prefix('i')}`, '--models-dir', o.fresh('install-models'), '--gpu', 'none', '--egress-outside', EGRESS_PLACEHOLDER, '--step', 'verify', '--json', '--data-dir', dataDir]);
-      const installId = (JSON.parse(planned.stdout) as { installId: string }).installId;
-      return o.ferry(['install', '--resume', installId, '--step', 'push', '--data-dir', dataDir]);
-    },
+    once: () =>
+      onFreshRegistry(async (host) => {
+        const dataDir = o.fresh('install-data');
+        const planned = await o.ferry(['install', rbundle, '--registry', `${host}/bench`, '--models-dir', o.fresh('install-models'), '--gpu', 'none', '--egress-outside', EGRESS_PLACEHOLDER, '--step', 'verify', '--json', '--data-dir', dataDir]);
+        const installId = (JSON.parse(planned.stdout) as { installId: string }).installId;
+        return o.ferry(['install', '--resume', installId, '--step', 'push', '--data-dir', dataDir]);
+      }),
   }, {
     label: baselineLabel,
-    once: () => {
-      const p = prefix('k');
-      return sequence(NAMES.map((n) => () => run('skopeo', ['copy', '-q', '--dest-tls-verify=false', ociRef(join(rbundle, 'images'), n), `docker://${o.target}/${p}/${n}:1.0`])));
-    },
+    once: () => onFreshRegistry((host) => sequence(NAMES.map((n) => () => run('skopeo', ['copy', '-q', '--dest-tls-verify=false', ociRef(join(rbundle, 'images'), n), `docker://${host}/bench/${n}:1.0`])))),
   }, { bytes: o.bytes });
 }

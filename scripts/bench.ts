@@ -23,7 +23,7 @@ import { makeLayerTar, pushTestImages, writeOciImage } from '../test/harness/tes
 import { startupRows } from './bench-startup';
 import { dockerRow, installPushRow } from './bench-delivery';
 import { markdownTable, paired, sequence, type Row } from './lib/bench-pairs';
-import { dropCaches, ferryCli, ociRef, run, snapshotBuild } from './lib/bench-run';
+import { dropCaches, ferryCli, ociRef, onFreshRegistry, run, snapshotBuild } from './lib/bench-run';
 
 const MIB = 1 << 20;
 const QUICK = process.env.FERRY_BENCH_QUICK === '1';
@@ -107,7 +107,7 @@ async function throughputRows(): Promise<Row[]> {
       const imageBytes = layerMib * MIB + 3 * Math.ceil(layerMib / 3) * MIB;
       const imageLabel = `${size(layerMib)} shared base + 3 × ${size(Math.ceil(layerMib / 3))}`;
       const bundle = join(tmp.path, 'bundle');
-      const skopeoPush = (prefix: string) => sequence(NAMES.map((n) => () => run('skopeo', ['copy', '-q', '--dest-tls-verify=false', ociRef(join(bundle, 'images'), n), `docker://${target.host}/${prefix}/${n}:1.0`])));
+      const skopeoPush = (host: string, prefix: string) => sequence(NAMES.map((n) => () => run('skopeo', ['copy', '-q', '--dest-tls-verify=false', ociRef(join(bundle, 'images'), n), `docker://${host}/${prefix}/${n}:1.0`])));
 
       // Acquire: skopeo copies image by image into one OCI layout; Ferry fetches all blobs in parallel, shared once.
       // Fresh output and data dir per run; the warm-up's bundle is the one the later rows use.
@@ -152,12 +152,12 @@ async function throughputRows(): Promise<Row[]> {
           { label: baseline, once: () => run('sh', ['-c', `find ${JSON.stringify(many)} -type f -exec openssl dgst -sha256 {} + > /dev/null`]) });
       });
 
-      // Push: skopeo image by image vs Ferry's import (verify, then parallel blobs, cross-repo mounts);
-      // a new repository prefix per run, so no run finds blobs a previous one pushed.
+      // Push: skopeo image by image vs Ferry's import (each blob proven while it uploads, in parallel,
+      // cross-repo mounts); each run into a registry of its own, so no run finds blobs another pushed.
       await guarded(rows, 'push', 'push the 3 images, incl. verification', '`skopeo copy oci:… docker://…` one by one', (step, baseline) =>
         paired(step,
-          { label: 'ferry', once: () => ferry(['import', bundle, '--registry', `${target.host}/${fresh('f').split('/').pop()}`, '--data-dir', fresh('push-data')]) },
-          { label: baseline, once: () => skopeoPush(fresh('s').split('/').pop()!) },
+          { label: 'ferry', once: () => onFreshRegistry((host) => ferry(['import', bundle, '--registry', `${host}/bench`, '--data-dir', fresh('push-data')])) },
+          { label: baseline, once: () => onFreshRegistry((host) => skopeoPush(host, 'bench')) },
           { bytes: imageBytes }),
       );
 
@@ -165,10 +165,10 @@ async function throughputRows(): Promise<Row[]> {
       await guarded(rows, 'push-again', 'push again (registry already has everything)', '`skopeo copy` again', async (step, baseline) => {
         const dataAgain = fresh('again-data');
         await ferry(['import', bundle, '--registry', `${target.host}/again-f`, '--data-dir', dataAgain]);
-        await skopeoPush('again-s');
+        await skopeoPush(target.host, 'again-s');
         return paired(step,
           { label: 'ferry', once: () => ferry(['import', bundle, '--registry', `${target.host}/again-f`, '--data-dir', dataAgain]) },
-          { label: baseline, once: () => skopeoPush('again-s') });
+          { label: baseline, once: () => skopeoPush(target.host, 'again-s') });
       });
 
       // Import into Docker vs `docker load` of the same three images (a private dockerd from the test harness).
@@ -176,7 +176,7 @@ async function throughputRows(): Promise<Row[]> {
 
       // The install's push step vs the same skopeo copies.
       await guarded(rows, 'install-push', 'install push step, 3 images (its verify step done before)', '`skopeo copy oci:… docker://…` one by one', (step, baseline) =>
-        installPushRow(step, baseline, { ferry, sourceHost: source.host, target: target.host, fresh, bytes: imageBytes }));
+        installPushRow(step, baseline, { ferry, sourceHost: source.host, fresh, bytes: imageBytes }));
 
       // Media: ferry media write onto two folders (fsync, read-back) vs cp -r, sync, dropping the page
       // cache and one openssl pass over the copies. Fresh folders per run; the bundle is read into the

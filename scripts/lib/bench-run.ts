@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startRegistry } from '../../test/harness/registry';
 import type { Timed } from './bench-pairs';
 
 export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; stdin?: string } = {}): Promise<Timed> {
@@ -65,4 +66,19 @@ export function ociRef(layoutDir: string, name: string): string {
   const ref = refs.find((r) => r.includes(`/${name}:`));
   if (!ref) throw new Error(`${join(layoutDir, 'index.json')} names no image …/${name}: (it has ${refs.join(', ') || 'none'})`);
   return `oci:${layoutDir}:${ref}`;
+}
+
+/**
+ * Runs `push` against a registry started (untimed) for this run alone, as the offline registry is
+ * before its first import. A shared registry is not an honest target: skopeo keeps a blob-info cache
+ * (/var/lib/containers/cache) across runs and would mount every blob from the previous run's
+ * repositories instead of uploading it.
+ */
+export async function onFreshRegistry(push: (host: string) => Promise<Timed>): Promise<Timed> {
+  const registry = await startRegistry();
+  try {
+    return await push(registry.host);
+  } finally {
+    await registry.stop();
+  }
 }

@@ -188,6 +188,19 @@ describe('ferry import: one read per file, proven while it streams', () => {
     expect((event!.details.images as unknown[]).length).toBe(1);
   });
 
+  it('a blob of the first image changed: with every image\'s uploads in flight together, no image after it gets a manifest either', async () => {
+    const b = await makeBundle('tamper-first', ['tf/one', 'tf/two', 'tf/three']);
+    const victim = blobRel(b.images[0]!.layers[1]!);
+    const custody = station('tamper-first');
+    process.env[TAMPER_HOOK_ENV] = victim;
+    const err = await importBundle({ dir: b.dir, registry: `${registry.host}/tamperfirst`, insecureRegistries: [registry.host] }, { custody, pool }, progress()).catch((e: Error) => e);
+
+    expect((err as Error).message).toContain(`${victim}: sha256 `);
+    for (const repo of ['one', 'two', 'three']) expect(await manifestStatus(`tamperfirst/${repo}`)).toBe(404);
+    const [event] = imported(custody);
+    expect(event!.details).toMatchObject({ into: 'registry', images: [], failed: { file: victim } });
+  });
+
   it('a model file changed after the import began: it is not in place, no temp file is left, custody names what was placed', async () => {
     const b = await makeBundle('tamper-model', [], { 'config.json': Buffer.from('{"v":1}'), 'weights.safetensors': randomBytes(100_000) });
     const victim = 'models/org--m/weights.safetensors';

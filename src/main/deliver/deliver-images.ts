@@ -1,7 +1,7 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { ImportedImage } from '../../shared/api';
 import { FerryError } from '../../shared/errors';
-import { mapLimit } from '../core/concurrency';
 import { ensureAbsentBlobs } from '../delta/delta-check';
 import { imageDestination } from '../bundle/destinations';
 import { IMAGES_DIR, type BundleDelta, type BundleFile, type ImageArtifact } from '../bundle/manifest-schema';
@@ -64,62 +64,120 @@ export interface RegistryDelivery {
   client: RegistryClient;
   target: RegistryTarget;
   delta?: BundleDelta;
-  /** Blobs in flight at once per image (default 4). */
+  /** Uploads in flight at once (default: one per core, 2 to 4). */
   concurrency?: number;
 }
 
 /**
- * Pushes each image's blobs (skipping what the registry has, mounting what an earlier repository
- * in this run holds), each read once from the bundle and proven while it uploads; the image's
- * manifest (its tag) goes up only once every blob of THAT image is proven. Each image pushed is
- * appended to `done` as it becomes visible, so a failure leaves an exact record. Blobs a delta
- * leaves out must already be in the registry: checked first, nothing pushed when any is missing.
+ * Uploads in flight: one per core, 2 to 4. The registry ingests each upload on one core (receive,
+ * hash, write), so on a 2-core host two streams beat four (measured: 3.9 s vs 4.4 s median for
+ * the bench's 768 MiB into a local registry; one stream 4.3 s).
+ */
+const defaultConcurrency = (): number => Math.min(4, Math.max(2, availableParallelism()));
+
+/** A promise settled from outside (a blob's upload, awaited by every image that needs it). */
+function settleable(): { promise: Promise<void>; resolve(): void; reject(err: unknown): void } {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+  promise.catch(() => undefined); // awaited later, or never when an earlier image failed
+  return { promise, resolve, reject };
+}
+
+/**
+ * Pushes the images' blobs, each distinct blob uploaded once to the first image's repository that
+ * needs it (read once from the bundle and proven while it uploads), all images' uploads in one
+ * queue, largest first, `concurrency` in flight, then mounted into every other repository that
+ * needs it. Manifests (tags) go up in bundle order, each only once every blob of THAT image is
+ * proven and every image before it is delivered; each is appended to `done` as it becomes visible.
+ * The outcome is that of delivering one image after another: when a blob fails, every image before
+ * the one it belongs to is still delivered and none from it on, and the first failure by image
+ * order is thrown. Blobs a delta leaves out must already be in the registry: checked first,
+ * nothing pushed when any is missing.
  */
 export async function pushImagesToRegistry(d: RegistryDelivery, progress: Progress, done: ImportedImage[]): Promise<ImportedImage[]> {
   const { dir, client, target } = d;
-  const holder = new Map<string, string>();
   const plans = d.images.map((a) => {
     const m = d.manifests.get(a.digest)!;
     const blobs = [m.config, ...m.layers];
     const itemId = `push:${a.name}`;
     progress.item(itemId, `push ${a.source}`, blobs.reduce((s, b) => s + b.size, 0));
-    return { a, blobs, itemId, bytes: m.bytes };
+    // The repository and tag review showed (imageDestination renders both).
+    return { a, blobs, itemId, bytes: m.bytes, dest: imageDestination(a, target), uploaded: 0, skipped: 0 };
   });
   const layout = await OciLayout.open(join(dir, IMAGES_DIR));
   await ensureAbsentBlobs(plans, layout, client, target, d.delta, progress.signal);
-  for (const { a, blobs, itemId, bytes } of plans) {
-    // The repository and tag review showed (imageDestination renders both).
-    const dest = imageDestination(a, target);
-    const repo = dest.repository;
-    let uploaded = 0;
-    let skipped = 0;
-    try {
-      await mapLimit(blobs, d.concurrency ?? 4, async (b) => {
-        const seen: { mismatch?: DeliveryMismatchError } = {};
-        const outcome = await client
-          .pushBlob(repo, b, blobSource(dir, b, progress.signal, seen), { signal: progress.signal, onBytes: (n) => progress.advance(n, itemId), mountFrom: holder.get(b.digest), sourceProven: true })
-          .catch((err: unknown) => {
-            throw seen.mismatch ?? err;
-          });
-        if (outcome === 'uploaded') uploaded++;
+
+  // Each distinct blob: the image that uploads it (the first that needs it) and when it is there.
+  const owners = new Map<string, { plan: (typeof plans)[number]; index: number; b: Descriptor; there: ReturnType<typeof settleable> }>();
+  for (const [index, plan] of plans.entries()) for (const b of plan.blobs) if (!owners.has(b.digest)) owners.set(b.digest, { plan, index, b, there: settleable() });
+  const push = (plan: (typeof plans)[number], b: Descriptor, mountFrom?: string) => {
+    const seen: { mismatch?: DeliveryMismatchError } = {};
+    return client
+      .pushBlob(plan.dest.repository, b, blobSource(dir, b, progress.signal, seen), { signal: progress.signal, onBytes: (n) => progress.advance(n, plan.itemId), mountFrom, sourceProven: true })
+      .then((outcome) => {
+        if (outcome === 'uploaded') plan.uploaded++;
         else {
-          skipped++;
-          progress.advance(b.size, itemId);
+          plan.skipped++;
+          progress.advance(b.size, plan.itemId);
         }
-        if (!holder.has(b.digest)) holder.set(b.digest, repo);
+      })
+      .catch((err: unknown) => {
+        throw seen.mismatch ?? err;
       });
-    } catch (err) {
-      progress.itemState(itemId, 'failed');
-      throw err;
+  };
+  // Largest first, so the longest upload is never the last one started. After a failure, only
+  // uploads for images before the failed one still run: they are delivered as in bundle order.
+  const queue = [...owners.values()].sort((x, y) => y.b.size - x.b.size);
+  let failedAt = Infinity;
+  let cause: unknown; // the failure that set failedAt: what an image left waiting is told
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < queue.length) {
+      const o = queue[next++]!;
+      if (o.index >= failedAt) {
+        o.there.reject(cause);
+        continue;
+      }
+      try {
+        await push(o.plan, o.b);
+        o.there.resolve();
+      } catch (err) {
+        o.there.reject(err);
+        if (o.index < failedAt) [failedAt, cause] = [o.index, err];
+      }
     }
-    const reference = dest.reference;
-    const digest = await client.putManifest(repo, reference, bytes, a.mediaType);
-    if (digest !== a.digest) throw new FerryError(`Registry ${target.registry} stored ${repo} as ${digest}, expected ${a.digest}`, 'The registry rewrote the manifest; use a registry that preserves digests.');
-    const sep = reference.startsWith('sha256:') ? '@' : ':';
-    done.push({ source: a.source, target: `${target.registry}/${repo}${sep}${reference}`, digest, blobsUploaded: uploaded, blobsSkipped: skipped });
-    // Its carried signatures next to it, so the offline side's own tools can verify there.
-    await pushSignatures(a, layout, client, repo, progress.signal);
-    progress.itemState(itemId, 'done');
+  };
+  const uploads = Promise.all(Array.from({ length: Math.min(d.concurrency ?? defaultConcurrency(), queue.length) }, worker));
+
+  let failure: { error: unknown } | undefined;
+  for (const [index, plan] of plans.entries()) {
+    const { a, blobs, itemId, dest } = plan;
+    try {
+      // Every blob of this image settled; the first failure in the image's own order is its error.
+      const settled = await Promise.allSettled(blobs.map(async (b) => {
+        const o = owners.get(b.digest)!;
+        await o.there.promise;
+        if (o.plan !== plan) await push(plan, b, o.plan.dest.repository);
+      }));
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      const digest = await client.putManifest(dest.repository, dest.reference, plan.bytes, a.mediaType);
+      if (digest !== a.digest) throw new FerryError(`Registry ${target.registry} stored ${dest.repository} as ${digest}, expected ${a.digest}`, 'The registry rewrote the manifest; use a registry that preserves digests.');
+      const sep = dest.reference.startsWith('sha256:') ? '@' : ':';
+      done.push({ source: a.source, target: `${target.registry}/${dest.repository}${sep}${dest.reference}`, digest, blobsUploaded: plan.uploaded, blobsSkipped: plan.skipped });
+      // Its carried signatures next to it, so the offline side's own tools can verify there.
+      await pushSignatures(a, layout, client, dest.repository, progress.signal);
+      progress.itemState(itemId, 'done');
+    } catch (error) {
+      progress.itemState(itemId, 'failed');
+      failure = { error };
+      if (index < failedAt) [failedAt, cause] = [index, error];
+      break;
+    }
   }
+  // Nothing in flight when this returns: a failed delivery leaves no upload running.
+  await uploads;
+  if (failure) throw failure.error;
   return done;
 }

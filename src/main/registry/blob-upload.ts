@@ -9,7 +9,11 @@ export interface PushBlobOptions {
   onBytes?: (n: number) => void;
   /** Repository on the same registry that already holds the blob: try a cross-repo mount first. */
   mountFrom?: string;
-  /** Blobs up to this size go in one PUT; larger ones in PATCH chunks of this size. Default 64 MiB. */
+  /**
+   * Blobs larger than this go in PATCH chunks of this size. By default every blob goes in one PUT,
+   * one request as docker and skopeo send it: the registry then saves and resumes no hash state
+   * between chunks (the reference registry spent ~15% more CPU on 64 MiB chunks).
+   */
   chunkSize?: number;
   /**
    * The source proves its own digest as it streams and fails rather than end with other bytes
@@ -20,7 +24,6 @@ export interface PushBlobOptions {
 
 export type PushBlobResult = 'exists' | 'mounted' | 'uploaded';
 
-export const DEFAULT_CHUNK_SIZE = 64 * 1024 * 1024;
 
 /** Hashes and counts what passes through, and hands out exact-size slices of the source. */
 class SourceReader {
@@ -126,7 +129,7 @@ export async function pushBlob(
   await readErrorBody(post.res.body);
   let location = nextLocation(post.res, post.url, ctx);
 
-  const chunkSize = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK_SIZE);
+  const chunkSize = Math.max(1, opts.chunkSize ?? Number.MAX_SAFE_INTEGER);
   const src = new SourceReader(open(), opts);
   const checkLocal = async (): Promise<void> => {
     const got = src.hash ? `sha256:${src.hash.copy().digest('hex')}` : desc.digest;
