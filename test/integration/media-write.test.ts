@@ -172,6 +172,18 @@ describe('media write across several loop-device volumes', () => {
 });
 
 describe('media write with --fs fat32 and a 5 GiB model file', () => {
+  it('a bundle file changed after the manifest: named as a damaged bundle, not retried on the next medium', async () => {
+    const dir = join(t.path, 'damaged');
+    await makeBundle(dir, { 'config.json': 300, 'weights.safetensors': 3 * MiB }, [1 * MiB]);
+    flipByte(join(dir, 'models/org--m/weights.safetensors'), 1234);
+    const folders = ['d1', 'd2'].map((v) => join(t.path, 'damaged-out', v));
+    for (const f of folders) mkdirSync(f, { recursive: true });
+    const err = await writeVolumes(dir, folders, { fs: 'ext4', progress: progress(), pool }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toBe(`${join(dir, 'models/org--m/weights.safetensors')} does not match its manifest sha256.`);
+    expect(readdirSync(folders[1]!)).toEqual([]); // not written again on the next medium
+  });
+
   it('keeps every file on the volume under 4 GiB and the 5 GiB file arrives whole', async () => {
     const dir = join(t.path, 'big');
     mkdirSync(join(dir, 'models/org--m'), { recursive: true });

@@ -13,6 +13,11 @@ export interface CopyOptions {
   onBytes?: (n: number) => void;
   /** Also fed every byte copied (the whole-file hash of a file written in parts). */
   alsoHash?: Hash;
+  /**
+   * False: the copy's own sha256 is not computed (copyRange returns undefined), for a whole file
+   * whose read-back proves the medium's bytes against the manifest's sha256 anyway.
+   */
+  hash?: boolean;
 }
 
 /** The medium is full (or the file too large for it): the caller continues on the next volume. */
@@ -27,9 +32,13 @@ export function isMediumFull(err: unknown): boolean {
  * Written-back as it goes (a datasync every 64 MiB in the background, so the disk works while
  * the copy goes on). Lands in `dest.tmp`, is fsynced, then renamed; on any failure the temp file
  * is removed.
- * `srcSize` is what the source must measure (the manifest's size). Returns the sha256.
+ * `srcSize` is what the source must measure (the manifest's size). Returns the sha256 (undefined
+ * when `opts.hash` is false).
  */
-export async function copyRange(src: string, srcSize: number, offset: number, size: number, dest: string, opts: CopyOptions = {}): Promise<string> {
+export async function copyRange(src: string, srcSize: number, offset: number, size: number, dest: string, opts: CopyOptions & { hash: false }): Promise<undefined>;
+export async function copyRange(src: string, srcSize: number, offset: number, size: number, dest: string, opts?: CopyOptions & { hash?: true }): Promise<string>;
+export async function copyRange(src: string, srcSize: number, offset: number, size: number, dest: string, opts?: CopyOptions): Promise<string | undefined>;
+export async function copyRange(src: string, srcSize: number, offset: number, size: number, dest: string, opts: CopyOptions = {}): Promise<string | undefined> {
   const tmp = `${dest}.tmp`;
   await mkdir(dirname(dest), { recursive: true });
   const input = await open(src, 'r');
@@ -41,7 +50,7 @@ export async function copyRange(src: string, srcSize: number, offset: number, si
     if (!st.isFile()) throw new FerryError(`${src} is not a regular file.`);
     if (st.size !== srcSize) throw new FerryError(`${src} is ${st.size} bytes but the manifest says ${srcSize}.`, 'The bundle changed after it was created; verify it with "ferry verify".');
     output = await open(tmp, 'w');
-    const hash = createHash('sha256');
+    const hash = opts.hash === false ? undefined : createHash('sha256');
     const bufs = [Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size, 1))), Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size, 1)))];
     let done = 0;
     let cur = 0;
@@ -56,7 +65,7 @@ export async function copyRange(src: string, srcSize: number, offset: number, si
       done += n;
       cur ^= 1;
       pending = done < size ? readAt(cur) : null;
-      hash.update(chunk);
+      hash?.update(chunk);
       opts.alsoHash?.update(chunk);
       for (let off = 0; off < n; ) off += (await output.write(chunk, off, n - off)).bytesWritten;
       if (done - synced >= SYNC_EVERY && !syncing) {
@@ -75,7 +84,7 @@ export async function copyRange(src: string, srcSize: number, offset: number, si
     await output.close();
     ok = true;
     await rename(tmp, dest);
-    return hash.digest('hex');
+    return hash?.digest('hex');
   } finally {
     await input.close();
     await syncing;

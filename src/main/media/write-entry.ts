@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { FerryError } from '../../shared/errors';
 import type { BundleFile, BundleManifest } from '../bundle/manifest-schema';
 import { holdsVerified } from '../io/verified-write';
-import { copyRange } from './copy';
+import { copyRange, hashFileInline } from './copy';
 import { labelFileName, type LabelFile } from './label';
 import type { PlanEntry } from './plan';
 import type { MediaKit } from './kit-media';
@@ -45,9 +45,16 @@ export async function writeEntry(s: Session, t: PreparedTarget, e: PlanEntry, un
   // A whole file an interrupted write already put on this (resumed) volume is kept when its bytes match.
   const kept = !e.part && (await holdsVerified(join(t.dir, e.file), { sha256: f.sha256, size: e.size }, s.opts.signal));
   if (kept) onBytes(e.size);
-  const sha256 = kept ? f.sha256 : await copyRange(join(s.bundleDir, e.path), f.size, e.part?.offset ?? 0, e.size, join(t.dir, e.file), { signal: s.opts.signal, onBytes, alsoHash: running });
+  // A whole file is not hashed while copied: the volume's read-back proves its bytes against the
+  // manifest's sha256 (and, on a mismatch, sourceDamaged tells a damaged bundle from a bad medium).
+  // A part's own sha256 goes on the label, and every part feeds the whole file's running hash.
+  const copy = { signal: s.opts.signal, onBytes, alsoHash: running };
+  const source = join(s.bundleDir, e.path);
+  let sha256 = f.sha256;
+  if (!kept && e.part) sha256 = await copyRange(source, f.size, e.part.offset, e.size, join(t.dir, e.file), copy);
+  else if (!kept) await copyRange(source, f.size, 0, e.size, join(t.dir, e.file), { ...copy, hash: false });
   const end = (e.part?.offset ?? 0) + e.size;
-  const whole = end === f.size ? (running ? running.digest('hex') : sha256) : undefined;
+  const whole = end === f.size && running ? running.digest('hex') : undefined;
   if (whole !== undefined && whole !== f.sha256) {
     await rm(join(t.dir, e.file), { force: true });
     throw new FerryError(`${join(s.bundleDir, e.path)} does not match its manifest sha256.`, 'The bundle is damaged; run "ferry verify" on it.');
@@ -57,6 +64,17 @@ export async function writeEntry(s: Session, t: PreparedTarget, e: PlanEntry, un
   s.done.set(e.path, { covered: end, parts: e.part ? e.part.index : 0 });
   const entry: LabelFile = { path: e.path, size: e.size, sha256, ...(e.part ? { part: { index: e.part.index, offset: e.part.offset, fileSize: f.size } } : {}) };
   undo.push({ entry, ...(before ? { before } : {}), ...(hashBefore ? { hashBefore } : {}) });
+}
+
+/**
+ * After a read-back mismatch on a whole file: whether the bundle's own copy no longer matches the
+ * manifest (hashed once more, only on this rare path). Then writing it again cannot help.
+ */
+export async function sourceDamaged(s: Session, path: string): Promise<boolean> {
+  const f = s.byPath.get(path);
+  if (!f) return false;
+  const got = await hashFileInline(join(s.bundleDir, path), { signal: s.opts.signal }).catch(() => undefined);
+  return got?.sha256 !== f.sha256 || got.size !== f.size;
 }
 
 /** Removes entries from the volume and from what counts as written, so they are planned again. */

@@ -192,6 +192,12 @@ async function writeVolume(s: Session, t: PreparedTarget, n: number, capacity: n
   const badSidecars = rb.mismatches.filter((m) => s.sidecars.some((x) => x.path === m) || kitFiles?.some((x) => x.path === m));
   if (badSidecars.length > 0) throw new FerryError(`Volume ${n} (${t.dir}): ${badSidecars.join(', ')} read back differently from what was written.`, 'This medium is unreliable; use another one.');
   for (const bad of rb.mismatches) {
+    const u = undo.find((x) => labelFileName(x.entry) === bad);
+    if (u && !u.entry.part && (await sourceDamaged(s, u.entry.path))) {
+      throw new FerryError(`${join(s.bundleDir, u.entry.path)} does not match its manifest sha256.`, 'The bundle is damaged; run "ferry verify" on it.');
+    }
+  }
+  for (const bad of rb.mismatches) {
     const i = undo.findIndex((u) => labelFileName(u.entry) === bad);
     if (i >= 0) await revert(s, t.dir, undo, undo.filter((u, j) => j >= i && u.entry.path === undo[i]!.entry.path));
   }
