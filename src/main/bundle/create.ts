@@ -34,6 +34,7 @@ import { scanModels } from './scan-models';
 import { stationSignaturePolicy } from '../settings/signature-policy';
 import type { BomSource } from '../bom/bom-model';
 import { writeBundleBom } from '../bom/bom-write';
+import { warmBomValidator } from '../bom/cyclonedx';
 import type { Progress } from '../jobs/progress';
 import { walk } from './walk';
 
@@ -125,6 +126,7 @@ export async function createBundle(req: CreateBundleRequest, deps: CreateDeps, p
     progress.phase('acquiring');
     total = lock.totalBytes;
     if (!delta) await checkSpace(partial, total);
+    warmBomValidator(); // while the bytes download (see cyclonedx.ts)
     const got = await acquireLock(lock, { dir: partial, progress, registries, verified: store.verifiedFiles(out), hubToken: deps.hubToken, hfCache: req.hfCache, concurrency: req.concurrency, ...(delta ? { omit: acquireOmissions(delta) } : {}) });
     for (const a of got.artifacts) {
       const details = a.kind === 'image' ? { artifact: 'image', source: a.source, digest: a.digest, size: a.size } : { artifact: 'model', repo: a.repo, revision: a.revision, files: a.files.length, size: a.size };

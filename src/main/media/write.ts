@@ -18,7 +18,7 @@ import { checkKitPaths, labelKit, removeKit, writeKit, type MediaKit } from './k
 import { checkSidecarPaths, collectSidecars, removeSidecars, sidecarEntries, writeSidecars } from './sidecars';
 export type { ReadBack } from './readback';
 import { prepareTarget, type PreparedTarget } from './target';
-import { dirsOf, revert, writeEntry, type Session, type Undo } from './write-entry';
+import { dirsOf, revert, sourceDamaged, writeEntry, type Session, type Undo } from './write-entry';
 
 export interface WriteOptions {
   /** Filesystem rules to apply; default: each target's detected filesystem. */
