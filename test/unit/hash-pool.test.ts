@@ -39,6 +39,46 @@ describe('HashPool', () => {
   });
 });
 
+describe('HashPool sending small files ahead', () => {
+  it('hashes thousands of small files of known size, each answer its own, every byte reported once', async () => {
+    const p = new HashPool(2);
+    try {
+      const files = Array.from({ length: 2000 }, (_, i) => {
+        const data = Buffer.from(`small file ${i}\n`.repeat(1 + (i % 7)));
+        const path = join(t.path, `s${i}`);
+        writeFileSync(path, data);
+        return { path, sha256: createHash('sha256').update(data).digest('hex'), size: data.length };
+      });
+      let progressed = 0;
+      const got = await Promise.all(files.map((f) => p.hashFile(f.path, { size: f.size, onBytes: (n) => (progressed += n) })));
+      expect(got).toEqual(files.map((f) => ({ sha256: f.sha256, size: f.size })));
+      expect(progressed).toBe(files.reduce((n, f) => n + f.size, 0));
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('a cancelled file among files sent ahead to the same worker: only it is cancelled, the others are still hashed', async () => {
+    const p = new HashPool(1);
+    try {
+      const files = Array.from({ length: 12 }, (_, i) => {
+        const data = randomBytes(100 + i);
+        const path = join(t.path, `c${i}`);
+        writeFileSync(path, data);
+        return { path, sha256: createHash('sha256').update(data).digest('hex'), size: data.length };
+      });
+      const controller = new AbortController();
+      const results = files.map((f, i) => p.hashFile(f.path, { size: f.size, ...(i === 5 ? { signal: controller.signal } : {}) }).then((h) => h.sha256, (e: Error) => e.name));
+      controller.abort();
+      const got = await Promise.all(results);
+      expect(got[5]).toBe('CanceledError');
+      expect(got.filter((_, i) => i !== 5)).toEqual(files.filter((_, i) => i !== 5).map((f) => f.sha256));
+    } finally {
+      await p.close();
+    }
+  });
+});
+
 describe('HashPool with one long-lived signal', () => {
   it('does not pile up abort listeners across many files', async () => {
     const p2 = new HashPool(2);

@@ -14,7 +14,7 @@ import { signatureProblems } from '../signatures/verify-carried';
 import { KIT_DIR } from '../kit/kit-schema';
 import { bundleKitProblems } from '../media/kit-check';
 
-const CONCURRENCY = 8;
+const CONCURRENCY = 64; // outstanding per verify: the pool sends small files ahead to its workers
 
 /**
  * Re-hashes every file of a bundle against its manifest and names every missing, extra,

@@ -9,7 +9,8 @@ import { CanceledError } from '../../shared/errors';
 // Reads are 8 MiB and run ahead: the next block is read (libuv's thread pool) while this one is hashed,
 // so disk and core work at once. With `direct`, the file is read with O_DIRECT (the medium, not the page
 // cache) into a block-aligned window of the buffer; where the filesystem refuses it the answer is an
-// ENODIRECT error before any byte is read (the caller then reads another way). Progress goes out every 64 MiB; content never leaves the worker.
+// ENODIRECT error before any byte is read (the caller then reads another way). Progress goes out every 64 MiB
+// and with the result; content never leaves the worker.
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
@@ -43,6 +44,14 @@ async function hashOnce(id, path, want, direct) {
     if (direct && (st.size === 0 || !findAligned(fd))) throw fail('O_DIRECT reads of this file are not possible here', 'ENODIRECT');
     const bufs = direct ? aligned : plain;
     const h = crypto.createHash('sha256');
+    if (!direct && st.size < BLOCK) {
+      // A small file in one read on this thread (no trip through libuv's pool): one byte more than
+      // its size is asked for, so a file that grew is still caught.
+      const n = fs.readSync(fd, plain[0], 0, Math.min(BLOCK, st.size + 1), 0);
+      if (want !== undefined && n > want) throw fail('grew past the expected ' + want + ' bytes while being read', 'ESIZE');
+      h.update(plain[0].subarray(0, n));
+      return { id, sha256: h.digest('hex'), size: n, direct, progress: n };
+    }
     let size = 0, reported = 0, cur = 0;
     next = readAt(fd, bufs[cur], 0);
     for (;;) {
@@ -58,8 +67,7 @@ async function hashOnce(id, path, want, direct) {
       h.update(chunk);
       if (size - reported >= (64 << 20)) { parentPort.postMessage({ id, progress: size - reported }); reported = size; }
     }
-    parentPort.postMessage({ id, progress: size - reported });
-    return { id, sha256: h.digest('hex'), size, direct };
+    return { id, sha256: h.digest('hex'), size, direct, progress: size - reported };
   } finally {
     if (next) await next.catch(() => 0);
     fs.closeSync(fd);
@@ -74,7 +82,11 @@ async function hash({ id, path, size, direct }) {
     throw direct && e.code === 'EINVAL' ? fail('O_DIRECT reads of this file are not possible here', 'ENODIRECT') : e;
   }
 }
-parentPort.on('message', (m) => hash(m).then((r) => parentPort.postMessage(r), (e) => parentPort.postMessage({ id: m.id, error: String((e && e.message) || e), code: e && e.code })));
+// One file at a time (the read buffers are shared); files sent ahead wait their turn here.
+let chain = Promise.resolve();
+parentPort.on('message', (m) => {
+  chain = chain.then(() => hash(m).then((r) => parentPort.postMessage(r), (e) => parentPort.postMessage({ id: m.id, error: String((e && e.message) || e), code: e && e.code })));
+});
 `;
 
 export interface FileHash {
@@ -107,8 +119,22 @@ interface Task {
 
 interface Slot {
   worker: Worker;
-  task?: Task;
+  /** Files sent to this worker and not answered yet, by id (it hashes them one after another). */
+  tasks: Map<number, Task>;
+  /** Their sizes added up. */
+  bytes: number;
 }
+
+/**
+ * Small files are sent ahead, several to a worker, so a worker never waits for the main thread
+ * between two tiny files (100,000 layers: the round trip per file was most of the time). A worker
+ * takes more only while everything it holds is small; a large file always goes to an idle worker,
+ * so largest-first still spreads the large files over the cores.
+ */
+const SMALL_FILE = 1 << 20;
+const SMALL_AHEAD_BYTES = 4 << 20;
+const SMALL_AHEAD_FILES = 32;
+const isSmall = (t: Task): boolean => t.size !== undefined && t.size <= SMALL_FILE;
 
 /** Hashes files on worker threads, one file per core at a time, off the main thread. */
 export class HashPool {
@@ -131,12 +157,21 @@ export class HashPool {
     await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
   }
 
+  private accepts(slot: Slot, task: Task): boolean {
+    if (slot.tasks.size === 0) return true;
+    if (!isSmall(task) || slot.tasks.size >= SMALL_AHEAD_FILES || slot.bytes + task.size! > SMALL_AHEAD_BYTES) return false;
+    for (const t of slot.tasks.values()) if (!isSmall(t)) return false;
+    return true;
+  }
+
   private pump(): void {
     while (this.queue.length > 0) {
-      let slot = this.slots.find((s) => !s.task);
+      const task = this.queue[0]!;
+      let slot = this.slots.find((s) => s.tasks.size === 0);
       if (!slot && this.slots.length < this.size) slot = this.spawn();
+      slot ??= this.slots.find((s) => this.accepts(s, task));
       if (!slot) return;
-      const task = this.queue.shift()!;
+      this.queue.shift();
       if (task.signal?.aborted) {
         task.reject(new CanceledError());
         continue;
@@ -146,13 +181,14 @@ export class HashPool {
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: new Worker(WORKER_SOURCE, { eval: true }) };
+    const slot: Slot = { worker: new Worker(WORKER_SOURCE, { eval: true }), tasks: new Map(), bytes: 0 };
     slot.worker.unref();
     slot.worker.on('message', (m: { id: number; progress?: number; sha256?: string; size?: number; direct?: boolean; error?: string; code?: string }) => {
-      const task = slot.task;
-      if (!task || task.id !== m.id) return;
-      if (m.progress !== undefined) return task.onBytes?.(m.progress);
-      this.finish(slot);
+      const task = slot.tasks.get(m.id);
+      if (!task) return;
+      if (m.progress) task.onBytes?.(m.progress);
+      if (m.sha256 === undefined && m.error === undefined) return;
+      this.finish(slot, task);
       if (m.error !== undefined) {
         const e = new Error(`${task.path}: ${m.error}`) as Error & { code?: string };
         e.code = m.code;
@@ -160,38 +196,44 @@ export class HashPool {
       } else task.resolve({ sha256: m.sha256!, size: m.size!, ...(m.direct ? { direct: true } : {}) });
     });
     slot.worker.on('error', (e) => {
-      const task = slot.task;
-      this.drop(slot);
-      task?.reject(e);
+      for (const task of this.drop(slot)) task.reject(e);
     });
     this.slots.push(slot);
     return slot;
   }
 
   private assign(slot: Slot, task: Task): void {
-    slot.task = task;
+    slot.tasks.set(task.id, task);
+    slot.bytes += task.size ?? 0;
     const onAbort = (): void => {
-      if (slot.task !== task) return;
-      this.drop(slot);
+      if (slot.tasks.get(task.id) !== task) return;
+      // The worker may be inside this file: it goes. Files sent ahead to it that are not cancelled go back to the queue's front.
+      const others = this.drop(slot).filter((t) => t !== task);
       void slot.worker.terminate();
       task.reject(new CanceledError());
+      this.queue.unshift(...others);
     };
     task.signal?.addEventListener('abort', onAbort, { once: true });
     task.detach = () => task.signal?.removeEventListener('abort', onAbort);
     slot.worker.postMessage({ id: task.id, path: task.path, size: task.size, direct: task.direct === true });
   }
 
-  private finish(slot: Slot): void {
-    slot.task?.detach?.();
-    slot.task = undefined;
+  private finish(slot: Slot, task: Task): void {
+    task.detach?.();
+    slot.tasks.delete(task.id);
+    slot.bytes -= task.size ?? 0;
     setImmediate(() => this.pump());
   }
 
-  private drop(slot: Slot): void {
-    slot.task?.detach?.();
+  /** Takes the slot out of the pool; returns the files it held, detached from their signals. */
+  private drop(slot: Slot): Task[] {
+    const tasks = [...slot.tasks.values()];
+    for (const t of tasks) t.detach?.();
+    slot.tasks.clear();
+    slot.bytes = 0;
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots.splice(i, 1);
-    slot.task = undefined;
     setImmediate(() => this.pump());
+    return tasks;
   }
 }
