@@ -5,7 +5,7 @@ import { formatBytes } from '../../shared/format';
 import { RERUN_CHANNEL } from '../../shared/job-rerun';
 import type { Services } from '../core/services';
 import { browse } from '../io/browse';
-import { reviewQueue } from '../review/queue';
+import { newestFirst, reviewQueue } from '../review/queue';
 import { actingIfAny } from './call-context';
 import type { Handlers } from './handlers';
 
@@ -54,7 +54,7 @@ export function operatorHandlers(s: Services): Pick<Handlers, 'fs:browse' | 'bun
 
 /** The bundles this station created, newest first, one per folder, only those whose folder is still there. */
 async function recentBundles(s: Services, limit: number): Promise<RecentBundle[]> {
-  const queue = reviewQueue(s.custody.list({ limit: 10_000 })).sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+  const queue = reviewQueue(s.custody.list({ limit: 10_000 })).sort(newestFirst);
   const out: RecentBundle[] = [];
   const seen = new Set<string>();
   for (const q of queue) {

@@ -14,7 +14,8 @@ export function reviewQueue(events: readonly CustodyEvent[]): QueueItem[] {
     if (e.type === 'created' && typeof e.details.dir === 'string') created.push(e);
     if (e.type === 'approved' || e.type === 'rejected') decided.set(e.bundleId, e);
   }
-  const items = created.map((c): QueueItem => {
+  // Newest first by the log's order, so bundles created in the same millisecond keep their order.
+  const items = created.reverse().map((c): QueueItem => {
     const d = decided.get(c.bundleId!);
     return {
       bundleId: c.bundleId!,
@@ -27,5 +28,8 @@ export function reviewQueue(events: readonly CustodyEvent[]): QueueItem[] {
     };
   });
   const rank = (i: QueueItem): number => (i.status === 'pending' ? 0 : 1);
-  return items.sort((a, b) => rank(a) - rank(b) || (a.createdAt < b.createdAt ? 1 : -1));
+  return items.sort((a, b) => rank(a) - rank(b) || newestFirst(a, b));
 }
+
+/** Newer `createdAt` first; equal times keep their order (Array.prototype.sort is stable). */
+export const newestFirst = (a: { createdAt: string }, b: { createdAt: string }): number => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0);
