@@ -89,7 +89,9 @@ describe('HashPool with one long-lived signal', () => {
     const onWarning = (w: Error): void => void warnings.push(w.name);
     process.on('warning', onWarning);
     try {
+      // Sized and small: sent ahead to the workers, many at once, all with the same signal.
       await Promise.all(Array.from({ length: 40 }, () => p2.hashFile(path, { signal: controller.signal })));
+      await Promise.all(Array.from({ length: 200 }, () => p2.hashFile(path, { size: 1, signal: controller.signal })));
       await new Promise((r) => setImmediate(r));
       expect(warnings).not.toContain('MaxListenersExceededWarning');
     } finally {

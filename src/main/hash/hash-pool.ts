@@ -107,7 +107,6 @@ export interface HashFileOptions {
 
 interface Task {
   id: number;
-  detach?: () => void;
   path: string;
   resolve: (h: FileHash) => void;
   reject: (e: Error) => void;
@@ -123,6 +122,8 @@ interface Slot {
   tasks: Map<number, Task>;
   /** Their sizes added up. */
   bytes: number;
+  /** One abort listener per signal among them (many files sent ahead share one caller's signal). */
+  listening: Map<AbortSignal, () => void>;
 }
 
 /**
@@ -181,7 +182,7 @@ export class HashPool {
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: new Worker(WORKER_SOURCE, { eval: true }), tasks: new Map(), bytes: 0 };
+    const slot: Slot = { worker: new Worker(WORKER_SOURCE, { eval: true }), tasks: new Map(), bytes: 0, listening: new Map() };
     slot.worker.unref();
     slot.worker.on('message', (m: { id: number; progress?: number; sha256?: string; size?: number; direct?: boolean; error?: string; code?: string }) => {
       const task = slot.tasks.get(m.id);
@@ -205,30 +206,42 @@ export class HashPool {
   private assign(slot: Slot, task: Task): void {
     slot.tasks.set(task.id, task);
     slot.bytes += task.size ?? 0;
-    const onAbort = (): void => {
-      if (slot.tasks.get(task.id) !== task) return;
-      // The worker may be inside this file: it goes. Files sent ahead to it that are not cancelled go back to the queue's front.
-      const others = this.drop(slot).filter((t) => t !== task);
-      void slot.worker.terminate();
-      task.reject(new CanceledError());
-      this.queue.unshift(...others);
-    };
-    task.signal?.addEventListener('abort', onAbort, { once: true });
-    task.detach = () => task.signal?.removeEventListener('abort', onAbort);
+    const signal = task.signal;
+    if (signal && !slot.listening.has(signal)) {
+      // The worker may be inside one of this signal's files: it goes. The files of other callers
+      // that were sent ahead to it go back to the queue's front.
+      const onAbort = (): void => {
+        if (!this.slots.includes(slot)) return;
+        const held = this.drop(slot);
+        void slot.worker.terminate();
+        const others = held.filter((t) => t.signal !== signal);
+        for (const t of held) if (t.signal === signal) t.reject(new CanceledError());
+        this.queue.unshift(...others);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      slot.listening.set(signal, onAbort);
+    }
     slot.worker.postMessage({ id: task.id, path: task.path, size: task.size, direct: task.direct === true });
   }
 
   private finish(slot: Slot, task: Task): void {
-    task.detach?.();
     slot.tasks.delete(task.id);
     slot.bytes -= task.size ?? 0;
+    const signal = task.signal;
+    if (signal && ![...slot.tasks.values()].some((t) => t.signal === signal)) this.unlisten(slot, signal);
     setImmediate(() => this.pump());
   }
 
-  /** Takes the slot out of the pool; returns the files it held, detached from their signals. */
+  private unlisten(slot: Slot, signal: AbortSignal): void {
+    const onAbort = slot.listening.get(signal);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+    slot.listening.delete(signal);
+  }
+
+  /** Takes the slot out of the pool; returns the files it held, its abort listeners removed. */
   private drop(slot: Slot): Task[] {
     const tasks = [...slot.tasks.values()];
-    for (const t of tasks) t.detach?.();
+    for (const signal of [...slot.listening.keys()]) this.unlisten(slot, signal);
     slot.tasks.clear();
     slot.bytes = 0;
     const i = this.slots.indexOf(slot);
