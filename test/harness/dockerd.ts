@@ -81,15 +81,21 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<TestDocke
     if (stopped) return;
     stopped = true;
     process.removeListener('exit', killOnExit);
+    // Bridges of networks made in this engine (an install's compose network) outlive dockerd as
+    // kernel interfaces br-<id>: left behind, they use up Docker's default address pools.
+    let bridges: string[] = [];
     if (exitCode === undefined) {
       // Containers left running would each cost dockerd's shutdown timeout: kill them first.
       const running = await docker.listContainers().catch(() => []);
       await Promise.all(running.map((c) => docker.getContainer(c.Id).kill().catch(() => undefined)));
+      const networks = await docker.listNetworks().catch(() => []);
+      bridges = networks.filter((n) => n.Driver === 'bridge' && !['bridge', 'host', 'none'].includes(n.Name)).map((n) => `br-${n.Id.slice(0, 12)}`);
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
       await exited;
       clearTimeout(timer);
     }
+    for (const b of bridges) spawnSync('ip', ['link', 'del', b], { stdio: 'ignore' });
     unmountUnder(root);
     rmSync(root, { recursive: true, force: true });
     net?.release();
