@@ -33,8 +33,13 @@ export function secureDataDir(dir: string, warn: (line: string) => void = (l) =>
   for (const name of readdirSync(dir)) {
     if (!FERRY_FILES.some((re) => re.test(name))) continue;
     const p = join(dir, name);
-    const st = lstatSync(p);
-    if (st.isFile() && (st.mode & 0o077) !== 0) chmodSync(p, DATA_FILE_MODE);
+    try {
+      const st = lstatSync(p);
+      if (st.isFile() && (st.mode & 0o077) !== 0) chmodSync(p, DATA_FILE_MODE);
+    } catch (err) {
+      // Another Ferry process on this directory closed the database meanwhile and SQLite removed its -shm/-wal.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
   }
   return dir;
 }
